@@ -1,0 +1,58 @@
+# The two entry points a newcomer needs are `make run` and `make test`; everything else is a step of theirs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PLAYGROUND_DIR := tools/playground
+PLAYGROUND_STAMP := $(PLAYGROUND_DIR)/node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 3978
+
+.PHONY: run test install playground lint typecheck pytest package bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3.x"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+$(PLAYGROUND_STAMP): $(PLAYGROUND_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 to use the local Teams playground"; exit 1; }
+	npm ci --prefix $(PLAYGROUND_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+playground: $(PLAYGROUND_STAMP)
+
+# Starts the bot on SQLite with the example circles, and the local Teams playground pointed at it.
+run: $(STAMP) $(PLAYGROUND_STAMP)
+	@mkdir -p var
+	$(BIN)/circlebot db upgrade
+	$(BIN)/circlebot config apply $${CIRCLEBOT_CONFIG:-circles.example.yaml}
+	@BOT_ENDPOINT=http://$(HOST):$(PORT)/api/messages bash $(PLAYGROUND_DIR)/run.sh & \
+	  trap 'kill %1 2>/dev/null' EXIT INT TERM; \
+	  CIRCLEBOT_CONFIG=$${CIRCLEBOT_CONFIG:-circles.example.yaml} $(BIN)/circlebot serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy domain storage adapters bot dialogs app.py
+
+pytest: $(STAMP)
+	-@command -v node >/dev/null && $(MAKE) --no-print-directory playground
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+package: $(STAMP)
+	$(BIN)/python -m manifest.package --out dist/circlebot-teams-app.zip
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/turns.py
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache $(PLAYGROUND_DIR)/node_modules

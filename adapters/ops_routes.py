@@ -1,0 +1,36 @@
+"""Operational endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from sqlalchemy import text
+
+from adapters.metrics import Metrics
+from storage import migrate
+from storage.database import Database
+
+
+def add_ops_routes(app: web.Application, database: Database, metrics: Metrics) -> None:
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        try:
+            async with database.session() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            current = await asyncio.to_thread(migrate.is_current, database.url)
+        except Exception as error:
+            return web.json_response({"status": "unavailable", "reason": f"database: {error.__class__.__name__}"}, status=503)
+        if not current:
+            return web.json_response({"status": "unavailable", "reason": "migrations pending"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        body = await metrics.render()
+        return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)

@@ -1,0 +1,68 @@
+"""APScheduler 3 wiring: scheduled jobs run on the leader only; the timer tick is one of them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from storage.leader import LeaderElection
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+class LeaderScheduler:
+    """An AsyncIOScheduler whose jobs do nothing unless this process leads.
+
+    APScheduler 3 does not coordinate replicas, so every replica schedules the same jobs and
+    each run first checks the PostgreSQL advisory lock (see storage.leader).
+    """
+
+    def __init__(self, leader: LeaderElection, *, leadership_check_seconds: float = 5.0) -> None:
+        self.leader = leader
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._leadership_check_seconds = leadership_check_seconds
+
+    def add_leader_job(self, name: str, job: Job, trigger: BaseTrigger) -> None:
+        """Run `job` on `trigger`, on the leader only, never overlapping itself."""
+
+        async def run_if_leader() -> None:
+            if not self.leader.is_leader:
+                return
+            try:
+                await job()
+            except Exception:
+                log.exception("scheduled job %s failed", name, extra={"job": name})
+
+        self._scheduler.add_job(
+            run_if_leader, trigger, id=name, name=name, max_instances=1, coalesce=True, misfire_grace_time=30
+        )
+
+    async def start(self) -> None:
+        await self._refresh_leadership()
+        self._scheduler.add_job(
+            self._refresh_leadership,
+            IntervalTrigger(seconds=self._leadership_check_seconds),
+            id="leadership",
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        await self.leader.step_down()
+
+    async def _refresh_leadership(self) -> None:
+        try:
+            await self.leader.try_lead()
+        except Exception:
+            log.exception("leader election failed; not leading until the next check")
+            self.leader.is_leader = False

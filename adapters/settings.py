@@ -1,0 +1,92 @@
+"""Process settings from the environment and `.env` (every variable is listed in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/circlebot.db"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    app_id: str = Field("", alias="MicrosoftAppId")
+    app_password: str = Field("", alias="MicrosoftAppPassword", repr=False)
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        "MultiTenant", alias="MicrosoftAppType"
+    )
+    app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
+    circles_config: Path | None = Field(None, alias="CIRCLEBOT_CONFIG")
+    jira_url: str = Field("", alias="JIRA_URL")
+    jira_user: str = Field("", alias="JIRA_USER")
+    jira_token: str = Field("", alias="JIRA_TOKEN", repr=False)
+    gitlab_url: str = Field("", alias="GITLAB_URL")
+    gitlab_token: str = Field("", alias="GITLAB_TOKEN", repr=False)
+    alert_webhook_token: str = Field("", alias="ALERT_WEBHOOK_TOKEN", repr=False)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+    log_format: Literal["auto", "json", "text"] = Field("auto", alias="LOG_FORMAT")
+    outbox_max_attempts: int = Field(12, alias="OUTBOX_MAX_ATTEMPTS", ge=1, le=1000)
+    outbox_delivery_timeout: float = Field(20.0, alias="OUTBOX_DELIVERY_TIMEOUT", gt=0, le=600)
+    tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
+    public_url: str = Field("", alias="CIRCLEBOT_PUBLIC_URL")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")):
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("jira_url", "gitlab_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def anonymous(self) -> bool:
+        """True when no app id is set: local playground and tests, no Bot Framework auth."""
+        return not self.app_id
+
+    @property
+    def jira_enabled(self) -> bool:
+        return bool(self.jira_url)
+
+    @property
+    def gitlab_enabled(self) -> bool:
+        return bool(self.gitlab_url)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; a bad value raises SettingsError naming the variable and what is expected."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = _alias_of(str(first["loc"][0]) if first["loc"] else "settings")
+        expected = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {expected} (got {first.get('input')!r})") from None
+
+
+def _alias_of(field_or_alias: str) -> str:
+    field = Settings.model_fields.get(field_or_alias)
+    return field.alias or field_or_alias if field else field_or_alias

@@ -1,0 +1,209 @@
+"""Composition root: `create_app(settings)` wires everything; `main()` is the `circlebot` CLI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from aiohttp import web
+from apscheduler.triggers.interval import IntervalTrigger
+
+from adapters.log_setup import configure_logging, request_id
+from adapters.metrics import Metrics
+from adapters.ops_routes import add_ops_routes
+from adapters.outbox_relay import OutboxRelay
+from adapters.runtime import RUNTIME, Runtime
+from adapters.scheduler import LeaderScheduler
+from adapters.settings import Settings, SettingsError, load_settings
+from adapters.timer_tick import TimerTick
+from domain.clock import Clock, SystemClock
+from domain.retry_policy import RetryPolicy
+from storage import migrate
+from storage.database import Database
+from storage.leader import LeaderElection
+from storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("circlebot")
+
+# Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
+MAX_REQUEST_BYTES = 256 * 1024
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Every long-lived service, unstarted; create_app and the CLI share it."""
+    clock = clock or SystemClock()
+    database = Database(settings.database_url)
+    relay_holder: list[OutboxRelay] = []
+    uow = UnitOfWorkFactory(database, clock, on_outbox_commit=lambda: relay_holder[0].notify())
+    relay = OutboxRelay(
+        database,
+        {},
+        clock,
+        policy=RetryPolicy(max_attempts=settings.outbox_max_attempts),
+        delivery_timeout=timedelta(seconds=settings.outbox_delivery_timeout),
+    )
+    relay_holder.append(relay)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        database=database,
+        uow=uow,
+        relay=relay,
+        timers=TimerTick(uow, {}, clock),
+        scheduler=LeaderScheduler(LeaderElection(database)),
+        metrics=Metrics(database, clock),
+    )
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, background: bool = True) -> web.Application:
+    """The aiohttp application; `background=False` leaves relay and scheduler to the caller (tests)."""
+    runtime = build_runtime(settings, clock)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware])
+    app[RUNTIME] = runtime
+    add_ops_routes(app, runtime.database, runtime.metrics)
+    app.cleanup_ctx.append(_database_ctx(runtime))
+    if background:
+        app.cleanup_ctx.append(_background_ctx(runtime))
+    return app
+
+
+def _database_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def database_ctx(_app: web.Application) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate.upgrade, runtime.database.url)
+        yield
+        await runtime.database.dispose()
+
+    return database_ctx
+
+
+def _background_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def background_ctx(_app: web.Application) -> AsyncIterator[None]:
+        relay_task = asyncio.create_task(runtime.relay.run_forever(), name="outbox-relay")
+        runtime.scheduler.add_leader_job(
+            "timer-tick", runtime.timers.tick, IntervalTrigger(seconds=runtime.settings.tick_seconds)
+        )
+        await runtime.scheduler.start()
+        yield
+        # Shutdown: the HTTP server has already let in-flight turns finish.
+        await runtime.scheduler.stop()
+        runtime.relay.stop()
+        await relay_task
+
+    return background_ctx
+
+
+@web.middleware
+async def _request_id_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    token = request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16])
+    try:
+        return await handler(request)
+    finally:
+        request_id.reset(token)
+
+
+# --- the `circlebot` command line -------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"circlebot: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format, _secrets(settings))
+    result: int = args.run(args, settings)
+    return result
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [settings.app_password, settings.jira_token, settings.gitlab_token, settings.alert_webhook_token]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="circlebot", description="SRE circle bot for Microsoft Teams")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot's HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3978)
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+
+    outbox = commands.add_parser("outbox", help="external writes waiting or failed")
+    outbox_actions = outbox.add_subparsers(required=True, metavar="ACTION")
+    listing = outbox_actions.add_parser("list", help="newest rows first")
+    listing.add_argument("--status", choices=["pending", "done", "dead"])
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(run=_outbox_list)
+    retry = outbox_actions.add_parser("retry", help="give a dead row a fresh set of attempts")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(run=_outbox_retry)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.anonymous:
+        log.warning("MicrosoftAppId is empty: anonymous mode, for the local playground and tests only")
+    web.run_app(create_app(settings), host=args.host, port=args.port, shutdown_timeout=30, print=None)
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    migrate.upgrade(settings.database_url)
+    print("database schema is current")
+    return 0
+
+
+def _outbox_list(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import outbox
+
+    async def run() -> list[outbox.OutboxRow]:
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                return await outbox.list_rows(session, status=args.status, limit=args.limit)
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(run())
+    if not rows:
+        print("outbox is empty" if not args.status else f"no {args.status} rows")
+    for row in rows:
+        error = f"  last error: {row.last_error}" if row.last_error else ""
+        print(f"{row.id:>6}  {row.status:<7} {row.kind:<28} attempts={row.attempts:<3} key={row.idempotency_key}{error}")
+    return 0
+
+
+def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import outbox
+
+    async def run() -> bool:
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                revived = await outbox.revive(session, args.id, now=SystemClock().now())
+                await session.commit()
+                return revived
+        finally:
+            await database.dispose()
+
+    if asyncio.run(run()):
+        print(f"outbox row {args.id} will be retried by the running relay")
+        return 0
+    print(f"no dead outbox row with id {args.id}; `circlebot outbox list --status dead` lists them", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

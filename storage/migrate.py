@@ -1,0 +1,45 @@
+"""Alembic, driven from code: `circlebot db upgrade`, start-up and /readyz use these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+
+from storage.database import sync_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sync_url(database_url).replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision`; safe to run on every start."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def current_revisions(database_url: str) -> set[str]:
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def is_current(database_url: str) -> bool:
+    """True when the database is at the newest migration."""
+    return current_revisions(database_url) == head_revisions()

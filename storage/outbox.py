@@ -1,0 +1,195 @@
+"""The transactional outbox: external writes queued in the same transaction as the state change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.types import UtcDateTime
+
+PENDING, DONE, DEAD = "pending", "done", "dead"
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=80, index=True)
+    idempotency_key: str = Field(max_length=255, unique=True)
+    ordering_key: str | None = Field(default=None, max_length=255, index=True)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """What a delivery handler gets: the row's content, never the row itself."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    attempt: int
+
+
+class SqlOutbox:
+    """The OutboxWriter port on a session; rows become visible to relays only on commit."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self._session = session
+        self._now = now
+        self._rows: list[dict[str, Any]] = []
+        self.added = 0
+
+    def add(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str,
+        ordering_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> None:
+        self._rows.append(
+            {
+                "kind": kind,
+                "payload": payload,
+                "idempotency_key": idempotency_key,
+                "ordering_key": ordering_key,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": not_before or self._now,
+                "created_at": self._now,
+            }
+        )
+
+    async def flush(self) -> None:
+        """Insert queued rows; a repeated idempotency key keeps the row already there."""
+        rows, self._rows = self._rows, []
+        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for row in rows:
+            statement = insert(OutboxRow).values(**row).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]
+            )
+            result = await self._session.exec(statement)  # type: ignore[call-overload]
+            self.added += result.rowcount or 0
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, owner: str, limit: int
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows (at most one per ordering key) and count the attempt."""
+    earlier = aliased(OutboxRow)
+    blocked_by_earlier = (
+        select(earlier.id)
+        .where(
+            earlier.ordering_key == OutboxRow.ordering_key,
+            earlier.status == PENDING,
+            earlier.id < OutboxRow.id,  # type: ignore[operator]
+        )
+        .exists()
+    )
+    lease_free = (OutboxRow.lease_until.is_(None)) | (OutboxRow.lease_until <= now)  # type: ignore[union-attr,operator]
+    query = (
+        select(OutboxRow.id)
+        .where(OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now, lease_free)
+        .where((OutboxRow.ordering_key.is_(None)) | ~blocked_by_earlier)  # type: ignore[union-attr]
+        .order_by(OutboxRow.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    if session.bind and session.bind.dialect.name == "postgresql":
+        # Two relays on two replicas must never lease the same row.
+        query = query.with_for_update(skip_locked=True, of=OutboxRow)  # type: ignore[arg-type]
+    ids = list((await session.exec(query)).all())
+    if not ids:
+        return []
+    await session.exec(
+        update(OutboxRow)  # type: ignore[call-overload]
+        .where(OutboxRow.id.in_(ids))  # type: ignore[union-attr]
+        .values(lease_owner=owner, lease_until=lease_until, attempts=OutboxRow.attempts + 1)
+    )
+    rows = (await session.exec(select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))).all()  # type: ignore[union-attr,arg-type]
+    return [
+        OutboxMessage(
+            id=row.id or 0,
+            kind=row.kind,
+            payload=row.payload,
+            idempotency_key=row.idempotency_key,
+            attempt=row.attempts,
+        )
+        for row in rows
+    ]
+
+
+async def mark_delivered(
+    session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None
+) -> None:
+    await session.exec(
+        update(OutboxRow)  # type: ignore[call-overload]
+        .where(and_(OutboxRow.id == row_id, OutboxRow.status == PENDING))
+        .values(status=DONE, delivered_at=now, result=result, lease_owner=None, lease_until=None, last_error=None)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession, row_id: int, *, error: str, retry_at: datetime | None
+) -> None:
+    """Schedule another try at `retry_at`, or park the row as dead when it is None."""
+    values: dict[str, Any] = {"last_error": error[:4000], "lease_owner": None, "lease_until": None}
+    if retry_at is None:
+        values["status"] = DEAD
+    else:
+        values["next_attempt_at"] = retry_at
+    await session.exec(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))  # type: ignore[call-overload]
+
+
+async def revive(session: AsyncSession, row_id: int, *, now: datetime) -> bool:
+    """Give a dead row a fresh set of attempts; False when no dead row has that id."""
+    result = await session.exec(
+        update(OutboxRow)  # type: ignore[call-overload]
+        .where(OutboxRow.id == row_id, OutboxRow.status == DEAD)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, last_error=None)
+    )
+    return bool(result.rowcount)
+
+
+async def list_rows(session: AsyncSession, *, status: str | None = None, limit: int = 50) -> list[OutboxRow]:
+    """Newest rows first, optionally of one status."""
+    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if status:
+        query = query.where(OutboxRow.status == status)
+    return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
+async def stats(session: AsyncSession) -> OutboxStats:
+    pending, oldest = (
+        await session.exec(
+            select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.status == PENDING)  # type: ignore[call-overload]
+        )
+    ).one()
+    dead = (await session.exec(select(func.count()).where(OutboxRow.status == DEAD))).one()  # type: ignore[call-overload]
+    return OutboxStats(pending=int(pending), dead=int(dead), oldest_pending_at=oldest)

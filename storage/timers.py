@@ -1,0 +1,123 @@
+"""Durable timers: SLA deadlines, escalation steps and reminders as rows with a due time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, func, select, update
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.types import UtcDateTime
+
+PENDING, FIRED, CANCELLED, FAILED = "pending", "fired", "cancelled", "failed"
+
+
+class TimerRow(SQLModel, table=True):
+    __tablename__ = "timer"
+    __table_args__ = (Index("ix_timer_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=80)
+    key: str = Field(max_length=255, unique=True)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=PENDING, max_length=16)
+    due_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    fired_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    """What a timer handler gets."""
+
+    id: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    due_at: datetime
+
+
+class SqlTimers:
+    """The TimerScheduler port on a session."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self._session = session
+        self._now = now
+
+    async def schedule(self, kind: str, key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
+        existing = (await self._session.exec(select(TimerRow).where(TimerRow.key == key))).first()
+        if existing is None:
+            self._session.add(
+                TimerRow(kind=kind, key=key, payload=payload, due_at=due_at, created_at=self._now)
+            )
+            await self._session.flush()
+            return True
+        if existing.status not in (PENDING, CANCELLED):
+            return False
+        existing.kind, existing.payload, existing.due_at, existing.status = kind, payload, due_at, PENDING
+        self._session.add(existing)
+        await self._session.flush()
+        return True
+
+    async def cancel(self, key: str) -> bool:
+        result = await self._session.exec(
+            update(TimerRow).where(TimerRow.key == key, TimerRow.status == PENDING).values(status=CANCELLED)  # type: ignore[call-overload]
+        )
+        return bool(result.rowcount)
+
+    async def get(self, key: str) -> TimerRow | None:
+        """The timer named `key`, whatever its status."""
+        return (await self._session.exec(select(TimerRow).where(TimerRow.key == key))).first()
+
+
+async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | None:
+    """Lock the earliest due timer for this transaction; other replicas skip it."""
+    query = (
+        select(TimerRow)
+        .where(TimerRow.status == PENDING, TimerRow.due_at <= now)  # type: ignore[operator]
+        .order_by(TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
+        .limit(1)
+    )
+    if session.bind and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    return DueTimer(id=row.id or 0, kind=row.kind, key=row.key, payload=row.payload, due_at=row.due_at)
+
+
+async def mark_fired(session: AsyncSession, timer_id: int, *, now: datetime) -> None:
+    await session.exec(
+        update(TimerRow).where(TimerRow.id == timer_id).values(status=FIRED, fired_at=now)  # type: ignore[call-overload]
+    )
+
+
+async def mark_failed_attempt(
+    session: AsyncSession, timer_id: int, *, error: str, retry_at: datetime | None
+) -> None:
+    """Count a failed firing; move it to `retry_at`, or give up when that is None."""
+    values: dict[str, Any] = {"attempts": TimerRow.attempts + 1, "last_error": error[:4000]}
+    if retry_at is None:
+        values["status"] = FAILED
+    else:
+        values["due_at"] = retry_at
+    await session.exec(update(TimerRow).where(TimerRow.id == timer_id).values(**values))  # type: ignore[call-overload]
+
+
+async def attempts_of(session: AsyncSession, timer_id: int) -> int:
+    row = await session.get(TimerRow, timer_id)
+    return row.attempts if row else 0
+
+
+async def oldest_due_at(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """The due time of the most overdue pending timer, for the lag metric."""
+    return (
+        await session.exec(
+            select(func.min(TimerRow.due_at)).where(TimerRow.status == PENDING, TimerRow.due_at <= now)  # type: ignore[call-overload]
+        )
+    ).one()

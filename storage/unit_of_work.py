@@ -1,0 +1,73 @@
+"""The unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.clock import Clock
+from storage.database import Database
+from storage.outbox import SqlOutbox
+from storage.timers import SqlTimers
+
+
+class SqlUnitOfWork:
+    """Implements domain.ports.UnitOfWork on the database.
+
+    `on_outbox_commit` is called after a commit that queued outbox rows, so the local relay
+    can deliver at once instead of waiting for its next poll.
+    """
+
+    def __init__(
+        self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._on_outbox_commit = on_outbox_commit
+        self._committed = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.session: AsyncSession = self._database.session()
+        now = self._clock.now()
+        self.outbox = SqlOutbox(self.session, now)
+        self.timers = SqlTimers(self.session, now)
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.outbox.flush()
+        await self.session.commit()
+        self._committed = True
+        if self.outbox.added and self._on_outbox_commit:
+            self._on_outbox_commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work bound to one database and clock; what use cases receive."""
+
+    def __init__(
+        self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.on_outbox_commit = on_outbox_commit
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.database, self.clock, self.on_outbox_commit)
