@@ -181,7 +181,8 @@ def _outbox_list(args: argparse.Namespace, settings: Settings) -> int:
         print("outbox is empty" if not args.status else f"no {args.status} rows")
     for row in rows:
         error = f"  last error: {row.last_error}" if row.last_error else ""
-        print(f"{row.id:>6}  {row.status:<7} {row.kind:<28} attempts={row.attempts:<3} key={row.idempotency_key}{error}")
+        attempts = f"attempts={row.attempts}"
+        print(f"{row.id:>6}  {row.status:<7} {row.kind:<28} {attempts:<12} key={row.idempotency_key}{error}")
     return 0
 
 
@@ -201,7 +202,10 @@ def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
     if asyncio.run(run()):
         print(f"outbox row {args.id} will be retried by the running relay")
         return 0
-    print(f"no dead outbox row with id {args.id}; `circlebot outbox list --status dead` lists them", file=sys.stderr)
+    print(
+        f"no dead outbox row with id {args.id}; `circlebot outbox list --status dead` lists them",
+        file=sys.stderr,
+    )
     return 1
 
 

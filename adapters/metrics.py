@@ -21,7 +21,9 @@ class Metrics:
         self.outbox_oldest_age = Gauge(
             "circlebot_outbox_oldest_pending_seconds", "Age of the oldest pending row", registry=self.registry
         )
-        self.outbox_dead = Gauge("circlebot_outbox_dead", "Outbox rows parked as dead", registry=self.registry)
+        self.outbox_dead = Gauge(
+            "circlebot_outbox_dead", "Outbox rows parked as dead", registry=self.registry
+        )
         self.timer_lag = Gauge(
             "circlebot_timer_lag_seconds", "How late the most overdue timer is", registry=self.registry
         )

@@ -22,7 +22,9 @@ def add_ops_routes(app: web.Application, database: Database, metrics: Metrics) -
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
             current = await asyncio.to_thread(migrate.is_current, database.url)
         except Exception as error:
-            return web.json_response({"status": "unavailable", "reason": f"database: {error.__class__.__name__}"}, status=503)
+            return web.json_response(
+                {"status": "unavailable", "reason": f"database: {error.__class__.__name__}"}, status=503
+            )
         if not current:
             return web.json_response({"status": "unavailable", "reason": "migrations pending"}, status=503)
         return web.json_response({"status": "ready"})

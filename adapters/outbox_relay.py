@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -113,10 +114,8 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay round failed; will retry", extra={"relay": self.name})
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=poll_interval)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stopping = True

@@ -28,6 +28,7 @@ class LeaderScheduler:
         self.leader = leader
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._leadership_check_seconds = leadership_check_seconds
+        self._jobs: dict[str, Job] = {}
 
     def add_leader_job(self, name: str, job: Job, trigger: BaseTrigger) -> None:
         """Run `job` on `trigger`, on the leader only, never overlapping itself."""
@@ -40,14 +41,19 @@ class LeaderScheduler:
             except Exception:
                 log.exception("scheduled job %s failed", name, extra={"job": name})
 
+        self._jobs[name] = run_if_leader
         self._scheduler.add_job(
             run_if_leader, trigger, id=name, name=name, max_instances=1, coalesce=True, misfire_grace_time=30
         )
 
+    async def run_job_now(self, name: str) -> None:
+        """Run a job's leader-guarded body once, outside its trigger (CLI, tests)."""
+        await self._jobs[name]()
+
     async def start(self) -> None:
-        await self._refresh_leadership()
+        await self.refresh_leadership()
         self._scheduler.add_job(
-            self._refresh_leadership,
+            self.refresh_leadership,
             IntervalTrigger(seconds=self._leadership_check_seconds),
             id="leadership",
             max_instances=1,
@@ -60,7 +66,8 @@ class LeaderScheduler:
             self._scheduler.shutdown(wait=False)
         await self.leader.step_down()
 
-    async def _refresh_leadership(self) -> None:
+    async def refresh_leadership(self) -> None:
+        """Take leadership if free, confirm it if held; never raises."""
         try:
             await self.leader.try_lead()
         except Exception:

@@ -21,7 +21,7 @@ class RetryPolicy:
         """How long to wait before the next try, after `attempt` tries have failed."""
         if attempt < 1:
             raise ValueError("attempt counts from 1")
-        exponential = min(self.cap, self.base * (2 ** min(attempt - 1, 30)))
+        exponential = min(self.cap, self.base * (1 << min(attempt - 1, 30)))
         half = exponential / 2
         jittered = half + half * (rng or random).random()
         # The server knows its own load: never come back earlier than it asked.

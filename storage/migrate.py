@@ -43,3 +43,8 @@ def current_revisions(database_url: str) -> set[str]:
 def is_current(database_url: str) -> bool:
     """True when the database is at the newest migration."""
     return current_revisions(database_url) == head_revisions()
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Step the schema back to `revision` (tests, and rolling back a bad release)."""
+    command.downgrade(alembic_config(database_url), revision)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, and_, func, select, update
+from sqlalchemy import JSON, Column, Index, Text, and_, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import UtcDateTime
@@ -85,10 +85,10 @@ class SqlOutbox:
         dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         for row in rows:
-            statement = insert(OutboxRow).values(**row).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]
+            statement = (
+                insert(OutboxRow).values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
-            result = await self._session.exec(statement)  # type: ignore[call-overload]
+            result = await self._session.exec(statement)
             self.added += result.rowcount or 0
 
 
@@ -98,34 +98,36 @@ async def claim_due(
     """Lease up to `limit` due rows (at most one per ordering key) and count the attempt."""
     earlier = aliased(OutboxRow)
     blocked_by_earlier = (
-        select(earlier.id)
+        select(col(earlier.id))
         .where(
-            earlier.ordering_key == OutboxRow.ordering_key,
-            earlier.status == PENDING,
-            earlier.id < OutboxRow.id,  # type: ignore[operator]
+            col(earlier.ordering_key) == col(OutboxRow.ordering_key),
+            col(earlier.status) == PENDING,
+            col(earlier.id) < col(OutboxRow.id),
         )
         .exists()
     )
-    lease_free = (OutboxRow.lease_until.is_(None)) | (OutboxRow.lease_until <= now)  # type: ignore[union-attr,operator]
+    lease_free = (col(OutboxRow.lease_until).is_(None)) | (col(OutboxRow.lease_until) <= now)
     query = (
-        select(OutboxRow.id)
-        .where(OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= now, lease_free)
-        .where((OutboxRow.ordering_key.is_(None)) | ~blocked_by_earlier)  # type: ignore[union-attr]
-        .order_by(OutboxRow.id)  # type: ignore[arg-type]
+        select(col(OutboxRow.id))
+        .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, lease_free)
+        .where((col(OutboxRow.ordering_key).is_(None)) | ~blocked_by_earlier)
+        .order_by(col(OutboxRow.id))
         .limit(limit)
     )
     if session.bind and session.bind.dialect.name == "postgresql":
         # Two relays on two replicas must never lease the same row.
-        query = query.with_for_update(skip_locked=True, of=OutboxRow)  # type: ignore[arg-type]
+        query = query.with_for_update(skip_locked=True, of=OutboxRow)
     ids = list((await session.exec(query)).all())
     if not ids:
         return []
     await session.exec(
-        update(OutboxRow)  # type: ignore[call-overload]
-        .where(OutboxRow.id.in_(ids))  # type: ignore[union-attr]
-        .values(lease_owner=owner, lease_until=lease_until, attempts=OutboxRow.attempts + 1)
+        update(OutboxRow)
+        .where(col(OutboxRow.id).in_(ids))
+        .values(lease_owner=owner, lease_until=lease_until, attempts=col(OutboxRow.attempts) + 1)
     )
-    rows = (await session.exec(select(OutboxRow).where(OutboxRow.id.in_(ids)).order_by(OutboxRow.id))).all()  # type: ignore[union-attr,arg-type]
+    rows = (
+        await session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(ids)).order_by(col(OutboxRow.id)))
+    ).all()
     return [
         OutboxMessage(
             id=row.id or 0,
@@ -142,29 +144,29 @@ async def mark_delivered(
     session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None
 ) -> None:
     await session.exec(
-        update(OutboxRow)  # type: ignore[call-overload]
-        .where(and_(OutboxRow.id == row_id, OutboxRow.status == PENDING))
-        .values(status=DONE, delivered_at=now, result=result, lease_owner=None, lease_until=None, last_error=None)
+        update(OutboxRow)
+        .where(and_(col(OutboxRow.id) == row_id, col(OutboxRow.status) == PENDING))
+        .values(
+            status=DONE, delivered_at=now, result=result, lease_owner=None, lease_until=None, last_error=None
+        )
     )
 
 
-async def mark_failed(
-    session: AsyncSession, row_id: int, *, error: str, retry_at: datetime | None
-) -> None:
+async def mark_failed(session: AsyncSession, row_id: int, *, error: str, retry_at: datetime | None) -> None:
     """Schedule another try at `retry_at`, or park the row as dead when it is None."""
     values: dict[str, Any] = {"last_error": error[:4000], "lease_owner": None, "lease_until": None}
     if retry_at is None:
         values["status"] = DEAD
     else:
         values["next_attempt_at"] = retry_at
-    await session.exec(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))  # type: ignore[call-overload]
+    await session.exec(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**values))
 
 
 async def revive(session: AsyncSession, row_id: int, *, now: datetime) -> bool:
     """Give a dead row a fresh set of attempts; False when no dead row has that id."""
     result = await session.exec(
-        update(OutboxRow)  # type: ignore[call-overload]
-        .where(OutboxRow.id == row_id, OutboxRow.status == DEAD)
+        update(OutboxRow)
+        .where(col(OutboxRow.id) == row_id, col(OutboxRow.status) == DEAD)
         .values(status=PENDING, attempts=0, next_attempt_at=now, last_error=None)
     )
     return bool(result.rowcount)
@@ -172,9 +174,9 @@ async def revive(session: AsyncSession, row_id: int, *, now: datetime) -> bool:
 
 async def list_rows(session: AsyncSession, *, status: str | None = None, limit: int = 50) -> list[OutboxRow]:
     """Newest rows first, optionally of one status."""
-    query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+    query = select(OutboxRow).order_by(col(OutboxRow.id).desc()).limit(limit)
     if status:
-        query = query.where(OutboxRow.status == status)
+        query = query.where(col(OutboxRow.status) == status)
     return list((await session.exec(query)).all())
 
 
@@ -188,8 +190,8 @@ class OutboxStats:
 async def stats(session: AsyncSession) -> OutboxStats:
     pending, oldest = (
         await session.exec(
-            select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.status == PENDING)  # type: ignore[call-overload]
+            select(func.count(), func.min(col(OutboxRow.created_at))).where(col(OutboxRow.status) == PENDING)
         )
     ).one()
-    dead = (await session.exec(select(func.count()).where(OutboxRow.status == DEAD))).one()  # type: ignore[call-overload]
+    dead = (await session.exec(select(func.count()).where(col(OutboxRow.status) == DEAD))).one()
     return OutboxStats(pending=int(pending), dead=int(dead), oldest_pending_at=oldest)

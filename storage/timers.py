@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, func, select, update
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, Text, func, update
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import UtcDateTime
@@ -50,7 +50,7 @@ class SqlTimers:
         self._now = now
 
     async def schedule(self, kind: str, key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
-        existing = (await self._session.exec(select(TimerRow).where(TimerRow.key == key))).first()
+        existing = (await self._session.exec(select(TimerRow).where(col(TimerRow.key) == key))).first()
         if existing is None:
             self._session.add(
                 TimerRow(kind=kind, key=key, payload=payload, due_at=due_at, created_at=self._now)
@@ -66,21 +66,23 @@ class SqlTimers:
 
     async def cancel(self, key: str) -> bool:
         result = await self._session.exec(
-            update(TimerRow).where(TimerRow.key == key, TimerRow.status == PENDING).values(status=CANCELLED)  # type: ignore[call-overload]
+            update(TimerRow)
+            .where(col(TimerRow.key) == key, col(TimerRow.status) == PENDING)
+            .values(status=CANCELLED)
         )
         return bool(result.rowcount)
 
     async def get(self, key: str) -> TimerRow | None:
         """The timer named `key`, whatever its status."""
-        return (await self._session.exec(select(TimerRow).where(TimerRow.key == key))).first()
+        return (await self._session.exec(select(TimerRow).where(col(TimerRow.key) == key))).first()
 
 
 async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | None:
     """Lock the earliest due timer for this transaction; other replicas skip it."""
     query = (
         select(TimerRow)
-        .where(TimerRow.status == PENDING, TimerRow.due_at <= now)  # type: ignore[operator]
-        .order_by(TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
+        .where(col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now)
+        .order_by(col(TimerRow.due_at), col(TimerRow.id))
         .limit(1)
     )
     if session.bind and session.bind.dialect.name == "postgresql":
@@ -93,7 +95,7 @@ async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | 
 
 async def mark_fired(session: AsyncSession, timer_id: int, *, now: datetime) -> None:
     await session.exec(
-        update(TimerRow).where(TimerRow.id == timer_id).values(status=FIRED, fired_at=now)  # type: ignore[call-overload]
+        update(TimerRow).where(col(TimerRow.id) == timer_id).values(status=FIRED, fired_at=now)
     )
 
 
@@ -101,12 +103,12 @@ async def mark_failed_attempt(
     session: AsyncSession, timer_id: int, *, error: str, retry_at: datetime | None
 ) -> None:
     """Count a failed firing; move it to `retry_at`, or give up when that is None."""
-    values: dict[str, Any] = {"attempts": TimerRow.attempts + 1, "last_error": error[:4000]}
+    values: dict[str, Any] = {"attempts": col(TimerRow.attempts) + 1, "last_error": error[:4000]}
     if retry_at is None:
         values["status"] = FAILED
     else:
         values["due_at"] = retry_at
-    await session.exec(update(TimerRow).where(TimerRow.id == timer_id).values(**values))  # type: ignore[call-overload]
+    await session.exec(update(TimerRow).where(col(TimerRow.id) == timer_id).values(**values))
 
 
 async def attempts_of(session: AsyncSession, timer_id: int) -> int:
@@ -118,6 +120,8 @@ async def oldest_due_at(session: AsyncSession, *, now: datetime) -> datetime | N
     """The due time of the most overdue pending timer, for the lag metric."""
     return (
         await session.exec(
-            select(func.min(TimerRow.due_at)).where(TimerRow.status == PENDING, TimerRow.due_at <= now)  # type: ignore[call-overload]
+            select(func.min(col(TimerRow.due_at))).where(
+                col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now
+            )
         )
     ).one()

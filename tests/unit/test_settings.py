@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from adapters.settings import SettingsError, load_settings
+
+
+def test_defaults_run_locally_on_sqlite_in_anonymous_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MicrosoftAppId", raising=False)
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == "sqlite:///var/circlebot.db"
+    assert settings.anonymous
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LOG_LEVEL", "loud", "LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL: expected a sqlite:/// or postgresql:// URL"),
+        ("MicrosoftAppType", "Single", "MicrosoftAppType: Input should be 'MultiTenant'"),
+        ("JIRA_URL", "jira.local", "JIRA_URL: expected an http:// or https:// URL"),
+        ("OUTBOX_MAX_ATTEMPTS", "0", "OUTBOX_MAX_ATTEMPTS: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_what_is_expected(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(_env_file=None)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+def test_the_cli_stops_with_one_line_and_no_traceback(tmp_path: object) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import app, sys; sys.exit(app.main(['db', 'upgrade']))"],
+        env={"LOG_LEVEL": "loud", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "circlebot: configuration error: LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR' "
+        "(got 'LOUD')"
+    ]
