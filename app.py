@@ -13,6 +13,7 @@ from datetime import timedelta
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
 from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
@@ -21,6 +22,7 @@ from adapters.runtime import RUNTIME, Runtime
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
+from bot.wiring import install_bot
 from domain.clock import Clock, SystemClock
 from domain.retry_policy import RetryPolicy
 from storage import migrate
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware])
     app[RUNTIME] = runtime
     add_ops_routes(app, runtime.database, runtime.metrics)
+    install_bot(app, runtime)
     app.cleanup_ctx.append(_database_ctx(runtime))
     if background:
         app.cleanup_ctx.append(_background_ctx(runtime))
@@ -75,6 +78,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
 def _database_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
     async def database_ctx(_app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(migrate.upgrade, runtime.database.url)
+        if runtime.settings.circles_config:
+            await apply_at_startup(runtime.uow, runtime.settings.circles_config)
         yield
         await runtime.database.dispose()
 
@@ -149,13 +154,19 @@ def _parser() -> argparse.ArgumentParser:
     retry = outbox_actions.add_parser("retry", help="give a dead row a fresh set of attempts")
     retry.add_argument("id", type=int)
     retry.set_defaults(run=_outbox_retry)
+
+    add_config_commands(commands)
     return parser
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.anonymous:
         log.warning("MicrosoftAppId is empty: anonymous mode, for the local playground and tests only")
-    web.run_app(create_app(settings), host=args.host, port=args.port, shutdown_timeout=30, print=None)
+    try:
+        web.run_app(create_app(settings), host=args.host, port=args.port, shutdown_timeout=30, print=None)
+    except CirclesConfigInvalid as error:
+        print(f"circlebot: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -14,16 +14,12 @@ class Metrics:
         self._database = database
         self._clock = clock
         self.registry = CollectorRegistry()
-        self.turns = Counter(
-            "circlebot_turns", "Bot Framework activities processed", ["type"], registry=self.registry
-        )
+        self.turns = Counter("circlebot_turns", "Bot Framework activities processed", ["type"], registry=self.registry)
         self.outbox_depth = Gauge("circlebot_outbox_pending", "Outbox rows waiting", registry=self.registry)
         self.outbox_oldest_age = Gauge(
             "circlebot_outbox_oldest_pending_seconds", "Age of the oldest pending row", registry=self.registry
         )
-        self.outbox_dead = Gauge(
-            "circlebot_outbox_dead", "Outbox rows parked as dead", registry=self.registry
-        )
+        self.outbox_dead = Gauge("circlebot_outbox_dead", "Outbox rows parked as dead", registry=self.registry)
         self.timer_lag = Gauge(
             "circlebot_timer_lag_seconds", "How late the most overdue timer is", registry=self.registry
         )

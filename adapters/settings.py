@@ -18,16 +18,12 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Everything the process reads from its environment."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     app_id: str = Field("", alias="MicrosoftAppId")
     app_password: str = Field("", alias="MicrosoftAppPassword", repr=False)
-    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
-        "MultiTenant", alias="MicrosoftAppType"
-    )
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field("MultiTenant", alias="MicrosoftAppType")
     app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
     circles_config: Path | None = Field(None, alias="CIRCLEBOT_CONFIG")
     jira_url: str = Field("", alias="JIRA_URL")

@@ -18,9 +18,7 @@ WHITE = (255, 255, 255)
 SUPERSAMPLE = 8
 
 
-def _circle_of_members_mask(
-    size: int, ring_radius: float, ring_width: float, dot_radius: float
-) -> Image.Image:
+def _circle_of_members_mask(size: int, ring_radius: float, ring_width: float, dot_radius: float) -> Image.Image:
     """An L-mode mask of the glyph: a ring with three member dots on it, centred in a square."""
     big = size * SUPERSAMPLE
     mask = Image.new("L", (big, big), 0)
@@ -42,24 +40,18 @@ def make_color_icon(size: int = 192) -> Image.Image:
     """The full-colour icon: the white glyph on an accent-coloured rounded square."""
     big = size * SUPERSAMPLE
     background_mask = Image.new("L", (big, big), 0)
-    ImageDraw.Draw(background_mask).rounded_rectangle(
-        (0, 0, big - 1, big - 1), radius=int(big * 0.18), fill=255
-    )
+    ImageDraw.Draw(background_mask).rounded_rectangle((0, 0, big - 1, big - 1), radius=int(big * 0.18), fill=255)
     icon = Image.new("RGBA", (size, size), (*BACKGROUND, 0))
     icon.putalpha(background_mask.resize((size, size), Image.Resampling.LANCZOS))
     # Teams crops colour icons, so the glyph stays within the central 96x96 "safe" square.
-    glyph = _circle_of_members_mask(
-        size, ring_radius=size * 0.24, ring_width=size * 0.06, dot_radius=size * 0.075
-    )
+    glyph = _circle_of_members_mask(size, ring_radius=size * 0.24, ring_width=size * 0.06, dot_radius=size * 0.075)
     icon.paste(Image.new("RGBA", (size, size), (*WHITE, 255)), (0, 0), glyph)
     return icon
 
 
 def make_outline_icon(size: int = 32) -> Image.Image:
     """The outline icon: only white pixels, the shape carried by alpha, on a transparent background."""
-    glyph = _circle_of_members_mask(
-        size, ring_radius=size * 0.33, ring_width=size * 0.08, dot_radius=size * 0.11
-    )
+    glyph = _circle_of_members_mask(size, ring_radius=size * 0.33, ring_width=size * 0.08, dot_radius=size * 0.11)
     icon = Image.new("RGBA", (size, size), (*WHITE, 0))
     icon.putalpha(glyph)
     return icon

@@ -51,9 +51,7 @@ class LeaderElection:
                 await self._drop_connection()
         connection = await self._lock_engine().connect()
         try:
-            got = (
-                await connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})
-            ).scalar()
+            got = (await connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})).scalar()
             await connection.commit()
         except Exception:
             await connection.close()

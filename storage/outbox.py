@@ -79,6 +79,13 @@ class SqlOutbox:
             }
         )
 
+    async def contains(self, idempotency_key: str) -> bool:
+        """True when a row with this key is queued in this transaction or already stored."""
+        if any(row["idempotency_key"] == idempotency_key for row in self._rows):
+            return True
+        query = select(col(OutboxRow.id)).where(OutboxRow.idempotency_key == idempotency_key)
+        return (await self._session.exec(query)).first() is not None
+
     async def flush(self) -> None:
         """Insert queued rows; a repeated idempotency key keeps the row already there."""
         rows, self._rows = self._rows, []
@@ -86,10 +93,14 @@ class SqlOutbox:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         for row in rows:
             statement = (
-                insert(OutboxRow).values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                insert(OutboxRow)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(col(OutboxRow.id))
             )
+            # Count inserted rows from RETURNING: psycopg reports rowcount -1 for INSERT.
             result = await self._session.exec(statement)
-            self.added += result.rowcount or 0
+            self.added += len(result.all())
 
 
 async def claim_due(
@@ -125,9 +136,7 @@ async def claim_due(
         .where(col(OutboxRow.id).in_(ids))
         .values(lease_owner=owner, lease_until=lease_until, attempts=col(OutboxRow.attempts) + 1)
     )
-    rows = (
-        await session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(ids)).order_by(col(OutboxRow.id)))
-    ).all()
+    rows = (await session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(ids)).order_by(col(OutboxRow.id)))).all()
     return [
         OutboxMessage(
             id=row.id or 0,
@@ -140,15 +149,11 @@ async def claim_due(
     ]
 
 
-async def mark_delivered(
-    session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None
-) -> None:
+async def mark_delivered(session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
     await session.exec(
         update(OutboxRow)
         .where(and_(col(OutboxRow.id) == row_id, col(OutboxRow.status) == PENDING))
-        .values(
-            status=DONE, delivered_at=now, result=result, lease_owner=None, lease_until=None, last_error=None
-        )
+        .values(status=DONE, delivered_at=now, result=result, lease_owner=None, lease_until=None, last_error=None)
     )
 
 

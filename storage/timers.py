@@ -52,9 +52,7 @@ class SqlTimers:
     async def schedule(self, kind: str, key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
         existing = (await self._session.exec(select(TimerRow).where(col(TimerRow.key) == key))).first()
         if existing is None:
-            self._session.add(
-                TimerRow(kind=kind, key=key, payload=payload, due_at=due_at, created_at=self._now)
-            )
+            self._session.add(TimerRow(kind=kind, key=key, payload=payload, due_at=due_at, created_at=self._now))
             await self._session.flush()
             return True
         if existing.status not in (PENDING, CANCELLED):
@@ -66,9 +64,7 @@ class SqlTimers:
 
     async def cancel(self, key: str) -> bool:
         result = await self._session.exec(
-            update(TimerRow)
-            .where(col(TimerRow.key) == key, col(TimerRow.status) == PENDING)
-            .values(status=CANCELLED)
+            update(TimerRow).where(col(TimerRow.key) == key, col(TimerRow.status) == PENDING).values(status=CANCELLED)
         )
         return bool(result.rowcount)
 
@@ -94,14 +90,10 @@ async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | 
 
 
 async def mark_fired(session: AsyncSession, timer_id: int, *, now: datetime) -> None:
-    await session.exec(
-        update(TimerRow).where(col(TimerRow.id) == timer_id).values(status=FIRED, fired_at=now)
-    )
+    await session.exec(update(TimerRow).where(col(TimerRow.id) == timer_id).values(status=FIRED, fired_at=now))
 
 
-async def mark_failed_attempt(
-    session: AsyncSession, timer_id: int, *, error: str, retry_at: datetime | None
-) -> None:
+async def mark_failed_attempt(session: AsyncSession, timer_id: int, *, error: str, retry_at: datetime | None) -> None:
     """Count a failed firing; move it to `retry_at`, or give up when that is None."""
     values: dict[str, Any] = {"attempts": col(TimerRow.attempts) + 1, "last_error": error[:4000]}
     if retry_at is None:
@@ -120,8 +112,6 @@ async def oldest_due_at(session: AsyncSession, *, now: datetime) -> datetime | N
     """The due time of the most overdue pending timer, for the lag metric."""
     return (
         await session.exec(
-            select(func.min(col(TimerRow.due_at))).where(
-                col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now
-            )
+            select(func.min(col(TimerRow.due_at))).where(col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now)
         )
     ).one()

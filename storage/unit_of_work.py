@@ -8,7 +8,9 @@ from types import TracebackType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clock import Clock
+from storage.circles import SqlCircles
 from storage.database import Database
+from storage.incidents import SqlIncidents
 from storage.outbox import SqlOutbox
 from storage.timers import SqlTimers
 
@@ -20,9 +22,7 @@ class SqlUnitOfWork:
     can deliver at once instead of waiting for its next poll.
     """
 
-    def __init__(
-        self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None) -> None:
         self._database = database
         self._clock = clock
         self._on_outbox_commit = on_outbox_commit
@@ -33,6 +33,8 @@ class SqlUnitOfWork:
         now = self._clock.now()
         self.outbox = SqlOutbox(self.session, now)
         self.timers = SqlTimers(self.session, now)
+        self.circles = SqlCircles(self.session)
+        self.incidents = SqlIncidents(self.session)
         self._committed = False
         return self
 
@@ -62,9 +64,7 @@ class SqlUnitOfWork:
 class UnitOfWorkFactory:
     """Makes units of work bound to one database and clock; what use cases receive."""
 
-    def __init__(
-        self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None) -> None:
         self.database = database
         self.clock = clock
         self.on_outbox_commit = on_outbox_commit

@@ -63,9 +63,7 @@ def card_errors(card: dict[str, Any]) -> list[str]:
     if "type" not in card:
         errors.append("$.type: a top-level card needs 'type': 'AdaptiveCard'")
     if card.get("version") not in _SUPPORTED_VERSIONS:
-        errors.append(
-            f"$.version: must be one of {', '.join(_SUPPORTED_VERSIONS)}, got {card.get('version')!r}"
-        )
+        errors.append(f"$.version: must be one of {', '.join(_SUPPORTED_VERSIONS)}, got {card.get('version')!r}")
     return errors
 
 

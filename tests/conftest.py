@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
 
 from domain.clock import FixedClock
 from storage import migrate
@@ -18,25 +20,50 @@ from storage.unit_of_work import UnitOfWorkFactory
 START = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # a Friday, 3 a.m.: when incidents happen
 
 
+_session_database: dict[str, str] = {}
+
+
 def postgres_url() -> str:
-    """TEST_DATABASE_URL, or skip; under CI=true its absence is a failure, not a skip."""
+    """This test session's own PostgreSQL database, created on the TEST_DATABASE_URL server.
+
+    A database per session lets two suites (two developers, two helpers) share one server.
+    Without TEST_DATABASE_URL the test is skipped; under CI=true that is a failure instead.
+    """
     url = os.environ.get("TEST_DATABASE_URL", "")
-    if url:
-        return url
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but TEST_DATABASE_URL is unset: the PostgreSQL storage tests must run in CI")
-    pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but TEST_DATABASE_URL is unset: the PostgreSQL storage tests must run in CI")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    if url not in _session_database:
+        name = f"circlebot_test_{os.getpid()}"
+        with _server(url) as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        _session_database[url] = make_url(sync_url(url)).set(database=name).render_as_string(hide_password=False)
+    return _session_database[url]
+
+
+@contextmanager
+def _server(url: str) -> Iterator[Connection]:
+    engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for server_url, database_url in _session_database.items():
+        with _server(server_url) as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)'))
 
 
 def reset_postgres(url: str) -> None:
     """Empty the test database: every test starts from migrations on a blank schema."""
-    engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    with _server(url) as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

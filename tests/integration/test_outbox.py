@@ -139,9 +139,7 @@ async def test_handler_that_times_out_after_doing_its_work_is_retried_without_a_
     async with uow_factory() as uow:
         uow.outbox.add("jira.create", {"title": "x"}, idempotency_key="jira:INC-1")
         await uow.commit()
-    relay = relay_for(
-        database, clock, {"jira.create": service.deliver}, delivery_timeout=timedelta(seconds=0.2)
-    )
+    relay = relay_for(database, clock, {"jira.create": service.deliver}, delivery_timeout=timedelta(seconds=0.2))
 
     await relay.drain()
     [row] = await rows(database)
@@ -255,9 +253,7 @@ async def test_rows_sharing_an_ordering_key_are_delivered_one_at_a_time_in_order
     async with uow_factory() as uow:
         for step in ("create", "comment", "transition"):
             uow.outbox.add("jira", {"step": step}, idempotency_key=f"INC-1:{step}", ordering_key="jira:INC-1")
-        uow.outbox.add(
-            "jira", {"step": "other-incident"}, idempotency_key="INC-2:create", ordering_key="jira:INC-2"
-        )
+        uow.outbox.add("jira", {"step": "other-incident"}, idempotency_key="INC-2:create", ordering_key="jira:INC-2")
         await uow.commit()
     relay = relay_for(database, clock, {"jira": deliver})
 

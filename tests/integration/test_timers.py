@@ -35,9 +35,7 @@ async def test_timer_fires_once_when_due_and_its_effect_commits_with_it(
     database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
     async with uow_factory() as uow:
-        await uow.timers.schedule(
-            "escalate", "esc:INC-1:1", clock.now() + timedelta(minutes=5), {"to": "bob"}
-        )
+        await uow.timers.schedule("escalate", "esc:INC-1:1", clock.now() + timedelta(minutes=5), {"to": "bob"})
         await uow.commit()
     tick = TimerTick(uow_factory, {"escalate": escalate}, clock)
 
@@ -74,9 +72,7 @@ async def test_cancelled_timer_never_fires_and_a_fired_one_cannot_be_rearmed(
     assert fired == ["due"]
 
 
-async def test_rescheduling_a_pending_timer_moves_it(
-    uow_factory: UnitOfWorkFactory, clock: FixedClock
-) -> None:
+async def test_rescheduling_a_pending_timer_moves_it(uow_factory: UnitOfWorkFactory, clock: FixedClock) -> None:
     fired: list[str] = []
 
     async def record(timer: DueTimer, _uow: SqlUnitOfWork) -> None:
@@ -128,9 +124,7 @@ async def test_a_failing_handler_rolls_back_its_effect_and_the_timer_fires_again
 async def test_timer_armed_before_a_restart_fires_after_it(database_url: str, clock: FixedClock) -> None:
     before = Database(database_url)
     async with UnitOfWorkFactory(before, clock)() as uow:
-        await uow.timers.schedule(
-            "escalate", "esc:INC-1:2", clock.now() + timedelta(minutes=10), {"to": "tl"}
-        )
+        await uow.timers.schedule("escalate", "esc:INC-1:2", clock.now() + timedelta(minutes=10), {"to": "tl"})
         await uow.commit()
     await before.dispose()  # the process goes away
 

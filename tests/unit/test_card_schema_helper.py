@@ -14,9 +14,7 @@ def minimal_card(**overrides: Any) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.5",
         "body": [{"type": "TextBlock", "text": "INC-42 payments API 500s", "wrap": True}],
-        "actions": [
-            {"type": "Action.Execute", "title": "Acknowledge", "verb": "incident.ack", "data": {"id": 42}}
-        ],
+        "actions": [{"type": "Action.Execute", "title": "Acknowledge", "verb": "incident.ack", "data": {"id": 42}}],
     }
     return card | overrides
 

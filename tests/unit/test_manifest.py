@@ -134,9 +134,7 @@ def test_package_uses_the_bot_id_as_app_id_when_none_is_given(tmp_path: Path) ->
         (APP_ID, "", "set MicrosoftAppId"),
     ],
 )
-def test_package_refuses_ids_that_are_not_guids(
-    tmp_path: Path, app_id: str, bot_id: str, complaint: str
-) -> None:
+def test_package_refuses_ids_that_are_not_guids(tmp_path: Path, app_id: str, bot_id: str, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         build_package(MANIFEST_DIR, tmp_path / "app.zip", app_id=app_id, bot_id=bot_id)
     assert not (tmp_path / "app.zip").exists()

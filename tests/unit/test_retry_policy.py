@@ -10,9 +10,7 @@ from domain.retry_policy import RetryPolicy
 POLICY = RetryPolicy(max_attempts=5, base=timedelta(seconds=2), cap=timedelta(minutes=1))
 
 
-@pytest.mark.parametrize(
-    ("attempt", "low", "high"), [(1, 1, 2), (2, 2, 4), (3, 4, 8), (4, 8, 16), (10, 30, 60)]
-)
+@pytest.mark.parametrize(("attempt", "low", "high"), [(1, 1, 2), (2, 2, 4), (3, 4, 8), (4, 8, 16), (10, 30, 60)])
 def test_backoff_doubles_with_jitter_and_is_capped(attempt: int, low: float, high: float) -> None:
     delays = [POLICY.delay(attempt, rng=random.Random(seed)).total_seconds() for seed in range(50)]
     assert all(low <= d <= high for d in delays)

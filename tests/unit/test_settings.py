@@ -46,6 +46,5 @@ def test_the_cli_stops_with_one_line_and_no_traceback(tmp_path: object) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "circlebot: configuration error: LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR' "
-        "(got 'LOUD')"
+        "circlebot: configuration error: LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR' (got 'LOUD')"
     ]

@@ -1,0 +1,238 @@
+"""The circles.yaml format as pydantic models: every field, its type and its documented spelling."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from domain.circle import MONDAY_TO_FRIDAY, WEEKDAYS, parse_duration
+
+
+def _duration(value: Any) -> timedelta:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a duration; write a number and a unit, like 30s, 5m, 4h or 3d")
+    return parse_duration(value)
+
+
+def _cadence(value: Any) -> timedelta | None:
+    return None if value == "never" else _duration(value)
+
+
+def _time_of_day(value: Any) -> time:
+    if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
+        return time.fromisoformat(value.strip())
+    raise ValueError(f'{value!r} is not a time of day; write it as HH:MM in quotes, like "09:30"')
+
+
+def _weekday(value: Any) -> int:
+    if isinstance(value, str) and value.strip().lower() in WEEKDAYS:
+        return WEEKDAYS.index(value.strip().lower())
+    raise ValueError(f"{value!r} is not a weekday; use one of {', '.join(WEEKDAYS)}")
+
+
+def _time_zone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a time zone name")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone; write it like Europe/Rome or UTC") from None
+    return value
+
+
+def _handle(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9._-]{0,31}", value):
+        return value
+    raise ValueError(
+        f"{value!r} is not a handle; use up to 32 lowercase letters, digits, '.', '_' or '-', starting with a letter"
+    )
+
+
+def _jira_project(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]{1,9}", value):
+        return value
+    raise ValueError(f"{value!r} is not a Jira project key; keys are uppercase, like DEMO or OPS2")
+
+
+def _period_days(value: Any) -> int:
+    named = {"daily": 1, "weekly": 7}
+    if isinstance(value, str) and value in named:
+        return named[value]
+    delta = _duration(value)
+    if delta.days < 1 or delta != timedelta(days=delta.days):
+        raise ValueError(f"{value!r} is not a whole number of days; write daily, weekly or e.g. 3d, 2w")
+    return delta.days
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Cadence = Annotated[timedelta | None, BeforeValidator(_cadence)]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+Weekday = Annotated[int, BeforeValidator(_weekday)]
+TimeZoneName = Annotated[str, BeforeValidator(_time_zone)]
+Handle = Annotated[str, BeforeValidator(_handle)]
+PeriodDays = Annotated[int, BeforeValidator(_period_days)]
+JiraProjectKey = Annotated[str, BeforeValidator(_jira_project)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    # A typo must be an error: an ignored key would silently turn a setting off.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MemberSpec(_Model):
+    handle: Handle
+    name: Text
+    role: Literal["team_leader", "sre", "stakeholder"] | None = None
+    teams_user_id: Text | None = None
+    aad_object_id: Text | None = None
+    email: Text | None = None
+    gitlab: Text | None = None
+    jira: Text | None = None
+    phone: Text | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> MemberSpec:
+        if not (self.teams_user_id or self.aad_object_id):
+            raise ValueError("set teams_user_id or aad_object_id, or the bot cannot recognise this member")
+        return self
+
+
+class SlaSpec(_Model):
+    acknowledge: Duration
+    resolve: Duration
+    stakeholder_updates: Cadence
+
+
+class SlaTableSpec(_Model):
+    P1: SlaSpec | None = None
+    P2: SlaSpec | None = None
+    P3: SlaSpec | None = None
+    P4: SlaSpec | None = None
+
+
+class EscalationStepSpec(_Model):
+    notify: Text
+    after: Duration = timedelta(0)
+
+
+class HandoverSpec(_Model):
+    day: Weekday | None = None
+    time: TimeOfDay = time(9, 0)
+
+
+class RotationSpec(_Model):
+    layer: Literal["primary", "secondary"]
+    members: list[Handle] = Field(min_length=1)
+    every: PeriodDays = 7
+    handover: HandoverSpec = HandoverSpec()
+    start: date
+
+    @model_validator(mode="after")
+    def _weekday_needs_whole_weeks(self) -> RotationSpec:
+        if self.handover.day is not None and self.every % 7:
+            raise ValueError("handover.day only makes sense when the rotation runs in whole weeks")
+        return self
+
+
+class ShiftSpec(_Model):
+    member: Handle
+    layer: Literal["primary", "secondary"] = "primary"
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> ShiftSpec:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("write both start and end with a UTC offset, or neither (circle time zone)")
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class OverrideSpec(ShiftSpec):
+    reason: str = ""
+    created_by: str = ""
+
+
+class RotaSpec(_Model):
+    rotations: list[RotationSpec] = []
+    shifts: list[ShiftSpec] = []
+    overrides: list[OverrideSpec] = []
+
+
+class ScheduleSpec(_Model):
+    time: TimeOfDay
+    days: list[Weekday] = Field(default=list(MONDAY_TO_FRIDAY), min_length=1)
+    enabled: bool = True
+
+
+class JiraPrioritiesSpec(_Model):
+    P1: Text = "Highest"
+    P2: Text = "High"
+    P3: Text = "Medium"
+    P4: Text = "Low"
+
+
+class JiraSpec(_Model):
+    project: JiraProjectKey
+    issue_type: Text = "Incident"
+    resolve_transition: Text = "Resolve Issue"
+    close_transition: Text = "Close Issue"
+    priorities: JiraPrioritiesSpec = JiraPrioritiesSpec()
+
+
+class AlertRouteSpec(_Model):
+    match: dict[str, str] = Field(min_length=1)
+
+
+class PostmortemSpec(_Model):
+    recurrence_count: int = Field(3, ge=2)
+    recurrence_window: Duration = timedelta(days=30)
+    due_working_days: int = Field(5, ge=1)
+
+
+class DefaultsSpec(_Model):
+    time_zone: TimeZoneName | None = None
+    sla: SlaTableSpec = SlaTableSpec()
+    escalation: list[EscalationStepSpec] | None = None
+    standup: ScheduleSpec | None = None
+    feedback: ScheduleSpec | None = None
+    postmortem: PostmortemSpec | None = None
+    working_days: list[Weekday] | None = None
+
+
+class CircleSpec(_Model):
+    name: Handle
+    customer: Text
+    project: Text
+    team_id: Text
+    channel_id: Text
+    stakeholder_channel_id: Text | None = None
+    time_zone: TimeZoneName | None = None
+    team_leader: Handle
+    focus_sre: Handle | None = None
+    members: list[MemberSpec] = Field(min_length=1)
+    rota: RotaSpec = RotaSpec()
+    escalation: list[EscalationStepSpec] | None = None
+    sla: SlaTableSpec = SlaTableSpec()
+    jira: JiraSpec
+    gitlab_activity_project: Text | None = None
+    docs_repo: Text | None = None
+    standup: ScheduleSpec | None = None
+    feedback: ScheduleSpec | None = None
+    alert_routes: list[AlertRouteSpec] = []
+    postmortem: PostmortemSpec | None = None
+    working_days: list[Weekday] | None = None
+
+
+class FileSpec(_Model):
+    # Checked against the circles' names later, so it cannot hide the circles' own errors.
+    default_circle: str | None = None
+    # Defaults and each circle are validated on their own, so one mistake hides no other.
+    defaults: dict[str, Any] = {}
+    circles: list[dict[str, Any]]

@@ -1,0 +1,103 @@
+"""Outbox handlers that carry an incident's Jira writes: create the issue, comment, transition."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from adapters.outbox_relay import OutboxHandler, PermanentFailure, RetryLater
+from domain.issue_tracker import (
+    COMMENT,
+    CREATE_ISSUE,
+    TRANSITION,
+    CommentOnIssue,
+    CreateIssue,
+    IssueTracker,
+    TransitionIssue,
+)
+from storage.outbox import OutboxMessage
+
+R = TypeVar("R")
+
+OnIssueCreated = Callable[[dict[str, Any], str], Awaitable[None]]
+
+
+class HandlerRegistry(Protocol):
+    def register(self, kind: str, handler: OutboxHandler) -> None: ...
+
+
+class JiraDelivery:
+    """Delivers the three Jira outbox kinds through an IssueTracker.
+
+    Comments and transitions find the issue by the incident's label; the key is cached per
+    process, since a label never moves to another issue.
+    """
+
+    def __init__(self, tracker: IssueTracker, *, on_issue_created: OnIssueCreated | None = None) -> None:
+        self._tracker = tracker
+        self._on_issue_created = on_issue_created
+        self._keys: dict[str, str] = {}
+
+    def handlers(self) -> dict[str, OutboxHandler]:
+        return {CREATE_ISSUE: self.create_issue, COMMENT: self.comment, TRANSITION: self.transition}
+
+    async def create_issue(self, message: OutboxMessage) -> dict[str, Any]:
+        """Create the issue unless it exists, then tell the composition root its key."""
+        request = _parse(CreateIssue.from_payload, message)
+        key = await self._tracker.ensure_issue(
+            label=request.label,
+            project=request.project,
+            issue_type=request.issue_type,
+            summary=request.summary,
+            description=request.description,
+            priority=request.priority,
+            extra_labels=request.extra_labels,
+        )
+        self._keys[request.label] = key
+        if self._on_issue_created is not None:
+            # Called on every successful delivery, retries included: the callee stores it idempotently.
+            await self._on_issue_created(message.payload, key)
+        return {"key": key}
+
+    async def comment(self, message: OutboxMessage) -> dict[str, Any]:
+        """Add the comment once, however often the row is delivered."""
+        request = _parse(CommentOnIssue.from_payload, message)
+        key = await self._key_for(request.label, request.incident)
+        added = await self._tracker.add_comment(key, request.body, marker=request.marker)
+        return {"key": key, "added": added}
+
+    async def transition(self, message: OutboxMessage) -> dict[str, Any]:
+        """Move the issue through the configured transition, or see that it already moved."""
+        request = _parse(TransitionIssue.from_payload, message)
+        key = await self._key_for(request.label, request.incident)
+        moved = await self._tracker.transition(key, request.transition, target_status=request.target_status)
+        return {"key": key, "transitioned": moved}
+
+    async def _key_for(self, label: str, incident: str) -> str:
+        if label in self._keys:
+            return self._keys[label]
+        key = await self._tracker.find_by_label(label)
+        if key is None:
+            # The shared ordering key normally delivers the create first; this covers rows queued
+            # without it, or a create still waiting behind a rate limit.
+            raise RetryLater(f"the Jira issue for {incident} does not exist yet (no issue labelled {label})")
+        self._keys[label] = key
+        return key
+
+
+def register_jira_handlers(
+    relay: HandlerRegistry, tracker: IssueTracker, *, on_issue_created: OnIssueCreated | None = None
+) -> JiraDelivery:
+    """Register the jira.create_issue, jira.comment and jira.transition handlers on `relay`."""
+    delivery = JiraDelivery(tracker, on_issue_created=on_issue_created)
+    for kind, handler in delivery.handlers().items():
+        relay.register(kind, handler)
+    return delivery
+
+
+def _parse(parse: Callable[[dict[str, Any]], R], message: OutboxMessage) -> R:
+    try:
+        return parse(message.payload)
+    except (ValueError, KeyError, TypeError) as error:
+        # A malformed row never heals by itself: park it with the reason.
+        raise PermanentFailure(f"malformed {message.kind} outbox payload: {error}") from None

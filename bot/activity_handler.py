@@ -1,0 +1,193 @@
+"""The bot: remembers where it can write, greets once, and routes text to commands and dialogs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from botbuilder.core import BotState, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ActivityTypes, ChannelAccount
+
+from adapters.metrics import Metrics
+from bot.card_actions import VERB_KEY, CardActionRegistry, CardActionResult
+from bot.cards import CARD_CONTENT_TYPE, card_message, truncate_for_teams, welcome_card
+from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text, scope_of
+from bot.conversation_references import conversation_record
+from bot.dialog_runner import DialogRunner
+from domain.clock import Clock
+from storage import conversations
+from storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
+ERROR_RESPONSE_TYPE = "application/vnd.microsoft.error"
+# Label values for the turn counter; anything else counts as "other" so a client cannot grow it.
+_KNOWN_TYPES = frozenset(
+    {
+        "message", "conversationUpdate", "installationUpdate", "invoke", "event", "messageReaction",
+        "messageUpdate", "messageDelete", "typing", "endOfConversation",
+    }
+)  # fmt: skip
+_MENTION_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
+    """Thin on purpose: features live in commands, card actions and dialogs registered at wiring."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        metrics: Metrics,
+        commands: CommandRegistry,
+        card_actions: CardActionRegistry,
+        dialogs: DialogRunner,
+        states: list[BotState],
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._metrics = metrics
+        self._commands = commands
+        self._card_actions = card_actions
+        self._dialogs = dialogs
+        self._states = states
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        self._metrics.turns.labels(type=activity.type if activity.type in _KNOWN_TYPES else "other").inc()
+        if not await self._remember(turn_context):
+            log.info("skipped a redelivered activity", extra={"activity_id": activity.id})
+            return
+        await super().on_turn(turn_context)
+        for state in self._states:
+            await state.save_changes(turn_context)
+
+    async def _remember(self, turn_context: TurnContext) -> bool:
+        """Store the conversation reference and claim the activity id; False for a redelivery."""
+        activity = turn_context.activity
+        record = conversation_record(activity)
+        async with self._uow() as uow:
+            now = self._clock.now()
+            # Invokes are not deduplicated: Teams waits for their answer, and a skipped one gets none.
+            if activity.id and record and activity.type != ActivityTypes.invoke:
+                first_time = await conversations.claim_activity(
+                    uow.session, activity.id[:512], record.conversation_id, now=now
+                )
+                if not first_time:
+                    return False
+            if record:
+                await conversations.save_reference(uow.session, record, now=now)
+            await uow.commit()
+        return True
+
+    # --- installation and greeting ----------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome_once(turn_context)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # Not calling super(): its members-added dispatch looks up every added user through the
+        # connector (TeamsInfo.get_member), which we do not use. Only the bot's own arrival matters.
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        members: list[ChannelAccount] = activity.members_added or []
+        if bot_id and any(member.id == bot_id for member in members):
+            await self._welcome_once(turn_context)
+
+    async def _welcome_once(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context.activity.conversation.conversation_type)
+        if scope not in (TEAM, PERSONAL):
+            return
+        async with self._uow() as uow:
+            first = await conversations.mark_welcomed(
+                uow.session, turn_context.activity.conversation.id, now=self._clock.now()
+            )
+            await uow.commit()
+        if first:
+            await turn_context.send_activity(card_message(welcome_card(in_team=scope == TEAM)))
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        scope = scope_of(activity.conversation.conversation_type)
+        text = normalise_command_text(_without_bot_mention(turn_context))
+        command, args = self._commands.parse(text, scope)
+        if command is not None and command.interrupts_dialogs:
+            await command.handler(turn_context, args)
+            return
+        if await self._dialogs.continue_active(turn_context):
+            return
+        if not text and isinstance(activity.value, dict):
+            await self._on_submit(turn_context, activity.value)
+            return
+        if not text:
+            command, args = self._commands.parse("help", scope)
+        if command is None:
+            suggestion = self._commands.suggest(args.name, scope)
+            await turn_context.send_activity(MessageFactory.text(suggestion.message))
+            return
+        await command.handler(turn_context, args)
+
+    async def _on_submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+        verb = value.get(VERB_KEY)
+        handler = self._card_actions.get(verb) if isinstance(verb, str) else None
+        if handler is None:
+            await turn_context.send_activity("This form is no longer supported; type `help` for what I can do.")
+            return
+        result = await handler(turn_context, value)
+        if isinstance(result, dict):
+            await turn_context.send_activity(card_message(result))
+        elif result:
+            await turn_context.send_activity(MessageFactory.text(result))
+
+    # --- Action.Execute ---------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == ADAPTIVE_CARD_ACTION:
+            # Answered here rather than in on_adaptive_card_invoke: botbuilder runs that answer
+            # through msrest, which cannot serialise a text `value` (the message response).
+            return await self._on_card_action(turn_context)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _on_card_action(self, turn_context: TurnContext) -> InvokeResponse:
+        value = turn_context.activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            return _invoke_error(400, "BadRequest", "expected an Action.Execute action in the invoke value")
+        verb, data = action.get("verb"), action.get("data")
+        handler = self._card_actions.get(verb) if isinstance(verb, str) else None
+        if handler is None:
+            return _invoke_answer(f"This button ({verb}) is no longer supported; type `help` for what I can do.")
+        return _invoke_answer(await handler(turn_context, data if isinstance(data, dict) else {}))
+
+
+def _invoke_answer(result: CardActionResult) -> InvokeResponse:
+    if isinstance(result, dict):
+        body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": truncate_for_teams(result)}
+    else:
+        body = {"statusCode": 200, "type": MESSAGE_RESPONSE_TYPE, "value": result or "Done."}
+    return InvokeResponse(status=200, body=body)
+
+
+def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
+    body = {"statusCode": status, "type": ERROR_RESPONSE_TYPE, "value": {"code": code, "message": message}}
+    return InvokeResponse(status=status, body=body)
+
+
+def _without_bot_mention(turn_context: TurnContext) -> str:
+    activity = turn_context.activity
+    if not isinstance(activity.text, str):
+        return ""
+    if activity.recipient and activity.recipient.id:
+        try:
+            return str(TurnContext.remove_recipient_mention(activity) or "")
+        except (KeyError, TypeError, AttributeError, re.error):
+            # A mention entity without the fields botbuilder expects; fall back to the tag itself.
+            log.debug("unusual mention entity", exc_info=True)
+    return _MENTION_TAG.sub("", activity.text, count=1) if activity.text.lstrip().startswith("<at>") else activity.text

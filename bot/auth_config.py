@@ -1,0 +1,68 @@
+"""Bot Framework authentication from our settings, with connector clients reused per service URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+
+from adapters.settings import Settings, SettingsError
+from bot.connector_cache import CachingBotFrameworkAuthentication
+
+
+@dataclass(frozen=True)
+class BotAuthConfig:
+    """The configuration object botbuilder reads with getattr.
+
+    botbuilder's ConfigurationServiceClientCredentialFactory reads APP_ID, APP_PASSWORD, APP_TYPE
+    and APP_TENANTID; without them it silently disables authentication. The Microsoft* names are
+    the ones people configure (and our settings use), so both spellings are offered.
+    """
+
+    MicrosoftAppId: str
+    MicrosoftAppPassword: str
+    MicrosoftAppType: str
+    MicrosoftAppTenantId: str
+
+    @property
+    def APP_ID(self) -> str:
+        return self.MicrosoftAppId
+
+    @property
+    def APP_PASSWORD(self) -> str:
+        return self.MicrosoftAppPassword
+
+    @property
+    def APP_TYPE(self) -> str:
+        return self.MicrosoftAppType
+
+    @property
+    def APP_TENANTID(self) -> str:
+        return self.MicrosoftAppTenantId
+
+    def __repr__(self) -> str:  # never the password
+        return f"BotAuthConfig(MicrosoftAppId={self.MicrosoftAppId!r}, type={self.MicrosoftAppType!r})"
+
+
+def auth_config(settings: Settings) -> BotAuthConfig:
+    """The botbuilder configuration for `settings`; SettingsError when a required pair is missing."""
+    app_type = settings.app_type
+    if not settings.app_id:
+        if app_type != "MultiTenant":
+            raise SettingsError(f"MicrosoftAppId: required when MicrosoftAppType is {app_type}")
+    elif app_type in ("SingleTenant", "UserAssignedMSI") and not settings.app_tenant_id:
+        raise SettingsError(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type}")
+    elif app_type != "UserAssignedMSI" and not settings.app_password:
+        # Without it the bot authenticates requests but fails on its first reply; say so at start.
+        raise SettingsError(f"MicrosoftAppPassword: required when MicrosoftAppId is set ({app_type})")
+    return BotAuthConfig(
+        MicrosoftAppId=settings.app_id,
+        MicrosoftAppPassword=settings.app_password,
+        MicrosoftAppType=settings.app_type,
+        MicrosoftAppTenantId=settings.app_tenant_id,
+    )
+
+
+def build_authentication(settings: Settings) -> CachingBotFrameworkAuthentication:
+    """Authentication for the CloudAdapter; anonymous only when MicrosoftAppId is empty."""
+    return CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(auth_config(settings)))

@@ -1,0 +1,212 @@
+"""Adaptive Card builders (schema 1.5, Teams' limit for bot cards) and the Teams size guard.
+
+Every module under bot/ and dialogs/ that builds cards lists one example per builder in a
+module-level `CARD_EXAMPLES`; tests/unit/test_cards_schema.py finds them all and validates each
+against the pinned 1.5 schema, so a new card is checked the day it is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity
+
+SCHEMA_VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+# Teams rejects a message over ~100 KB, measured on the whole activity; the rest is the envelope.
+TEAMS_MESSAGE_BUDGET_BYTES = 80 * 1024
+_MIN_KEPT_CHARACTERS = 200
+
+Card = dict[str, Any]
+
+
+class CommandHelp(Protocol):
+    """What the help card needs of a command."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def usage(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+
+def adaptive_card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> Card:
+    """A 1.5 card with `body` elements and optional `actions`."""
+    card: Card = {"type": "AdaptiveCard", "version": SCHEMA_VERSION, "body": list(body)}
+    if actions:
+        card["actions"] = list(actions)
+    return card
+
+
+def text_block(
+    text: str, *, size: str | None = None, weight: str | None = None, subtle: bool = False, wrap: bool = True
+) -> dict[str, Any]:
+    """A TextBlock; `size`/`weight` take Adaptive Card values (e.g. "Large", "Bolder")."""
+    block: dict[str, Any] = {"type": "TextBlock", "text": text, "wrap": wrap}
+    if size:
+        block["size"] = size
+    if weight:
+        block["weight"] = weight
+    if subtle:
+        block["isSubtle"] = True
+    return block
+
+
+def fact_set(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """A FactSet of (title, value) pairs."""
+    return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
+
+
+def execute_action(title: str, verb: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An Action.Execute button (Universal Actions): Teams invokes `adaptiveCard/action` with `verb`."""
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb}
+    if data:
+        action["data"] = data
+    return action
+
+
+def submit_action(title: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An Action.Submit button for forms: the inputs arrive as the `value` of a message."""
+    action: dict[str, Any] = {"type": "Action.Submit", "title": title}
+    if data:
+        action["data"] = data
+    return action
+
+
+def card_message(card: Card) -> Activity:
+    """A message activity carrying `card`, truncated to fit Teams."""
+    return MessageFactory.attachment(CardFactory.adaptive_card(truncate_for_teams(card)))
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def text_card(text: str, title: str | None = None) -> Card:
+    """A plain card with an optional bold title."""
+    body = [text_block(title, size="Medium", weight="Bolder")] if title else []
+    return adaptive_card([*body, text_block(text)])
+
+
+def help_card(commands: Sequence[CommandHelp], *, where: str) -> Card:
+    """What can be typed here: each command's usage and summary, generated from the registry."""
+    facts = [(f"/{command.usage}", command.summary) for command in commands]
+    return adaptive_card(
+        [
+            text_block("circlebot commands", size="Medium", weight="Bolder"),
+            text_block(f"Type a command {where}; the leading / is optional.", subtle=True),
+            fact_set(facts),
+        ]
+    )
+
+
+def welcome_card(*, in_team: bool) -> Card:
+    """The one-time greeting after installation, with a button that shows the commands."""
+    where = "this team" if in_team else "our chat"
+    return adaptive_card(
+        [
+            text_block("Hi, I'm circlebot", size="Medium", weight="Bolder"),
+            text_block(
+                f"I help run the SRE circle in {where}: incidents, on-call, postmortems, stand-ups "
+                "and activities. Type **help** to see what I can do here."
+            ),
+        ],
+        [execute_action("Show commands", "help")],
+    )
+
+
+# --- size guard -----------------------------------------------------------------------------
+
+
+def truncate_for_teams(card_or_text: Card | str, budget_bytes: int = TEAMS_MESSAGE_BUDGET_BYTES) -> Any:
+    """`card_or_text` shortened to fit in a Teams message, longest TextBlocks first, with a note."""
+    if isinstance(card_or_text, str):
+        return _truncate_text(card_or_text, budget_bytes)
+    card = copy.deepcopy(card_or_text)
+    while (excess := _size(card) - budget_bytes) > 0:
+        blocks = sorted(_text_blocks(card), key=lambda block: len(block["text"]), reverse=True)
+        if not blocks or len(blocks[0]["text"]) <= _MIN_KEPT_CHARACTERS + 100:
+            break  # nothing long left to cut; the sender will get Teams' own error
+        block = blocks[0]
+        block["text"] = _cut(block["text"], max(_MIN_KEPT_CHARACTERS, len(block["text"]) - excess - 100))
+    return card
+
+
+def _truncate_text(text: str, budget_bytes: int) -> str:
+    while len(text.encode()) > budget_bytes and len(text) > _MIN_KEPT_CHARACTERS + 100:
+        excess = len(text.encode()) - budget_bytes
+        text = _cut(text, max(_MIN_KEPT_CHARACTERS, len(text) - excess - 100))
+    return text
+
+
+def _cut(text: str, keep: int) -> str:
+    original = _original_length(text)
+    kept = _strip_note(text)[:keep]
+    return f"{kept}… (truncated, {original - len(kept)} characters omitted)"
+
+
+_NOTE_PREFIX = "… (truncated, "
+
+
+def _strip_note(text: str) -> str:
+    return text.rsplit(_NOTE_PREFIX, 1)[0] if text.endswith(" characters omitted)") else text
+
+
+def _original_length(text: str) -> int:
+    if not text.endswith(" characters omitted)") or _NOTE_PREFIX not in text:
+        return len(text)
+    kept, note = text.rsplit(_NOTE_PREFIX, 1)
+    return len(kept) + int(note.split(" ", 1)[0])
+
+
+def _size(card: Card) -> int:
+    return len(json.dumps(card, ensure_ascii=False).encode())
+
+
+def _text_blocks(element: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(element, dict):
+        if element.get("type") == "TextBlock" and isinstance(element.get("text"), str):
+            yield element
+        for value in element.values():
+            yield from _text_blocks(value)
+    elif isinstance(element, list):
+        for item in element:
+            yield from _text_blocks(item)
+
+
+# --- examples for the schema test -----------------------------------------------------------
+
+
+class _ExampleCommand:
+    def __init__(self, name: str, usage: str, summary: str) -> None:
+        self.name, self.usage, self.summary = name, usage, summary
+
+
+def _help_example() -> Card:
+    return help_card([_ExampleCommand("help", "help [command]", "Show what I can do here")], where="in a channel")
+
+
+CARD_EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
+    ("text_card", lambda: text_card("The incident is resolved.", title="INC-42")),
+    ("help_card", _help_example),
+    ("welcome_card (team)", lambda: welcome_card(in_team=True)),
+    ("welcome_card (personal)", lambda: welcome_card(in_team=False)),
+    (
+        "form with facts and both kinds of buttons",
+        lambda: adaptive_card(
+            [fact_set([("Severity", "P1"), ("Circle", "payments")]), text_block("details", subtle=True)],
+            [execute_action("Acknowledge", "incident.ack", {"id": 42}), submit_action("Send", {"form": "x"})],
+        ),
+    ),
+    ("truncated long card", lambda: truncate_for_teams(text_card("x" * 200_000, title="log excerpt"))),
+]

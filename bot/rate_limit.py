@@ -1,0 +1,138 @@
+"""Teams' proactive-message limits, enforced before each request with sliding-window logs.
+
+Why not a library: aiolimiter is a single-rate leaky bucket (a 60-per-30 s bucket admits ~119
+messages in a sliding 30 s window, which Teams throttles), reads the loop clock and cannot say
+how long a caller would wait; pyrate-limiter has multi-rate sliding windows, but we need two keys
+(thread and tenant) reserved together, all-or-nothing, and the wait known up front so a long wait
+becomes a RetryLater instead of a blocked relay. That is the small class below.
+
+The limits are per process. With N replicas, give each 1/N of the tenant rate. The outbox hands
+out one row per thread at a time, so a thread's messages are spaced by the round trip even when
+consecutive ones land on different replicas, but nothing stronger holds across replicas: a 429
+from Teams is still retried with its Retry-After; the limiter only keeps us from earning one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `limit` requests in any `period` seconds."""
+
+    limit: int
+    period: float
+
+
+# https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit
+THREAD_RATES: tuple[Rate, ...] = (Rate(7, 1.0), Rate(60, 30.0))  # per bot, per conversation/thread
+TENANT_RATES: tuple[Rate, ...] = (Rate(50, 1.0),)  # per app, per tenant, all conversations
+
+# Teams counts arrivals, we count departures: network jitter can squeeze requests sent a full
+# window apart into one window on their side, so every window is kept a little longer.
+DEFAULT_SLACK = 0.05
+
+# (t + window) - t is not always window in floating point; a nanosecond settles it.
+_ROUNDING = 1e-9
+
+
+class RateLimited(Exception):
+    """No slot within the allowed wait; try again after `delay` seconds."""
+
+    def __init__(self, key: str, delay: float) -> None:
+        super().__init__(f"Teams rate limit for {key} leaves no slot for {delay:.1f}s")
+        self.key = key
+        self.delay = delay
+
+
+class SlidingWindowLog:
+    """Send times per key (past and reserved); answers when one more send breaks no rate."""
+
+    def __init__(self, rates: Sequence[Rate], slack: float) -> None:
+        self._windows = tuple((rate.limit, rate.period + slack) for rate in rates)
+        self._longest = max(window for _, window in self._windows)
+        self._sends: dict[str, list[float]] = {}
+
+    def earliest(self, key: str, not_before: float) -> float:
+        """The first moment >= not_before at which one more send keeps every rate."""
+        sends = self._prune(key, not_before)
+        # A send becomes possible either now or exactly when an earlier one leaves a window.
+        leaving = {sent + window for sent in sends for _, window in self._windows}
+        candidates = sorted({not_before} | {moment for moment in leaving if moment > not_before})
+        return next(moment for moment in candidates if self._fits(sends, moment))
+
+    def reserve(self, key: str, moment: float) -> None:
+        bisect.insort(self._sends.setdefault(key, []), moment)
+
+    def _fits(self, sends: list[float], moment: float) -> bool:
+        merged = [*sends]
+        position = bisect.bisect_right(merged, moment)
+        merged.insert(position, moment)
+        for limit, window in self._windows:
+            # At most `limit` sends in any window ⇔ every run of limit+1 sends spans the window.
+            first = max(0, position - limit)
+            last = min(position, len(merged) - 1 - limit)
+            if any(merged[i + limit] - merged[i] < window - _ROUNDING for i in range(first, last + 1)):
+                return False
+        return True
+
+    def _prune(self, key: str, now: float) -> list[float]:
+        sends = self._sends.get(key)
+        if sends is None:
+            return []
+        del sends[: bisect.bisect_right(sends, now - self._longest)]
+        if not sends:
+            # Thousands of conversations each get a message now and then: forget idle ones.
+            del self._sends[key]
+        return sends
+
+
+class TeamsRateLimiter:
+    """Waits for a slot under the thread and tenant limits, or raises RateLimited if it is too far."""
+
+    def __init__(
+        self,
+        *,
+        thread_rates: Sequence[Rate] = THREAD_RATES,
+        tenant_rates: Sequence[Rate] = TENANT_RATES,
+        max_wait: float = 3.0,
+        slack: float = DEFAULT_SLACK,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._threads = SlidingWindowLog(thread_rates, slack)
+        self._tenants = SlidingWindowLog(tenant_rates, slack)
+        self._max_wait = max_wait
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    async def acquire(self, *, conversation_id: str, tenant_id: str | None) -> float:
+        """Wait until a request to `conversation_id` may go; returns how long it waited."""
+        tenant = tenant_id or "unknown-tenant"
+        now = self._monotonic()
+        moment = self._earliest_for_both(conversation_id, tenant, now)
+        delay = moment - now
+        if delay > self._max_wait:
+            raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
+        # Reserve the slot before sleeping, with no await in between, so concurrent callers
+        # queue behind it instead of all waking up at the same instant.
+        self._threads.reserve(conversation_id, moment)
+        self._tenants.reserve(tenant, moment)
+        if delay > 0:
+            await self._sleep(delay)
+        return delay
+
+    def _earliest_for_both(self, conversation_id: str, tenant: str, now: float) -> float:
+        # Each log only moves the moment later, and only to one of finitely many candidates.
+        moment = now
+        while True:
+            in_thread = self._threads.earliest(conversation_id, moment)
+            in_tenant = self._tenants.earliest(tenant, in_thread)
+            if in_tenant == in_thread:
+                return in_thread
+            moment = in_tenant

@@ -1,0 +1,194 @@
+"""Outbox handlers that post, update and start Teams messages, effectively once.
+
+How "once" is kept, and where it cannot be. The Bot Connector has no idempotency header, so the
+only proof that a message was posted is the activity id in Teams' answer. We write that id to
+`sent_message` (keyed by the outbox key) the moment the answer arrives, in its own transaction,
+and every attempt looks there first: a retry after anything that happened *after* that write
+(our crash, the relay losing its lease, a failed mark-as-delivered) posts nothing new.
+
+What remains is the answer lost in flight: the request reached Teams, then the connection or the
+read timed out. Then we cannot know whether the message exists. We resend, accepting a possible
+duplicate, because for an incident bot a lost page is worse than a doubled one ("never lost"
+wins). The window is kept small: connecting fails fast and is safe to retry (nothing was sent),
+reading waits generously so a slow success is still recorded, and the id is written before
+anything else. Updates need none of this: a PUT of the same content is naturally idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+
+from adapters.outbox_relay import OutboxRelay, PermanentFailure, RetryLater
+from bot.bot_connector import DEFAULT_TIMEOUT, BotConnector, token_source
+from bot.conversation_target import ConversationTarget, InvalidConversationTarget
+from bot.messenger import TEAMS_SEND, TEAMS_START_THREAD, TEAMS_UPDATE
+from bot.rate_limit import RateLimited, TeamsRateLimiter
+from domain.clock import Clock
+from storage.database import Database
+from storage.outbox import OutboxMessage
+from storage.sent_messages import SentMessage, SentMessageStore
+
+log = logging.getLogger(__name__)
+
+
+class TeamsDelivery:
+    """The three handlers, sharing one connector, one sent-message log and one rate limiter."""
+
+    def __init__(
+        self, connector: BotConnector, sent: SentMessageStore, limiter: TeamsRateLimiter, clock: Clock
+    ) -> None:
+        self._connector = connector
+        self._sent = sent
+        self._limiter = limiter
+        self._clock = clock
+
+    async def deliver_send(self, message: OutboxMessage) -> dict[str, Any]:
+        """Post a message (into a thread if asked), unless an earlier attempt already did."""
+        if posted := await self._sent.lookup(message.idempotency_key):
+            return _result(posted, already_posted=True)
+        target, activity = _read(message)
+        conversation_id = target.conversation_id
+        if thread_key := message.payload.get("in_thread"):
+            conversation_id = await self._thread_of(thread_key)
+        await self._wait_for_slot(conversation_id, target.tenant_id)
+        answer = await self._connector.send_to_conversation(
+            target.service_url, conversation_id, _addressed(activity, target, conversation_id)
+        )
+        return await self._remember(message, conversation_id, answer.get("id"), thread_conversation_id=None)
+
+    async def deliver_update(self, message: OutboxMessage) -> dict[str, Any]:
+        """Replace the activity posted under the payload's `original_key`."""
+        target, activity = _read(message)
+        original_key = str(message.payload.get("original_key") or "")
+        original = await self._sent.lookup(original_key)
+        if original is None:
+            # Its send is queued ahead of us on the same ordering key, or dead: wait for a revive.
+            raise RetryLater(f"the message {original_key!r} to update has not been posted yet")
+        await self._wait_for_slot(original.conversation_id, target.tenant_id)
+        await self._connector.update_activity(
+            target.service_url,
+            original.conversation_id,
+            original.activity_id,
+            _addressed(activity, target, original.conversation_id),
+        )
+        await self._sent.mark_updated(original_key, now=self._clock.now())
+        return _result(original, already_posted=False)
+
+    async def deliver_start_thread(self, message: OutboxMessage) -> dict[str, Any]:
+        """Create a channel thread (POST /v3/conversations, as TeamsInfo.send_message_to_teams_channel)."""
+        if posted := await self._sent.lookup(message.idempotency_key):
+            return _result(posted, already_posted=True)
+        target, activity = _read(message)
+        channel_id = target.teams_channel_id
+        channel_data: dict[str, Any] = {"channel": {"id": channel_id}}
+        parameters: dict[str, Any] = {"isGroup": True, "channelData": channel_data, "activity": activity}
+        if target.tenant_id:
+            channel_data["tenant"] = {"id": target.tenant_id}
+            parameters["tenantId"] = target.tenant_id
+        if target.bot_id:
+            parameters["bot"] = {"id": target.bot_id}
+        await self._wait_for_slot(channel_id, target.tenant_id)
+        answer = await self._connector.create_conversation(target.service_url, parameters)
+        activity_id = answer.get("activityId")
+        thread_id = answer.get("id") or (f"{channel_id};messageid={activity_id}" if activity_id else None)
+        if not thread_id:
+            raise PermanentFailure(f"Teams created a thread in {channel_id} but returned no id: {answer!r}")
+        return await self._remember(message, thread_id, activity_id, thread_conversation_id=thread_id)
+
+    async def close(self) -> None:
+        await self._connector.close()
+
+    async def _thread_of(self, thread_key: str) -> str:
+        thread = await self._sent.lookup(thread_key)
+        if thread is None or not thread.thread_conversation_id:
+            # The start_thread row shares our ordering key, so it is either not done or dead.
+            raise RetryLater(f"the thread {thread_key!r} has not been started yet")
+        return thread.thread_conversation_id
+
+    async def _wait_for_slot(self, conversation_id: str, tenant_id: str | None) -> None:
+        try:
+            await self._limiter.acquire(conversation_id=conversation_id, tenant_id=tenant_id)
+        except RateLimited as limited:
+            # Waiting longer would hold up the relay's whole batch: come back later instead.
+            raise RetryLater(str(limited), retry_after=timedelta(seconds=limited.delay)) from None
+
+    async def _remember(
+        self,
+        message: OutboxMessage,
+        conversation_id: str,
+        activity_id: str | None,
+        *,
+        thread_conversation_id: str | None,
+    ) -> dict[str, Any]:
+        if not activity_id:
+            # Posted, but Teams gave no id to update it by: do not post it again.
+            log.warning(
+                "Teams accepted %s but returned no activity id",
+                message.kind,
+                extra={"key": message.idempotency_key},
+            )
+            return {"conversation_id": conversation_id, "activity_id": None}
+        await self._sent.record(
+            key=message.idempotency_key,
+            conversation_id=conversation_id,
+            activity_id=activity_id,
+            thread_conversation_id=thread_conversation_id,
+            now=self._clock.now(),
+        )
+        return {"conversation_id": conversation_id, "activity_id": activity_id}
+
+
+def register_teams_handlers(relay: OutboxRelay, delivery: TeamsDelivery) -> None:
+    """Make the relay deliver teams.send, teams.update and teams.start_thread rows."""
+    relay.register(TEAMS_SEND, delivery.deliver_send)
+    relay.register(TEAMS_UPDATE, delivery.deliver_update)
+    relay.register(TEAMS_START_THREAD, delivery.deliver_start_thread)
+
+
+def build_teams_delivery(
+    database: Database,
+    clock: Clock,
+    *,
+    app_id: str,
+    app_password: str,
+    app_type: str = "MultiTenant",
+    app_tenant_id: str = "",
+    limiter: TeamsRateLimiter | None = None,
+    timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+) -> TeamsDelivery:
+    """The production wiring: anonymous without an app id, botbuilder credentials otherwise."""
+    tokens = token_source(app_id=app_id, app_password=app_password, app_type=app_type, app_tenant_id=app_tenant_id)
+    return TeamsDelivery(
+        BotConnector(tokens, clock, timeout=timeout),
+        SentMessageStore(database),
+        limiter or TeamsRateLimiter(),
+        clock,
+    )
+
+
+def _read(message: OutboxMessage) -> tuple[ConversationTarget, dict[str, Any]]:
+    try:
+        target = ConversationTarget.from_dict(message.payload["target"])
+        activity = dict(message.payload["activity"])
+    except (KeyError, TypeError, ValueError, InvalidConversationTarget) as error:
+        raise PermanentFailure(f"malformed {message.kind} payload: {error}") from error
+    return target, activity
+
+
+def _addressed(activity: dict[str, Any], target: ConversationTarget, conversation_id: str) -> dict[str, Any]:
+    """The activity with its conversation and sender filled in, as continue_conversation would."""
+    addressed = {"conversation": {"id": conversation_id}, **activity}
+    if target.bot_id and "from" not in activity:
+        addressed["from"] = {"id": target.bot_id, **({"name": target.bot_name} if target.bot_name else {})}
+    return addressed
+
+
+def _result(posted: SentMessage, *, already_posted: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"conversation_id": posted.conversation_id, "activity_id": posted.activity_id}
+    if already_posted:
+        result["already_posted"] = True
+    return result

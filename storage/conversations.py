@@ -1,0 +1,173 @@
+"""Where the bot can reach people: Teams conversation references, and which activities it has seen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.types import UtcDateTime
+
+PERSONAL, GROUP_CHAT, CHANNEL = "personal", "groupChat", "channel"
+
+
+class ConversationReferenceRow(SQLModel, table=True):
+    __tablename__ = "conversation_reference"
+    __table_args__ = (
+        Index("ix_conversation_reference_user_teams_id", "conversation_type", "user_teams_id"),
+        Index("ix_conversation_reference_user_aad_id", "conversation_type", "user_aad_id"),
+    )
+
+    # Teams conversation ids of channel threads carry ";messageid=…", so they can be long.
+    conversation_id: str = Field(primary_key=True, max_length=1024)
+    conversation_type: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=512, index=True)
+    team_id: str | None = Field(default=None, max_length=512)
+    tenant_id: str | None = Field(default=None, max_length=128)
+    service_url: str = Field(max_length=1024)
+    user_teams_id: str | None = Field(default=None, max_length=512)
+    user_aad_id: str | None = Field(default=None, max_length=128)
+    reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    welcomed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+class ProcessedActivityRow(SQLModel, table=True):
+    __tablename__ = "processed_activity"
+
+    activity_id: str = Field(primary_key=True, max_length=512)
+    conversation_id: str = Field(primary_key=True, max_length=1024)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False, index=True))
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A conversation the bot can write to; `reference` is the serialised ConversationReference."""
+
+    conversation_id: str
+    conversation_type: str
+    service_url: str
+    reference: dict[str, Any] = field(hash=False)
+    channel_id: str | None = None
+    team_id: str | None = None
+    tenant_id: str | None = None
+    user_teams_id: str | None = None
+    user_aad_id: str | None = None
+    welcomed_at: datetime | None = None
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def save_reference(session: AsyncSession, record: ConversationRecord, *, now: datetime) -> None:
+    """Insert or refresh the reference for `record.conversation_id`; keeps created_at and welcomed_at."""
+    values = {
+        "conversation_type": record.conversation_type,
+        "channel_id": record.channel_id,
+        "team_id": record.team_id,
+        "tenant_id": record.tenant_id,
+        "service_url": record.service_url,
+        "user_teams_id": record.user_teams_id,
+        "user_aad_id": record.user_aad_id,
+        "reference": record.reference,
+        "updated_at": now,
+    }
+    statement = (
+        _insert(session)(ConversationReferenceRow)
+        .values(conversation_id=record.conversation_id, created_at=now, **values)
+        .on_conflict_do_update(index_elements=["conversation_id"], set_=values)
+    )
+    await session.exec(statement)
+
+
+async def get_reference(session: AsyncSession, conversation_id: str) -> ConversationRecord | None:
+    """The stored reference of one conversation, or None."""
+    row = await session.get(ConversationReferenceRow, conversation_id)
+    return _record(row) if row else None
+
+
+async def personal_conversation(
+    session: AsyncSession, *, teams_user_id: str | None = None, aad_id: str | None = None
+) -> ConversationRecord | None:
+    """The 1:1 chat with a user, found by Teams user id or AAD object id (the newest if several)."""
+    if not teams_user_id and not aad_id:
+        raise ValueError("give teams_user_id or aad_id")
+    row_type = col(ConversationReferenceRow.conversation_type)
+    query = select(ConversationReferenceRow).where(row_type == PERSONAL)
+    if teams_user_id:
+        query = query.where(col(ConversationReferenceRow.user_teams_id) == teams_user_id)
+    if aad_id:
+        query = query.where(col(ConversationReferenceRow.user_aad_id) == aad_id)
+    query = query.order_by(col(ConversationReferenceRow.updated_at).desc()).limit(1)
+    row = (await session.exec(query)).first()
+    return _record(row) if row else None
+
+
+async def channel_conversation(session: AsyncSession, channel_id: str) -> ConversationRecord | None:
+    """A channel's reference: the channel itself if stored, else its most recently active thread."""
+    query = (
+        select(ConversationReferenceRow)
+        .where(col(ConversationReferenceRow.channel_id) == channel_id)
+        .order_by(
+            col(ConversationReferenceRow.conversation_id) != channel_id,  # the channel root first
+            col(ConversationReferenceRow.updated_at).desc(),
+        )
+        .limit(1)
+    )
+    row = (await session.exec(query)).first()
+    return _record(row) if row else None
+
+
+async def mark_welcomed(session: AsyncSession, conversation_id: str, *, now: datetime) -> bool:
+    """Record that the welcome card went out; False when it already had (so send it only on True)."""
+    result = await session.exec(
+        update(ConversationReferenceRow)
+        .where(
+            col(ConversationReferenceRow.conversation_id) == conversation_id,
+            col(ConversationReferenceRow.welcomed_at).is_(None),
+        )
+        .values(welcomed_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def claim_activity(session: AsyncSession, activity_id: str, conversation_id: str, *, now: datetime) -> bool:
+    """Remember an incoming activity; False when it was seen before (a redelivery to skip)."""
+    statement = (
+        _insert(session)(ProcessedActivityRow)
+        .values(activity_id=activity_id, conversation_id=conversation_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"])
+        # psycopg reports rowcount -1 for INSERT; a returned row is the reliable "inserted".
+        .returning(col(ProcessedActivityRow.activity_id))
+    )
+    result = await session.exec(statement)
+    return result.first() is not None
+
+
+async def prune_processed(session: AsyncSession, *, older_than: datetime) -> int:
+    """Forget activities seen before `older_than`; Teams does not redeliver after minutes, let alone days."""
+    result = await session.exec(delete(ProcessedActivityRow).where(col(ProcessedActivityRow.created_at) < older_than))
+    return int(result.rowcount or 0)
+
+
+def _record(row: ConversationReferenceRow) -> ConversationRecord:
+    return ConversationRecord(
+        conversation_id=row.conversation_id,
+        conversation_type=row.conversation_type,
+        service_url=row.service_url,
+        reference=row.reference,
+        channel_id=row.channel_id,
+        team_id=row.team_id,
+        tenant_id=row.tenant_id,
+        user_teams_id=row.user_teams_id,
+        user_aad_id=row.user_aad_id,
+        welcomed_at=row.welcomed_at,
+    )

@@ -1,0 +1,256 @@
+"""What a Teams user sees from the front door: help, suggestions, the welcome, and nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botbuilder.core import TurnContext
+from prometheus_client import generate_latest
+
+from adapters.runtime import RUNTIME
+from bot.commands import PERSONAL, SHARED_SCOPES, Command, CommandArgs
+from bot.wiring import BOT
+from storage import conversations
+from tests.support.activities import (
+    BOT_ID,
+    CHANNEL_ID,
+    PERSONAL_CONVERSATION_ID,
+    TEAM_ID,
+    TENANT_ID,
+    USER_AAD_ID,
+    USER_ID,
+    bot_added_to_team,
+    channel_message,
+    group_chat_message,
+    installed_in_team,
+    installed_personally,
+    personal_message,
+)
+from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.fake_connector import FakeConnector
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    async with FakeConnector() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
+    async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
+        yield test_client
+
+
+def register_team_only_command(client: BotClient) -> None:
+    async def declare(turn_context: TurnContext, args: CommandArgs) -> None:
+        await turn_context.send_activity(f"declared: {args.text}")
+
+    client.app[BOT].commands.register(
+        Command("incident", "incident P1 <title>", "Declare an incident", SHARED_SCOPES, declare)
+    )
+
+
+def fact_titles(card: dict[str, Any]) -> list[str]:
+    fact_sets = [element for element in card["body"] if element["type"] == "FactSet"]
+    return [fact["title"] for fact in fact_sets[0]["facts"]]
+
+
+# --- help ----------------------------------------------------------------------------------------
+
+
+async def test_help_with_the_bot_mentioned_in_a_channel_lists_the_team_commands(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    register_team_only_command(client)
+
+    response = await post_activity(client, channel_message("help", connector.service_url))
+
+    assert response.status == 200
+    [reply] = connector.sent
+    [card] = reply.cards
+    assert fact_titles(card) == ["/help [command]", "/cancel", "/incident P1 <title>"]
+    assert reply.reply_to_id is not None  # answered in the thread of the message
+
+
+@pytest.mark.parametrize("text", ["help", "/help", "HELP", "  /Help  "])
+async def test_help_in_a_personal_chat_lists_only_personal_commands(
+    client: BotClient, connector: FakeConnector, text: str
+) -> None:
+    register_team_only_command(client)
+
+    await post_activity(client, personal_message(text, connector.service_url))
+
+    [card] = connector.cards()
+    assert fact_titles(card) == ["/help [command]", "/cancel"]
+
+
+async def test_the_bot_mention_alone_shows_help(client: BotClient, connector: FakeConnector) -> None:
+    await post_activity(client, channel_message("", connector.service_url))
+
+    [card] = connector.cards()
+    assert "/help [command]" in fact_titles(card)
+
+
+async def test_help_with_a_command_name_gives_its_usage(client: BotClient, connector: FakeConnector) -> None:
+    register_team_only_command(client)
+
+    await post_activity(client, group_chat_message("help incident", connector.service_url))
+
+    assert connector.texts() == ["`incident P1 <title>`: Declare an incident"]
+
+
+# --- unknown commands ----------------------------------------------------------------------------
+
+
+async def test_an_unknown_command_gets_the_closest_command_and_its_usage(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    register_team_only_command(client)
+
+    await post_activity(client, channel_message("/incidnet P1 payments down", connector.service_url))
+
+    assert connector.texts() == ["I don't know `incidnet`. Did you mean `incident`? Usage: `incident P1 <title>`"]
+
+
+async def test_gibberish_points_to_help(client: BotClient, connector: FakeConnector) -> None:
+    await post_activity(client, personal_message("xyzzy", connector.service_url))
+
+    assert connector.texts() == ["I don't know `xyzzy`. Type `help` to see what I can do here."]
+
+
+async def test_a_team_command_in_a_personal_chat_says_where_it_works(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    register_team_only_command(client)
+
+    await post_activity(client, personal_message("incident P1 db down", connector.service_url))
+
+    assert connector.texts() == ["`incident` works in a group chat or in a team channel, not in a personal chat."]
+
+
+async def test_a_command_gets_its_arguments_without_the_mention(client: BotClient, connector: FakeConnector) -> None:
+    register_team_only_command(client)
+
+    await post_activity(client, channel_message("incident P1 payments API 500s", connector.service_url))
+
+    assert connector.texts() == ["declared: P1 payments API 500s"]
+
+
+# --- redelivery ----------------------------------------------------------------------------------
+
+
+async def test_a_redelivered_activity_is_answered_once(client: BotClient, connector: FakeConnector) -> None:
+    activity = personal_message("help", connector.service_url)
+
+    first = await post_activity(client, activity)
+    again = await post_activity(client, activity)
+
+    assert (first.status, again.status) == (200, 200)
+    assert len(connector.sent) == 1
+
+
+async def test_the_same_activity_id_in_another_conversation_is_not_a_redelivery(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, personal_message("help", connector.service_url, id="same-id"))
+    await post_activity(client, group_chat_message("help", connector.service_url, id="same-id"))
+
+    assert len(connector.sent) == 2
+
+
+# --- conversation references ---------------------------------------------------------------------
+
+
+async def test_a_channel_message_stores_the_team_channel_and_tenant(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, channel_message("help", connector.service_url))
+
+    async with client.app[RUNTIME].database.session() as session:
+        record = await conversations.channel_conversation(session, CHANNEL_ID)
+    assert record is not None
+    assert (record.team_id, record.channel_id, record.tenant_id) == (TEAM_ID, CHANNEL_ID, TENANT_ID)
+    assert record.service_url == connector.service_url
+    assert record.reference["conversation"]["id"] == record.conversation_id
+    assert record.reference["bot"]["id"] == BOT_ID
+
+
+async def test_a_personal_chat_is_found_by_teams_user_id_and_by_aad_id(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, personal_message("hello", connector.service_url))
+
+    async with client.app[RUNTIME].database.session() as session:
+        by_teams_id = await conversations.personal_conversation(session, teams_user_id=USER_ID)
+        by_aad_id = await conversations.personal_conversation(session, aad_id=USER_AAD_ID)
+    assert by_teams_id is not None and by_aad_id is not None
+    assert by_teams_id.conversation_id == by_aad_id.conversation_id == PERSONAL_CONVERSATION_ID
+    assert by_teams_id.conversation_type == PERSONAL
+    assert by_teams_id.reference["user"]["aadObjectId"] == USER_AAD_ID
+
+
+async def test_installation_stores_the_reference_before_anyone_speaks(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, installed_in_team(connector.service_url))
+
+    async with client.app[RUNTIME].database.session() as session:
+        record = await conversations.get_reference(session, CHANNEL_ID)
+    assert record is not None
+    assert record.team_id == TEAM_ID
+
+
+# --- welcome -------------------------------------------------------------------------------------
+
+
+async def test_installing_in_a_team_posts_the_welcome_card_once(client: BotClient, connector: FakeConnector) -> None:
+    # Teams sends both events on installation, and may redeliver or reinstall later.
+    await post_activity(client, installed_in_team(connector.service_url))
+    await post_activity(client, bot_added_to_team(connector.service_url))
+    await post_activity(client, installed_in_team(connector.service_url))
+
+    [welcome] = connector.sent
+    assert welcome.conversation_id == CHANNEL_ID
+    [card] = welcome.cards
+    assert card["body"][0]["text"] == "Hi, I'm circlebot"
+    assert card["actions"] == [{"type": "Action.Execute", "title": "Show commands", "verb": "help"}]
+
+
+async def test_installing_personally_greets_in_the_personal_chat(client: BotClient, connector: FakeConnector) -> None:
+    await post_activity(client, installed_personally(connector.service_url))
+    await post_activity(client, installed_personally(connector.service_url))
+
+    [welcome] = connector.sent
+    assert welcome.conversation_id == PERSONAL_CONVERSATION_ID
+    assert "our chat" in welcome.cards[0]["body"][1]["text"]
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+async def test_a_failing_command_apologises_with_a_reference_and_no_stack_trace(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    async def broken(_turn_context: TurnContext, _args: CommandArgs) -> None:
+        raise RuntimeError("database password is hunter2")
+
+    client.app[BOT].commands.register(Command("broken", "broken", "always fails", SHARED_SCOPES, broken))
+    activity = channel_message("broken", connector.service_url)
+
+    response = await post_activity(client, activity)
+
+    assert response.status == 200
+    assert connector.texts() == [f"Sorry, something went wrong on my side; it has been logged (ref {activity['id']})."]
+
+
+async def test_turns_are_counted_by_activity_type(client: BotClient, connector: FakeConnector) -> None:
+    await post_activity(client, personal_message("help", connector.service_url))
+    await post_activity(client, installed_personally(connector.service_url))
+
+    exposition = generate_latest(client.app[RUNTIME].metrics.registry).decode()
+    assert 'circlebot_turns_total{type="message"} 1.0' in exposition
+    assert 'circlebot_turns_total{type="installationUpdate"} 1.0' in exposition

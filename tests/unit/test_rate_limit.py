@@ -1,0 +1,122 @@
+"""Teams' limits: 7 messages/s and 60 per 30 s per thread, 50 requests/s per tenant."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.rate_limit import RateLimited, TeamsRateLimiter
+
+
+class FakeMonotonic:
+    """A monotonic clock that moves only when someone sleeps on it (or never, when frozen)."""
+
+    def __init__(self, *, frozen: bool = False) -> None:
+        self.now = 1000.0
+        self.frozen = frozen
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if not self.frozen:
+            self.now += seconds
+
+
+def limiter(clock: FakeMonotonic, *, max_wait: float = 60.0) -> TeamsRateLimiter:
+    return TeamsRateLimiter(max_wait=max_wait, slack=0.0, monotonic=clock, sleep=clock.sleep)
+
+
+async def send(limiter: TeamsRateLimiter, thread: str = "19:incidents", tenant: str = "contoso") -> float:
+    return await limiter.acquire(conversation_id=thread, tenant_id=tenant)
+
+
+async def test_seven_messages_to_a_thread_go_at_once_and_the_eighth_waits_for_the_next_second() -> None:
+    clock = FakeMonotonic()
+    teams = limiter(clock)
+
+    waits = [await send(teams) for _ in range(8)]
+
+    assert waits == [0.0] * 7 + [1.0]
+
+
+async def test_the_61st_message_in_30_seconds_waits_even_when_spread_under_7_per_second() -> None:
+    clock = FakeMonotonic()
+    teams = limiter(clock)
+    for _ in range(60):
+        await send(teams)
+        clock.now += 0.25  # 4 per second: well under 7/s; 60 of them take 15 s
+
+    started = clock.now
+    await send(teams)
+
+    # The first of the 60 went at 1000.0; the 61st may go 30 s after it.
+    assert clock.now == pytest.approx(1030.0)
+    assert clock.now - started == pytest.approx(15.0)
+
+
+async def test_the_tenant_limit_of_50_per_second_holds_across_threads() -> None:
+    clock = FakeMonotonic()
+    teams = limiter(clock)
+
+    waits = [await send(teams, thread=f"19:circle-{n}") for n in range(51)]
+
+    assert waits[:50] == [0.0] * 50
+    assert waits[50] == pytest.approx(1.0)
+
+
+async def test_tenants_do_not_share_a_limit() -> None:
+    clock = FakeMonotonic()
+    teams = limiter(clock)
+    for n in range(50):
+        await send(teams, thread=f"19:circle-{n}", tenant="contoso")
+
+    assert await send(teams, thread="19:other", tenant="fabrikam") == 0.0
+
+
+async def test_a_busy_thread_does_not_hold_up_other_threads_of_its_tenant() -> None:
+    clock = FakeMonotonic(frozen=True)
+    teams = limiter(clock)
+    for _ in range(7):
+        await send(teams, thread="19:busy")
+    busy = asyncio.create_task(send(teams, thread="19:busy"))  # reserves a slot 1 s ahead
+    await asyncio.sleep(0)
+
+    assert await send(teams, thread="19:quiet") == 0.0
+    assert await busy == 1.0
+
+
+async def test_a_wait_longer_than_allowed_is_refused_with_the_delay_so_the_relay_can_retry_later() -> None:
+    clock = FakeMonotonic()
+    teams = limiter(clock, max_wait=3.0)
+    for _ in range(60):
+        await send(teams)
+
+    with pytest.raises(RateLimited) as refused:
+        await send(teams)
+
+    # 60 messages at 7/s took 8 s; the 61st must wait until 30 s after the first.
+    assert clock.now == pytest.approx(1008.0)
+    assert refused.value.delay == pytest.approx(22.0)
+    assert clock.sleeps == [1.0] * 8  # the refused one did not sleep
+
+
+async def test_concurrent_senders_queue_behind_each_other_instead_of_waking_together() -> None:
+    clock = FakeMonotonic(frozen=True)
+    teams = limiter(clock)
+
+    waits = await asyncio.gather(*(send(teams) for _ in range(15)))
+
+    assert sorted(waits) == [0.0] * 7 + [1.0] * 7 + [2.0]
+
+
+async def test_slack_keeps_each_window_a_little_longer_than_teams_counts() -> None:
+    clock = FakeMonotonic()
+    teams = TeamsRateLimiter(slack=0.05, monotonic=clock, sleep=clock.sleep)
+
+    waits = [await send(teams) for _ in range(8)]
+
+    assert waits[7] == pytest.approx(1.05)
