@@ -9,11 +9,15 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
+from adapters.incident_timers import incident_timer_handlers
+from adapters.jira_delivery import register_jira_handlers
+from adapters.jira_tracker import jira_tracker_from_settings
 from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
@@ -22,8 +26,15 @@ from adapters.runtime import RUNTIME, Runtime
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
-from bot.wiring import install_bot
+from bot.incident_notifier import TeamsIncidentNotifier
+from bot.messenger import Messenger
+from bot.teams_delivery import build_teams_delivery, register_teams_handlers
+from bot.wiring import BotComponents, install_bot
+from dialogs.incident import install_incidents
+from dialogs.incident_desk import IncidentDesk
+from domain import incident_service
 from domain.clock import Clock, SystemClock
+from domain.incident import parse_incident_key
 from domain.retry_policy import RetryPolicy
 from storage import migrate
 from storage.database import Database
@@ -68,11 +79,58 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware])
     app[RUNTIME] = runtime
     add_ops_routes(app, runtime.database, runtime.metrics)
-    install_bot(app, runtime)
+    _install_features(app, runtime, install_bot(app, runtime))
     app.cleanup_ctx.append(_database_ctx(runtime))
     if background:
         app.cleanup_ctx.append(_background_ctx(runtime))
     return app
+
+
+def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents) -> None:
+    """Every feature's commands, card buttons, outbox deliveries and timers, wired once."""
+    settings, clock = runtime.settings, runtime.clock
+    messenger = Messenger()
+    delivery = build_teams_delivery(
+        runtime.database,
+        clock,
+        app_id=settings.app_id,
+        app_password=settings.app_password,
+        app_type=settings.app_type,
+        app_tenant_id=settings.app_tenant_id,
+    )
+    register_teams_handlers(runtime.relay, delivery)
+    app.cleanup_ctx.append(_closing(delivery.close))
+
+    notifier = TeamsIncidentNotifier(messenger, clock)
+    tracker = jira_tracker_from_settings(settings)
+    desk = IncidentDesk(runtime.uow, clock, notifier, jira_enabled=tracker is not None)
+    if tracker is not None:
+        register_jira_handlers(runtime.relay, tracker, on_issue_created=_link_jira_issue(desk))
+        app.cleanup_ctx.append(_closing(tracker.close))
+    for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
+        runtime.timers.register(kind, handler)
+    install_incidents(bot, desk)
+
+
+def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:
+    async def on_issue_created(payload: dict[str, Any], key: str) -> None:
+        number = parse_incident_key(str(payload["incident"]))
+        if number is not None:
+            await desk.run(incident_service.link_issue, number, key)
+
+    return on_issue_created
+
+
+def _closing(close: Callable[[], Any]) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that calls `close` (sync or async) when the app stops."""
+
+    async def closing(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
+
+    return closing
 
 
 def _database_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import BotState, InvokeResponse, MessageFactory, TurnContext
@@ -16,11 +17,16 @@ from bot.cards import CARD_CONTENT_TYPE, card_message, truncate_for_teams, welco
 from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text, scope_of
 from bot.conversation_references import conversation_record
 from bot.dialog_runner import DialogRunner
+from bot.mentions import mentions
 from domain.clock import Clock
 from storage import conversations
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+# Called with channel messages that are neither commands nor addressed to the bot (with the
+# ChannelMessage.Read.Group permission Teams sends them all), e.g. to record an incident's thread.
+ChannelListener = Callable[[TurnContext, str], Awaitable[None]]
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
@@ -56,6 +62,11 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         self._card_actions = card_actions
         self._dialogs = dialogs
         self._states = states
+        self._channel_listeners: list[ChannelListener] = []
+
+    def add_channel_listener(self, listener: ChannelListener) -> None:
+        """Hear channel messages that are not for the bot; listeners must not reply."""
+        self._channel_listeners.append(listener)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -116,7 +127,12 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         scope = scope_of(activity.conversation.conversation_type)
+        raw_text = (activity.text or "").strip()
         text = normalise_command_text(_without_bot_mention(turn_context))
+        if scope == TEAM and not raw_text.startswith("/") and not _mentions_bot(turn_context):
+            for listener in self._channel_listeners:
+                await listener(turn_context, text)
+            return
         command, args = self._commands.parse(text, scope)
         if command is not None and command.interrupts_dialogs:
             await command.handler(turn_context, args)
@@ -178,6 +194,11 @@ def _invoke_answer(result: CardActionResult) -> InvokeResponse:
 def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     body = {"statusCode": status, "type": ERROR_RESPONSE_TYPE, "value": {"code": code, "message": message}}
     return InvokeResponse(status=status, body=body)
+
+
+def _mentions_bot(turn_context: TurnContext) -> bool:
+    activity = turn_context.activity
+    return mentions(activity, activity.recipient.id if activity.recipient else None)
 
 
 def _without_bot_mention(turn_context: TurnContext) -> str:

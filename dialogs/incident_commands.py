@@ -9,7 +9,8 @@ from botbuilder.core import MessageFactory, TurnContext
 from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.incident_cards import declare_form, incident_card, incident_list_card, report_card, resolve_form
-from dialogs.incident_desk import IncidentDesk, actor
+from bot.mentions import mentioned_accounts
+from dialogs.incident_desk import IncidentDesk, actor, channel_thread
 from domain import incident_service as service
 from domain.circle import Circle, Member, Severity
 from domain.incident import Incident, IncidentError, parse_incident_key, parse_severity, parse_status
@@ -114,7 +115,7 @@ class IncidentCommands:
             title=title,
             severity=severity,
             declared_by=actor(turn_context, circle),
-            thread=_thread_of(turn_context),
+            thread=channel_thread(turn_context),
         )
         await _say(turn_context, f"{incident.key} declared; the card follows in this thread.")
 
@@ -202,20 +203,11 @@ def _incident_number(words: list[str]) -> tuple[int | None, list[str]]:
     return None, words
 
 
-def _thread_of(turn_context: TurnContext) -> str | None:
-    """The channel thread this message was posted in (Teams: "<channel>;messageid=<root>")."""
-    conversation = turn_context.activity.conversation
-    if conversation is None or conversation.conversation_type != "channel":
-        return None
-    return str(conversation.id)
-
-
 def _mentioned_member(turn_context: TurnContext, circle: Circle) -> Member | None:
     activity = turn_context.activity
     bot_id = activity.recipient.id if activity.recipient else None
-    for mention in activity.get_mentions():
-        mentioned = mention.mentioned
-        if mentioned is None or mentioned.id == bot_id:
+    for mentioned in mentioned_accounts(activity):
+        if mentioned.id == bot_id:
             continue
         member = circle.member_by_teams_id(mentioned.id) or (
             circle.member_by_aad_id(mentioned.aad_object_id) if mentioned.aad_object_id else None

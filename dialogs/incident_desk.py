@@ -78,6 +78,14 @@ def channel_of(turn_context: TurnContext) -> str | None:
     return None
 
 
+def channel_thread(turn_context: TurnContext) -> str | None:
+    """The channel thread of the turn ("<channel>;messageid=<root>"); None outside a thread."""
+    conversation = turn_context.activity.conversation
+    if conversation is None or conversation.conversation_type != "channel" or ";messageid=" not in str(conversation.id):
+        return None
+    return str(conversation.id)
+
+
 def actor(turn_context: TurnContext, circle: Circle | None) -> str:
     """How the timeline names the person acting: their circle name, else their Teams name."""
     member = member_of(turn_context, circle)

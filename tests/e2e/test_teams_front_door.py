@@ -50,7 +50,7 @@ def register_team_only_command(client: BotClient) -> None:
         await turn_context.send_activity(f"declared: {args.text}")
 
     client.app[BOT].commands.register(
-        Command("incident", "incident P1 <title>", "Declare an incident", SHARED_SCOPES, declare)
+        Command("drill", "drill <scenario>", "Start an internal-test drill", SHARED_SCOPES, declare)
     )
 
 
@@ -72,7 +72,9 @@ async def test_help_with_the_bot_mentioned_in_a_channel_lists_the_team_commands(
     assert response.status == 200
     [reply] = connector.sent
     [card] = reply.cards
-    assert fact_titles(card) == ["/help [command]", "/cancel", "/incident P1 <title>"]
+    titles = fact_titles(card)
+    assert titles[:2] == ["/help [command]", "/cancel"]
+    assert "/drill <scenario>" in titles
     assert reply.reply_to_id is not None  # answered in the thread of the message
 
 
@@ -85,7 +87,10 @@ async def test_help_in_a_personal_chat_lists_only_personal_commands(
     await post_activity(client, personal_message(text, connector.service_url))
 
     [card] = connector.cards()
-    assert fact_titles(card) == ["/help [command]", "/cancel"]
+    titles = fact_titles(card)
+    assert titles[:2] == ["/help [command]", "/cancel"]
+    assert "/drill <scenario>" not in titles
+    assert not any(title.startswith("/incident") for title in titles)
 
 
 async def test_the_bot_mention_alone_shows_help(client: BotClient, connector: FakeConnector) -> None:
@@ -98,9 +103,9 @@ async def test_the_bot_mention_alone_shows_help(client: BotClient, connector: Fa
 async def test_help_with_a_command_name_gives_its_usage(client: BotClient, connector: FakeConnector) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, group_chat_message("help incident", connector.service_url))
+    await post_activity(client, group_chat_message("help drill", connector.service_url))
 
-    assert connector.texts() == ["`incident P1 <title>`: Declare an incident"]
+    assert connector.texts() == ["`drill <scenario>`: Start an internal-test drill"]
 
 
 # --- unknown commands ----------------------------------------------------------------------------
@@ -111,9 +116,9 @@ async def test_an_unknown_command_gets_the_closest_command_and_its_usage(
 ) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, channel_message("/incidnet P1 payments down", connector.service_url))
+    await post_activity(client, channel_message("/drlil failover", connector.service_url))
 
-    assert connector.texts() == ["I don't know `incidnet`. Did you mean `incident`? Usage: `incident P1 <title>`"]
+    assert connector.texts() == ["I don't know `drlil`. Did you mean `drill`? Usage: `drill <scenario>`"]
 
 
 async def test_gibberish_points_to_help(client: BotClient, connector: FakeConnector) -> None:
@@ -127,17 +132,17 @@ async def test_a_team_command_in_a_personal_chat_says_where_it_works(
 ) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, personal_message("incident P1 db down", connector.service_url))
+    await post_activity(client, personal_message("drill failover", connector.service_url))
 
-    assert connector.texts() == ["`incident` works in a group chat or in a team channel, not in a personal chat."]
+    assert connector.texts() == ["`drill` works in a group chat or in a team channel, not in a personal chat."]
 
 
 async def test_a_command_gets_its_arguments_without_the_mention(client: BotClient, connector: FakeConnector) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, channel_message("incident P1 payments API 500s", connector.service_url))
+    await post_activity(client, channel_message("drill payments API failover", connector.service_url))
 
-    assert connector.texts() == ["declared: P1 payments API 500s"]
+    assert connector.texts() == ["declared: payments API failover"]
 
 
 # --- redelivery ----------------------------------------------------------------------------------

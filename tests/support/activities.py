@@ -59,14 +59,19 @@ def _mention() -> dict[str, Any]:
     return {"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT_ID, "name": BOT_NAME}}
 
 
-def channel_message(text: str, service_url: str, *, mention_bot: bool = True, **fields: Any) -> dict[str, Any]:
-    """A new post in a team channel; Teams only delivers it when the bot is @mentioned."""
+def channel_message(
+    text: str, service_url: str, *, mention_bot: bool = True, in_thread: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A new post in a team channel, or a reply in the thread of post `in_thread`.
+
+    Without the ChannelMessage.Read.Group permission Teams only delivers posts that @mention the bot.
+    """
     activity_id = fields.pop("id", None) or next_activity_id()
     entities = [_mention()] if mention_bot else []
     return _base(
         "message",
         service_url,
-        _channel_conversation(thread_root=activity_id),
+        _channel_conversation(thread_root=in_thread or activity_id),
         id=activity_id,
         text=f"<at>{BOT_NAME}</at> {text}" if mention_bot else text,
         textFormat="plain",

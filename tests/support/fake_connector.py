@@ -58,6 +58,7 @@ class FakeConnector:
 
     async def __aenter__(self) -> FakeConnector:
         app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conversation_id}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", self._reply)
         app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._update)
@@ -84,6 +85,19 @@ class FakeConnector:
         activity = await request.json()
         self.sent.append(Sent(request.match_info["conversation_id"], activity, reply_to_id))
         return web.json_response({"id": f"sent-{next(self._ids)}"})
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        # A new channel thread: Teams answers with "<channel>;messageid=<root activity id>".
+        body = await request.json()
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id", "unknown-channel")
+        activity_id = f"sent-{next(self._ids)}"
+        thread = f"{channel};messageid={activity_id}"
+        self.sent.append(Sent(thread, body.get("activity") or {}, None))
+        return web.json_response({"id": thread, "activityId": activity_id})
+
+    def in_conversation(self, conversation_id: str) -> list[Sent]:
+        """What was sent into one conversation (a thread, a chat), in order."""
+        return [item for item in self.sent if item.conversation_id == conversation_id]
 
     async def _update(self, request: web.Request) -> web.Response:
         activity = await request.json()
