@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/circlebot.db"
@@ -37,7 +37,6 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(12, alias="OUTBOX_MAX_ATTEMPTS", ge=1, le=1000)
     outbox_delivery_timeout: float = Field(20.0, alias="OUTBOX_DELIVERY_TIMEOUT", gt=0, le=600)
     tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
-    public_url: str = Field("", alias="CIRCLEBOT_PUBLIC_URL")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -51,12 +50,25 @@ class Settings(BaseSettings):
             raise ValueError("expected a sqlite:/// or postgresql:// URL")
         return value
 
-    @field_validator("jira_url", "gitlab_url", "public_url")
+    @field_validator("jira_url", "gitlab_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _complete_bot_identity(self) -> Settings:
+        # Without these the bot would authenticate requests but fail on its first reply: say so at start.
+        app_type = self.app_type
+        if not self.app_id:
+            if app_type != "MultiTenant":
+                raise ValueError(f"MicrosoftAppId: required when MicrosoftAppType is {app_type}")
+        elif app_type in ("SingleTenant", "UserAssignedMSI") and not self.app_tenant_id:
+            raise ValueError(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type}")
+        elif app_type != "UserAssignedMSI" and not self.app_password:
+            raise ValueError(f"MicrosoftAppPassword: required when MicrosoftAppId is set ({app_type})")
+        return self
 
     @property
     def anonymous(self) -> bool:
@@ -78,8 +90,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         first = error.errors()[0]
-        variable = _alias_of(str(first["loc"][0]) if first["loc"] else "settings")
         expected = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across several variables names them in its message
+            raise SettingsError(expected) from None
+        variable = _alias_of(str(first["loc"][0]))
         raise SettingsError(f"{variable}: {expected} (got {first.get('input')!r})") from None
 
 

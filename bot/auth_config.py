@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 
-from adapters.settings import Settings, SettingsError
+from adapters.settings import Settings
 from bot.connector_cache import CachingBotFrameworkAuthentication
 
 
@@ -45,16 +45,7 @@ class BotAuthConfig:
 
 
 def auth_config(settings: Settings) -> BotAuthConfig:
-    """The botbuilder configuration for `settings`; SettingsError when a required pair is missing."""
-    app_type = settings.app_type
-    if not settings.app_id:
-        if app_type != "MultiTenant":
-            raise SettingsError(f"MicrosoftAppId: required when MicrosoftAppType is {app_type}")
-    elif app_type in ("SingleTenant", "UserAssignedMSI") and not settings.app_tenant_id:
-        raise SettingsError(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type}")
-    elif app_type != "UserAssignedMSI" and not settings.app_password:
-        # Without it the bot authenticates requests but fails on its first reply; say so at start.
-        raise SettingsError(f"MicrosoftAppPassword: required when MicrosoftAppId is set ({app_type})")
+    """The botbuilder configuration for `settings` (Settings has checked the id/password/tenant rules)."""
     return BotAuthConfig(
         MicrosoftAppId=settings.app_id,
         MicrosoftAppPassword=settings.app_password,

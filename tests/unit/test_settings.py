@@ -48,3 +48,25 @@ def test_the_cli_stops_with_one_line_and_no_traceback(tmp_path: object) -> None:
     assert result.stderr.strip().splitlines() == [
         "circlebot: configuration error: LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR' (got 'LOUD')"
     ]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MicrosoftAppId": "00000000-0000-0000-0000-000000000001"}, "MicrosoftAppPassword: required when"),
+        ({"MicrosoftAppType": "SingleTenant"}, "MicrosoftAppId: required when MicrosoftAppType is SingleTenant"),
+        (
+            {"MicrosoftAppId": "00000000-0000-0000-0000-000000000001", "MicrosoftAppType": "SingleTenant"},
+            "MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant",
+        ),
+    ],
+)
+def test_an_incomplete_bot_identity_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for variable in ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType", "MicrosoftAppTenantId"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(_env_file=None)
