@@ -37,6 +37,9 @@ def build_package(manifest_dir: Path, out: Path, app_id: str, bot_id: str) -> Pa
     manifest = json.loads((manifest_dir / "manifest.json").read_text(encoding="utf-8"))
     manifest["id"] = app_id
     manifest["bots"][0]["botId"] = bot_id
+    if "webApplicationInfo" in manifest:
+        # Resource-specific consent (ChannelMessage.Read.Group) is granted to the bot's Entra app.
+        manifest["webApplicationInfo"]["id"] = bot_id
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -115,6 +115,7 @@ def test_package_holds_the_manifest_with_real_ids_and_the_icons(tmp_path: Path) 
         assert archive.read("color.png") == (MANIFEST_DIR / "color.png").read_bytes()
     assert packaged["id"] == APP_ID
     assert packaged["bots"][0]["botId"] == BOT_ID
+    assert packaged["webApplicationInfo"]["id"] == BOT_ID  # resource-specific consent goes to the bot
     assert schema_errors(packaged) == []
 
 
@@ -154,3 +155,9 @@ def test_package_cli_reads_the_app_id_from_the_environment(
     assert capsys.readouterr().out.strip() == str(out)
     with zipfile.ZipFile(out) as archive:
         assert json.loads(archive.read("manifest.json"))["id"] == BOT_ID
+
+
+def test_the_bot_may_hear_ordinary_channel_messages_to_record_incident_threads() -> None:
+    manifest = json.loads((MANIFEST_DIR / "manifest.json").read_text())
+    permissions = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in permissions
