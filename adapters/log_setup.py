@@ -84,6 +84,7 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str], stream: Any 
     handler._circlebot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # aiohttp's access log repeats every request; botbuilder logs request bodies at DEBUG.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiohttp's access log repeats every request; APScheduler logs every run of the 1 s timer tick.
+    for noisy in ("aiohttp.access", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
