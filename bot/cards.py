@@ -117,8 +117,8 @@ def welcome_card(*, in_team: bool) -> Card:
         [
             text_block("Hi, I'm circlebot", size="Medium", weight="Bolder"),
             text_block(
-                f"I help run the SRE circle in {where}: incidents, on-call, postmortems, stand-ups "
-                "and activities. Type **help** to see what I can do here."
+                f"I help run the SRE circle in {where}: incidents, on-call and handovers, and "
+                "postmortems. Type **help** to see what I can do here."
             ),
         ],
         [execute_action("Show commands", "help")],

@@ -38,25 +38,21 @@ def card_key(incident: Incident) -> str:
     return f"{CARD_KEY_PREFIX}{incident.number}{CARD_KEY_SUFFIX}"
 
 
-def card_activity(card: Card, text: str | None = None, mentions: list[Member] | None = None) -> dict[str, Any]:
-    """A message activity carrying an Adaptive Card, optionally with text that @mentions people."""
-    activity: dict[str, Any] = {
+def card_activity(card: Card) -> dict[str, Any]:
+    """A message activity carrying one Adaptive Card."""
+    return {
         "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": truncate_for_teams(card)}]
     }
-    if text:
-        activity["text"] = text
-    entities = [
-        {
-            "type": "mention",
-            "text": f"<at>{member.display_name}</at>",
-            "mentioned": {"id": member.teams_user_id or member.aad_object_id, "name": member.display_name},
-        }
-        for member in mentions or []
-        if member.teams_user_id or member.aad_object_id
-    ]
-    if entities:
-        activity["entities"] = entities
-    return activity
+
+
+def mention_activity(member: Member, text: str) -> dict[str, Any] | str:
+    """`<at>Name</at> text`, notifying the member; plain text when we know no id to mention."""
+    account = member.teams_user_id or member.aad_object_id
+    if not account:
+        return f"{member.display_name}: {text}"
+    tag = f"<at>{member.display_name}</at>"
+    entity = {"type": "mention", "text": tag, "mentioned": {"id": account, "name": member.display_name}}
+    return {"text": f"{tag} {text}", "entities": [entity]}
 
 
 class TeamsIncidentNotifier:
@@ -87,16 +83,23 @@ class TeamsIncidentNotifier:
         target: ConversationTarget,
         in_thread: str | None,
     ) -> None:
-        """The card's first post, @mentioning the commander: into the incident's thread, or opening one."""
-        commander = circle.member(incident.commander) if incident.commander else None
-        text = f"<at>{commander.display_name}</at> you are commander of {incident.key}." if commander else None
-        activity = card_activity(
-            incident_card(incident, circle, self._clock.now()), text, [commander] if commander else None
-        )
+        """The card's first post, then a message @mentioning the commander, in that order.
+
+        The card goes alone: a message with both text and a card may come back without an
+        activity id (the playground splits it), and without an id the card cannot be updated.
+        """
+        card = card_activity(incident_card(incident, circle, self._clock.now()))
         if in_thread is None:
-            self._messenger.send(uow, conversation=target, activity=activity, key=card_key(incident))
+            self._messenger.send(uow, conversation=target, activity=card, key=card_key(incident))
         else:
-            self._messenger.start_thread(uow, channel_target=target, activity=activity, key=card_key(incident))
+            self._messenger.start_thread(uow, channel_target=target, activity=card, key=card_key(incident))
+            in_thread = card_key(incident)
+        commander = circle.member(incident.commander) if incident.commander else None
+        if commander is not None:
+            mention = mention_activity(commander, f"you are commander of {incident.key}.")
+            self._messenger.send(
+                uow, conversation=target, activity=mention, key=f"{card_key(incident)}:mention", in_thread=in_thread
+            )
 
     async def post_card_in_thread(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, card: Card, *, name: str

@@ -100,11 +100,10 @@ async def test_declare_ack_work_and_resolve_an_incident_from_the_channel(
     await post_activity(client, declare)
     assert connector.texts() == ["INC-1 declared; the card follows in this thread."]
     await runtime.relay.drain()
-    [card_post] = [s for s in connector.in_conversation(thread) if s.cards]
-    assert card_post.text == "<at>Bob Oncall</at> you are commander of INC-1."
-    assert card_post.activity["entities"][0]["mentioned"]["id"] == "29:bob"
-    header = card_post.cards[0]["body"][0]["text"]
-    assert header == "INC-1 · P1 · DECLARED"
+    card_post, mention = [s for s in connector.in_conversation(thread) if s.reply_to_id is None]  # not replies
+    assert card_post.cards[0]["body"][0]["text"] == "INC-1 · P1 · DECLARED"
+    assert mention.text == "<at>Bob Oncall</at> you are commander of INC-1."
+    assert mention.activity["entities"][0]["mentioned"]["id"] == "29:bob"
 
     # Bob clicks Acknowledge on the card: the card refreshes in place for him, and for everyone.
     ack = card_action(
