@@ -8,7 +8,7 @@ PLAYGROUND_STAMP := $(PLAYGROUND_DIR)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 3978
 
-.PHONY: run test install playground lint typecheck pytest package bench clean
+.PHONY: run test install playground system-packages lint typecheck pytest package bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3.x"; exit 1; }
@@ -42,7 +42,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy domain storage adapters bot dialogs app.py
 
-pytest: $(STAMP)
+# Debian packages of the real peers some tests use (headless Chromium, Prometheus Alertmanager),
+# installed when missing if we are root with apt; elsewhere the tests that need them skip.
+SYSTEM_PACKAGES := chromium prometheus-alertmanager
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing$$missing (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) \
+	    >/dev/null || echo "could not install$$missing: the tests that need it will skip"; \
+	fi
+
+pytest: $(STAMP) system-packages
 	-@command -v node >/dev/null && $(MAKE) --no-print-directory playground
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
