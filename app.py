@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.alert_routes import install_alerts
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
 from adapters.incident_timers import incident_timer_handlers
 from adapters.jira_delivery import register_jira_handlers
@@ -32,6 +33,8 @@ from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
 from dialogs.incident import install_incidents
 from dialogs.incident_desk import IncidentDesk
+from dialogs.oncall import install_oncall
+from dialogs.postmortem import install_postmortem_feature
 from domain import incident_service
 from domain.clock import Clock, SystemClock
 from domain.incident import parse_incident_key
@@ -110,6 +113,9 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
         runtime.timers.register(kind, handler)
     install_incidents(bot, desk)
+    install_oncall(bot, runtime, messenger)
+    install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
+    install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
 
 
 def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:

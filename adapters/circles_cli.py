@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from adapters.circles_file import CirclesFileError, load_circles
+from adapters.oncall_checks import reachability_warnings, rota_gap_warnings
 from adapters.settings import Settings
 from domain.circle import CirclesConfig
 from domain.clock import SystemClock
@@ -67,8 +68,11 @@ async def apply_at_startup(uow: UnitOfWorkFactory, path: Path) -> None:
         log.info("circles: %s", line)
 
 
-def validate_command(args: argparse.Namespace, _settings: Settings) -> int:
-    """`circlebot config validate FILE`: 0 when the file is valid, 1 with every error otherwise."""
+def validate_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`circlebot config validate FILE`: 0 when the file is valid, 1 with every error otherwise.
+
+    Rota gaps and people the bot cannot reach yet are warnings on stderr: they do not fail it.
+    """
     try:
         config = load_circles(args.file)
     except CirclesFileError as error:
@@ -76,6 +80,10 @@ def validate_command(args: argparse.Namespace, _settings: Settings) -> int:
         return 1
     count = len(config.circles)
     print(f"{args.file}: ok, {count} circle{'' if count == 1 else 's'}")
+    warnings = rota_gap_warnings(config, SystemClock().now())
+    warnings += asyncio.run(reachability_warnings(config, settings.database_url))
+    for line in warnings:
+        print(line if line.startswith("note:") else f"warning: {args.file}: {line}", file=sys.stderr)
     return 0
 
 

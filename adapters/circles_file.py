@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from adapters.circles_schema import (
+    AlertPolicySpec,
+    CircleAlertsSpec,
     CircleSpec,
     DefaultsSpec,
     FileSpec,
+    HandoverPolicySpec,
     MemberSpec,
     PostmortemSpec,
     RotaSpec,
@@ -21,12 +24,15 @@ from adapters.circles_schema import (
 )
 from adapters.located_yaml import Loc, Problems, YamlSyntaxError, read_located_yaml
 from domain.circle import (
+    DEFAULT_ALERT_SEVERITIES,
     ESCALATION_TARGETS,
     MONDAY_TO_FRIDAY,
+    AlertPolicy,
     AlertRoute,
     Circle,
     CirclesConfig,
     EscalationStep,
+    HandoverPolicy,
     JiraBinding,
     Member,
     PostmortemPolicy,
@@ -178,6 +184,7 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
     escalation = spec.escalation if spec.escalation is not None else defaults.escalation or []
     postmortem = spec.postmortem or defaults.postmortem or PostmortemSpec()
     working_days = spec.working_days or defaults.working_days or list(MONDAY_TO_FRIDAY)
+    handover = spec.handover or defaults.handover or HandoverPolicySpec()
     return Circle(
         name=spec.name,
         customer=spec.customer,
@@ -204,10 +211,37 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
         standup=_to_schedule(spec.standup or defaults.standup),
         feedback=_to_schedule(spec.feedback or defaults.feedback),
         alert_routes=tuple(AlertRoute(matchers=dict(r.match)) for r in spec.alert_routes),
+        alerts=_to_alert_policy(spec.alerts, defaults.alerts),
         postmortem=PostmortemPolicy(
-            postmortem.recurrence_count, postmortem.recurrence_window, postmortem.due_working_days
+            postmortem.recurrence_count,
+            postmortem.recurrence_window,
+            postmortem.due_working_days,
+            postmortem.actions_tracker,
         ),
         working_days=tuple(sorted(set(working_days))),
+        handover=HandoverPolicy(
+            handover.accept_within, handover.escalate_after, tuple(sorted(set(handover.shift_reminders), reverse=True))
+        ),
+    )
+
+
+def _to_alert_policy(spec: CircleAlertsSpec | None, defaults: AlertPolicySpec | None) -> AlertPolicy:
+    """The circle's own alert settings as a whole, else the defaults' (the token is never inherited)."""
+    chosen: AlertPolicySpec | None = spec or defaults
+    if chosen is None:
+        return AlertPolicy()
+    severities = chosen.severities
+    return AlertPolicy(
+        severity_label=chosen.severity_label,
+        severities=(
+            {name: Severity(value) for name, value in severities.items()}
+            if severities is not None
+            else DEFAULT_ALERT_SEVERITIES
+        ),
+        default_severity=Severity(chosen.default_severity),
+        reattach_window=chosen.reattach_window,
+        auto_resolve=chosen.auto_resolve,
+        token_sha256=spec.token_sha256 if spec else None,
     )
 
 

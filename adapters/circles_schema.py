@@ -190,10 +190,47 @@ class AlertRouteSpec(_Model):
     match: dict[str, str] = Field(min_length=1)
 
 
+def _token_digest(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value.strip().lower()):
+        return value.strip().lower()
+    raise ValueError(
+        'expected the SHA-256 of the token as 64 hex digits (printf %s "$TOKEN" | sha256sum), never the token'
+    )
+
+
+def _severity(value: Any) -> str:
+    if isinstance(value, str) and value.strip().upper() in ("P1", "P2", "P3", "P4"):
+        return value.strip().upper()
+    raise ValueError(f"{value!r} is not a severity; use P1, P2, P3 or P4")
+
+
+Severity = Annotated[str, BeforeValidator(_severity)]
+TokenDigest = Annotated[str, BeforeValidator(_token_digest)]
+
+
+class AlertPolicySpec(_Model):
+    severity_label: Text = "severity"
+    severities: dict[str, Severity] | None = None
+    default_severity: Severity = "P3"
+    reattach_window: Duration = timedelta(hours=1)
+    auto_resolve: bool = False
+
+
+class CircleAlertsSpec(AlertPolicySpec):
+    token_sha256: TokenDigest | None = None
+
+
 class PostmortemSpec(_Model):
     recurrence_count: int = Field(3, ge=2)
     recurrence_window: Duration = timedelta(days=30)
     due_working_days: int = Field(5, ge=1)
+    actions_tracker: Literal["jira", "gitlab"] = "jira"
+
+
+class HandoverPolicySpec(_Model):
+    accept_within: Duration = timedelta(minutes=30)
+    escalate_after: Duration = timedelta(minutes=30)
+    shift_reminders: list[Duration] = [timedelta(days=1), timedelta(hours=1)]
 
 
 class DefaultsSpec(_Model):
@@ -204,6 +241,8 @@ class DefaultsSpec(_Model):
     feedback: ScheduleSpec | None = None
     postmortem: PostmortemSpec | None = None
     working_days: list[Weekday] | None = None
+    handover: HandoverPolicySpec | None = None
+    alerts: AlertPolicySpec | None = None
 
 
 class CircleSpec(_Model):
@@ -226,8 +265,10 @@ class CircleSpec(_Model):
     standup: ScheduleSpec | None = None
     feedback: ScheduleSpec | None = None
     alert_routes: list[AlertRouteSpec] = []
+    alerts: CircleAlertsSpec | None = None
     postmortem: PostmortemSpec | None = None
     working_days: list[Weekday] | None = None
+    handover: HandoverPolicySpec | None = None
 
 
 class FileSpec(_Model):

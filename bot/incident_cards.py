@@ -24,6 +24,8 @@ SEVERITY_STYLE = {
     Severity.P4: "default",
 }
 TIMELINE_ROWS_ON_CARD = 5
+# Teams shows at most 6 buttons in a row of actions; the rest would hide behind "…".
+MAX_LINKS_ON_CARD = 6
 
 
 def text_block(text: str, *, color: str | None = None, **options: Any) -> dict[str, Any]:
@@ -63,9 +65,20 @@ def incident_card(incident: Incident, circle: Circle, now: datetime) -> Card:
         _header(incident),
         text_block(incident.title, weight="Bolder", wrap=True),
         fact_set(facts),
+        *_links(incident),
         *_recent_timeline(incident),
     ]
     return adaptive_card(body, _incident_actions(incident))
+
+
+def _links(incident: Incident) -> list[dict[str, Any]]:
+    """Runbook, dashboard and alert source as buttons in the body, apart from the buttons that act."""
+    if not incident.links:
+        return []
+    actions = [
+        {"type": "Action.OpenUrl", "title": title, "url": url} for title, url in incident.links[:MAX_LINKS_ON_CARD]
+    ]
+    return [{"type": "ActionSet", "actions": actions}]
 
 
 def _header(incident: Incident) -> dict[str, Any]:
@@ -348,6 +361,12 @@ def _example_resolved_card() -> Card:
     return incident_card(incident, circle, _example_now(incident))
 
 
+def _example_alert_card() -> Card:
+    incident, circle = _example_incident()
+    incident.add_links((("Runbook", "https://runbooks.example/checkout"), ("Source", "http://prometheus.local/graph")))
+    return incident_card(incident, circle, _example_now(incident))
+
+
 def _with_example(build: Callable[[Incident, Circle], Card]) -> Callable[[], Card]:
     def example() -> Card:
         return build(*_example_incident())
@@ -358,6 +377,7 @@ def _with_example(build: Callable[[Incident, Circle], Card]) -> Callable[[], Car
 CARD_EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
     ("incident card", _with_example(lambda i, c: incident_card(i, c, _example_now(i)))),
     ("incident card, resolved", _example_resolved_card),
+    ("incident card, from an alert with links", _example_alert_card),
     ("declare form, circle to choose", _with_example(lambda _i, c: declare_form([c], None))),
     ("declare form, circle known", _with_example(lambda _i, c: declare_form([c], c.name, "prefilled"))),
     ("resolve form", _with_example(lambda i, _c: resolve_form(i))),

@@ -13,6 +13,7 @@ class MentionedAccount:
     id: str
     name: str = ""
     aad_object_id: str | None = None
+    tag: str = ""  # the "<at>Name</at>" text of the mention in the message
 
 
 def mentioned_accounts(activity: Activity) -> list[MentionedAccount]:
@@ -23,12 +24,14 @@ def mentioned_accounts(activity: Activity) -> list[MentionedAccount]:
             continue
         mentioned = _mentioned(entity)
         account_id = mentioned.get("id")
+        tag = getattr(entity, "text", None) or (getattr(entity, "additional_properties", None) or {}).get("text")
         if isinstance(account_id, str) and account_id:
             accounts.append(
                 MentionedAccount(
                     id=account_id,
                     name=str(mentioned.get("name") or ""),
                     aad_object_id=mentioned.get("aadObjectId") or mentioned.get("aad_object_id"),
+                    tag=tag if isinstance(tag, str) else "",
                 )
             )
     return accounts

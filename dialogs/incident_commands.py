@@ -19,7 +19,7 @@ from storage.unit_of_work import SqlUnitOfWork
 
 USAGE = (
     "`/incident` opens the form · `/incident P2 <title>` declares at once · "
-    "`/incident ack|status|note|assign|severity|resolve|reopen|close [INC-7] …` · "
+    "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · "
     "`/incident show INC-7` · `/incident list`"
 )
 SUBCOMMAND_USAGE = {
@@ -28,6 +28,7 @@ SUBCOMMAND_USAGE = {
     "note": "/incident note [INC-7] <text>",
     "assign": "/incident assign [INC-7] @person",
     "severity": "/incident severity [INC-7] <P1|P2|P3|P4>",
+    "impact": "/incident impact [INC-7] <business|data-loss|both|none>",
     "resolve": "/incident resolve [INC-7] [summary]",
     "reopen": "/incident reopen [INC-7] <reason>",
     "close": "/incident close [INC-7]",
@@ -50,6 +51,7 @@ class IncidentCommands:
             "note": self._note,
             "assign": self._assign,
             "severity": self._severity,
+            "impact": self._impact,
             "resolve": self._resolve,
             "reopen": self._reopen,
             "close": self._close,
@@ -160,6 +162,16 @@ class IncidentCommands:
         severity = parse_severity(rest[0])
         await self._desk.run(service.change_severity, incident.number, severity, actor(turn_context, circle))
         await _say(turn_context, f"{incident.key} is now {severity}; SLA clocks moved.")
+
+    async def _impact(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
+        choice = rest[0].lower() if rest else ""
+        impacts = {"business": (True, False), "data-loss": (False, True), "both": (True, True), "none": (False, False)}
+        if choice not in impacts:
+            raise IncidentError(f"which impact? `{SUBCOMMAND_USAGE['impact']}`")
+        business, data_loss = impacts[choice]
+        who = actor(turn_context, circle)
+        await self._desk.run(service.change_impact, incident.number, who, business_impact=business, data_loss=data_loss)
+        await _say(turn_context, f"Impact of {incident.key} updated.")
 
     async def _resolve(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         if not rest:

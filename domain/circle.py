@@ -78,6 +78,48 @@ class AlertRoute:
         return all(labels.get(name) == value for name, value in self.matchers.items())
 
 
+# Common `severity` label values of Prometheus/Grafana rules; a circle may map its own.
+DEFAULT_ALERT_SEVERITIES: Mapping[str, Severity] = MappingProxyType(
+    {
+        "critical": Severity.P1,
+        "page": Severity.P1,
+        "error": Severity.P2,
+        "high": Severity.P2,
+        "major": Severity.P2,
+        "warning": Severity.P3,
+        "minor": Severity.P3,
+        "info": Severity.P4,
+        "low": Severity.P4,
+    }
+)
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """How a circle turns monitoring alerts into incidents.
+
+    `token_sha256` is the SHA-256 (hex) of a webhook token only this circle's senders know: a
+    notification carrying it goes to this circle whatever its labels. The token itself is never stored.
+    """
+
+    severity_label: str = "severity"
+    severities: Mapping[str, Severity] = field(default_factory=lambda: DEFAULT_ALERT_SEVERITIES)
+    default_severity: Severity = Severity.P3
+    # An alert firing again this soon after its incident was resolved reopens that incident.
+    reattach_window: timedelta = timedelta(hours=1)
+    # Resolve the incident when all its alerts resolve, instead of asking the commander.
+    auto_resolve: bool = False
+    token_sha256: str | None = None
+
+    def severity_for(self, labels: Mapping[str, str]) -> Severity:
+        """The severity an alert's labels ask for: mapped value, a literal P1..P4, else the default."""
+        value = labels.get(self.severity_label, "").strip()
+        mapped = {name.lower(): severity for name, severity in self.severities.items()}.get(value.lower())
+        if mapped is not None:
+            return mapped
+        return Severity(value.upper()) if value.upper() in Severity.__members__ else self.default_severity
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A daily ritual (stand-up, activity feedback) at a local time on some weekdays (0 = Monday)."""
@@ -115,6 +157,21 @@ class PostmortemPolicy:
     recurrence_count: int = 3
     recurrence_window: timedelta = timedelta(days=30)
     due_working_days: int = 5
+    # Where agreed corrective actions are filed: "jira" (the circle's project) or "gitlab".
+    actions_tracker: str = "jira"
+
+
+@dataclass(frozen=True)
+class HandoverPolicy:
+    """How shift handovers are chased, and when engineers hear that their shift is coming.
+
+    Not accepted within `accept_within` of the shift change: a reminder; `escalate_after` later
+    still not accepted: the Team Leader is told. `shift_reminders` are offsets before a shift.
+    """
+
+    accept_within: timedelta = timedelta(minutes=30)
+    escalate_after: timedelta = timedelta(minutes=30)
+    shift_reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1))
 
 
 @dataclass(frozen=True)
@@ -140,8 +197,10 @@ class Circle:
     standup: Schedule | None = None
     feedback: Schedule | None = None
     alert_routes: tuple[AlertRoute, ...] = ()
+    alerts: AlertPolicy = AlertPolicy()
     postmortem: PostmortemPolicy = PostmortemPolicy()
     working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
+    handover: HandoverPolicy = HandoverPolicy()
 
     def __post_init__(self) -> None:
         if not self.docs_repo:
@@ -251,12 +310,19 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
         "standup": _schedule_to_dict(circle.standup),
         "feedback": _schedule_to_dict(circle.feedback),
         "alert_routes": [{"match": dict(sorted(r.matchers.items()))} for r in circle.alert_routes],
+        "alerts": _alert_policy_to_dict(circle.alerts),
         "postmortem": {
             "recurrence_count": circle.postmortem.recurrence_count,
             "recurrence_window": format_duration(circle.postmortem.recurrence_window),
             "due_working_days": circle.postmortem.due_working_days,
+            "actions_tracker": circle.postmortem.actions_tracker,
         },
         "working_days": [WEEKDAYS[d] for d in circle.working_days],
+        "handover": {
+            "accept_within": format_duration(circle.handover.accept_within),
+            "escalate_after": format_duration(circle.handover.escalate_after),
+            "shift_reminders": [format_duration(d) for d in circle.handover.shift_reminders],
+        },
     }
 
 
@@ -292,12 +358,51 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
         standup=_schedule_from_dict(data["standup"]),
         feedback=_schedule_from_dict(data["feedback"]),
         alert_routes=tuple(AlertRoute(matchers=dict(r["match"])) for r in data["alert_routes"]),
+        # Specs stored before alert policies existed have no "alerts" key.
+        alerts=_alert_policy_from_dict(data.get("alerts")),
         postmortem=PostmortemPolicy(
             recurrence_count=postmortem["recurrence_count"],
             recurrence_window=parse_duration(postmortem["recurrence_window"]),
             due_working_days=postmortem["due_working_days"],
+            actions_tracker=postmortem.get("actions_tracker", "jira"),
         ),
         working_days=tuple(WEEKDAYS.index(d) for d in data["working_days"]),
+        # Specs stored before handover settings existed have no "handover" key.
+        handover=_handover_from_dict(data.get("handover")),
+    )
+
+
+def _handover_from_dict(data: Mapping[str, Any] | None) -> HandoverPolicy:
+    if not data:
+        return HandoverPolicy()
+    return HandoverPolicy(
+        accept_within=parse_duration(data["accept_within"]),
+        escalate_after=parse_duration(data["escalate_after"]),
+        shift_reminders=tuple(parse_duration(d) for d in data["shift_reminders"]),
+    )
+
+
+def _alert_policy_to_dict(policy: AlertPolicy) -> dict[str, Any]:
+    return {
+        "severity_label": policy.severity_label,
+        "severities": {name: str(severity) for name, severity in sorted(policy.severities.items())},
+        "default_severity": str(policy.default_severity),
+        "reattach_window": format_duration(policy.reattach_window),
+        "auto_resolve": policy.auto_resolve,
+        "token_sha256": policy.token_sha256,
+    }
+
+
+def _alert_policy_from_dict(data: Mapping[str, Any] | None) -> AlertPolicy:
+    if not data:
+        return AlertPolicy()
+    return AlertPolicy(
+        severity_label=data["severity_label"],
+        severities={name: Severity(severity) for name, severity in data["severities"].items()},
+        default_severity=Severity(data["default_severity"]),
+        reattach_window=parse_duration(data["reattach_window"]),
+        auto_resolve=data["auto_resolve"],
+        token_sha256=data["token_sha256"],
     )
 
 

@@ -92,6 +92,8 @@ class Incident:
     last_stakeholder_update_at: datetime | None = None
     postmortem_decision: str | None = None
     postmortem_reason: str | None = None
+    # (title, url) pairs shown as buttons on the card: runbook, dashboard, the alert's source.
+    links: tuple[tuple[str, str], ...] = ()
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[IncidentEvent] = field(default_factory=list, repr=False)
 
@@ -113,6 +115,7 @@ class Incident:
         source: Source = Source.MANUAL,
         service: str | None = None,
         alert_fingerprint: str | None = None,
+        links: tuple[tuple[str, str], ...] = (),
     ) -> Incident:
         """A new incident, commanded by the circle's on-call."""
         incident = cls(
@@ -129,6 +132,7 @@ class Incident:
             service=service,
             alert_fingerprint=alert_fingerprint,
             commander=commander,
+            links=links,
         )
         via = "by monitoring" if source is Source.ALERT else f"by {declared_by}"
         incident._record(at, declared_by, "declared", f"{severity} declared {via}: {incident.title}")
@@ -194,14 +198,16 @@ class Incident:
         self._record(at, by, "severity", f"Severity {before} → {severity}")
 
     def set_impact(self, *, business_impact: bool, data_loss: bool, by: str, at: datetime) -> None:
+        self._require_open("change the impact of")
         changes = []
         if business_impact != self.business_impact:
             changes.append(f"business impact: {'yes' if business_impact else 'no'}")
         if data_loss != self.data_loss:
             changes.append(f"data loss: {'yes' if data_loss else 'no'}")
         self.business_impact, self.data_loss = business_impact, data_loss
-        if changes:
-            self._record(at, by, "impact", "Impact updated — " + ", ".join(changes))
+        if not changes:
+            raise IncidentError(f"{self.key} already has that impact")
+        self._record(at, by, "impact", "Impact updated — " + ", ".join(changes))
 
     def resolve(
         self,
@@ -262,6 +268,13 @@ class Incident:
         self.postmortem_reason = reason.strip() or None
         text = "Postmortem: start" if start else f"Postmortem not needed: {reason.strip()}"
         self._record(at, by, "postmortem_decision", text)
+
+    def add_links(self, links: tuple[tuple[str, str], ...]) -> bool:
+        """Show more (title, url) links on the card; False when all were there already."""
+        known = {url for _title, url in self.links}
+        new = tuple((title, url) for title, url in links if url not in known)
+        self.links += new
+        return bool(new)
 
     def record(self, at: datetime, actor: str, kind: str, text: str) -> None:
         """A system entry: SLA warnings, escalations, alert updates, Jira links."""

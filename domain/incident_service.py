@@ -58,6 +58,7 @@ async def declare_incident(
     service: str | None = None,
     alert_fingerprint: str | None = None,
     thread: str | None = None,
+    links: tuple[tuple[str, str], ...] = (),
 ) -> Incident:
     """Open an incident in `circle`, commanded by its current on-call."""
     now = ctx.clock.now()
@@ -78,6 +79,7 @@ async def declare_incident(
         source=source,
         service=service,
         alert_fingerprint=alert_fingerprint,
+        links=links,
     )
     await ctx.uow.incidents.add(incident)
     if thread:
@@ -127,6 +129,15 @@ async def assign(ctx: IncidentContext, number: int, commander: str, by: str) -> 
 async def change_severity(ctx: IncidentContext, number: int, severity: Severity, by: str) -> Incident:
     incident, circle = await load(ctx, number)
     incident.change_severity(severity, by, ctx.clock.now())
+    return await _save(ctx, incident, circle)
+
+
+async def change_impact(
+    ctx: IncidentContext, number: int, by: str, *, business_impact: bool, data_loss: bool
+) -> Incident:
+    """Impact found out mid-incident: business impact starts the stakeholder updates."""
+    incident, circle = await load(ctx, number)
+    incident.set_impact(business_impact=business_impact, data_loss=data_loss, by=by, at=ctx.clock.now())
     return await _save(ctx, incident, circle)
 
 
@@ -195,6 +206,11 @@ async def link_issue(ctx: IncidentContext, number: int, issue_key: str) -> Incid
         return incident
     incident.jira_key = issue_key
     incident.record(ctx.clock.now(), "circlebot", "jira", f"Jira issue {issue_key}")
+    return await _save(ctx, incident, circle)
+
+
+async def save_changes(ctx: IncidentContext, incident: Incident, circle: Circle) -> Incident:
+    """Persist an incident another module's use case changed (alert ingest), with all the effects."""
     return await _save(ctx, incident, circle)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,8 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.circle import Circle, CirclesConfig, circle_from_dict, circle_to_dict
+from domain.rota import Override
+from storage.rota_overrides import overrides_by_circle
 from storage.types import UtcDateTime
 
 DEFAULT_CIRCLE = "default_circle"
@@ -60,24 +62,24 @@ class SqlCircles:
     async def get(self, name: str) -> Circle | None:
         """The circle called `name`, even if deactivated (old incidents still refer to it)."""
         row = await self._session.get(CircleRow, name)
-        return circle_from_dict(row.spec) if row else None
+        return (await self._loaded([row]))[0] if row else None
 
     async def by_channel(self, channel_id: str) -> Circle | None:
         """The active circle working in this Teams channel."""
         query = select(CircleRow).where(col(CircleRow.channel_id) == channel_id, col(CircleRow.active))
         row = (await self._session.exec(query)).first()
-        return circle_from_dict(row.spec) if row else None
+        return (await self._loaded([row]))[0] if row else None
 
     async def active(self) -> list[Circle]:
         """Every active circle, in the order of the circles file."""
         query = select(CircleRow).where(col(CircleRow.active)).order_by(col(CircleRow.position))
-        return [circle_from_dict(row.spec) for row in (await self._session.exec(query)).all()]
+        return await self._loaded(list((await self._session.exec(query)).all()))
 
     async def default_circle(self) -> Circle | None:
         """The circle that takes alerts no route matches, if the file names one and it is active."""
         name = await self._setting(DEFAULT_CIRCLE)
         row = await self._session.get(CircleRow, name) if name else None
-        return circle_from_dict(row.spec) if row and row.active else None
+        return (await self._loaded([row]))[0] if row and row.active else None
 
     async def for_alert(self, labels: Mapping[str, str]) -> Circle | None:
         """The first active circle with a matching alert route, else the default circle."""
@@ -85,6 +87,11 @@ class SqlCircles:
             if circle.routes_alert(labels):
                 return circle
         return await self.default_circle()
+
+    async def _loaded(self, rows: list[CircleRow]) -> list[Circle]:
+        """Circles from their rows, with the overrides made in chat merged into their rotas."""
+        stored = await overrides_by_circle(self._session, [row.name for row in rows])
+        return [with_overrides(circle_from_dict(row.spec), stored.get(row.name, ())) for row in rows]
 
     async def apply(self, config: CirclesConfig, now: datetime, *, dry_run: bool = False) -> list[str]:
         """Make the stored circles match `config`; returns the changes, or ["no changes"].
@@ -162,6 +169,13 @@ class SqlCircles:
         row = await self._session.get(CircleSettingRow, key) or CircleSettingRow(key=key)
         row.value = value
         self._session.add(row)
+
+
+def with_overrides(circle: Circle, overrides: Sequence[Override]) -> Circle:
+    """`circle` with `overrides` after the file's own, so the newest override wins."""
+    if not overrides:
+        return circle
+    return replace(circle, rota=replace(circle.rota, overrides=(*circle.rota.overrides, *overrides)))
 
 
 def spec_hash(spec: Mapping[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ColumnElement, Index, Text, func, or_
+from sqlalchemy import JSON, Column, ColumnElement, Index, Text, func, or_
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,6 +63,15 @@ class TimelineRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class IncidentLinksRow(SQLModel, table=True):
+    """The card's links of an incident; a table of its own, so incidents without links cost nothing."""
+
+    __tablename__ = "incident_links"
+
+    incident_number: int = Field(foreign_key="incident.number", primary_key=True)
+    links: list[list[str]] = Field(sa_column=Column(JSON, nullable=False))
+
+
 _COPIED = [
     "circle", "title", "description", "business_impact", "data_loss", "service", "alert_fingerprint",
     "commander", "declared_by", "declared_at", "acknowledged_at", "acknowledged_by", "resolved_at",
@@ -92,6 +101,7 @@ class SqlIncidents:
         ]
         self._saved_timeline_length[incident.number] = 0
         await self._save_timeline(incident)
+        await self._save_links(incident)
         return incident
 
     async def get(self, number: int) -> Incident | None:
@@ -111,6 +121,7 @@ class SqlIncidents:
         row.severity, row.status = incident.severity.value, incident.status.value
         self._session.add(row)
         await self._save_timeline(incident)
+        await self._save_links(incident)
         await self._session.flush()
 
     async def set_thread(self, number: int, conversation_id: str) -> None:
@@ -192,12 +203,14 @@ class SqlIncidents:
                 select(TimelineRow).where(TimelineRow.incident_number == row.number).order_by(col(TimelineRow.id))
             )
         ).all()
+        links = await self._session.get(IncidentLinksRow, row.number)
         incident = Incident(
             number=row.number or 0,
             severity=Severity(row.severity),
             status=IncidentStatus(row.status),
             source=Source(row.source),
             timeline=[TimelineEntry(at=e.at, actor=e.actor, kind=e.kind, text=e.text) for e in entries],
+            links=tuple((title, url) for title, url in links.links) if links else (),
             **{name: getattr(row, name) for name in _COPIED},
         )
         self._saved_timeline_length[incident.number] = len(incident.timeline)
@@ -212,3 +225,12 @@ class SqlIncidents:
                 )
             )
         self._saved_timeline_length[incident.number] = len(incident.timeline)
+
+    async def _save_links(self, incident: Incident) -> None:
+        wanted = [[title, url] for title, url in incident.links]
+        row = await self._session.get(IncidentLinksRow, incident.number)
+        if row is None and wanted:
+            self._session.add(IncidentLinksRow(incident_number=incident.number, links=wanted))
+        elif row is not None and row.links != wanted:
+            row.links = wanted
+            self._session.add(row)

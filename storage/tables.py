@@ -2,24 +2,34 @@
 
 from sqlmodel import SQLModel
 
+from storage.alerts import AlertGroupRow
 from storage.bot_state import BotStateRow
 from storage.circles import CircleRow, CircleSettingRow
 from storage.conversations import ConversationReferenceRow, ProcessedActivityRow
-from storage.incidents import IncidentRow, TimelineRow
+from storage.handovers import HandoverRow
+from storage.incidents import IncidentLinksRow, IncidentRow, TimelineRow
 from storage.outbox import OutboxRow
+from storage.postmortems import PostmortemActionRow, PostmortemRow
+from storage.rota_overrides import RotaOverrideRow
 from storage.sent_messages import SentMessageRow
 from storage.timers import TimerRow
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AlertGroupRow",
     "BotStateRow",
     "CircleRow",
     "CircleSettingRow",
     "ConversationReferenceRow",
+    "HandoverRow",
+    "IncidentLinksRow",
     "IncidentRow",
     "OutboxRow",
+    "PostmortemActionRow",
+    "PostmortemRow",
     "ProcessedActivityRow",
+    "RotaOverrideRow",
     "SentMessageRow",
     "TimelineRow",
     "TimerRow",

@@ -12,11 +12,15 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
+from adapters.circles_file import load_circles
+from domain.circle import Circle
 from domain.clock import FixedClock
 from storage import migrate
 from storage.database import Database, sync_url
 from storage.unit_of_work import UnitOfWorkFactory
+from tests.support.fake_connector import FakeConnector
 
+EXAMPLE_CIRCLES = Path(__file__).resolve().parents[1] / "circles.example.yaml"
 START = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # a Friday, 3 a.m.: when incidents happen
 
 
@@ -102,3 +106,20 @@ def clock() -> FixedClock:
 @pytest.fixture
 def uow_factory(database: Database, clock: FixedClock) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(database, clock)
+
+
+@pytest.fixture
+async def circle(uow_factory: UnitOfWorkFactory, clock: FixedClock) -> Circle:
+    """The example circle (circles.example.yaml), applied to the test database."""
+    config = load_circles(EXAMPLE_CIRCLES)
+    async with uow_factory() as uow:
+        await uow.circles.apply(config, clock.now())
+        await uow.commit()
+    return config.circles[0]
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A local Bot Connector recording what the bot sends (use its service_url in activities)."""
+    async with FakeConnector() as fake:
+        yield fake

@@ -21,12 +21,6 @@ APP_ID = "00000000-0000-0000-0000-000000000001"
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    async with FakeConnector() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
     async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
         yield test_client

@@ -56,12 +56,6 @@ circles:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    async with FakeConnector() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def client(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotClient]:
     async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}", clock=FixedClock(START)) as test_client:
         runtime = test_client.app[RUNTIME]
@@ -173,12 +167,12 @@ async def test_bad_input_gets_the_usage_and_creates_nothing(client: BotClient, c
         await post_activity(client, channel_message(text, connector.service_url))
     assert connector.texts() == [
         "I don't know `/incident P7`. `/incident` opens the form · `/incident P2 <title>` declares at once · "
-        "`/incident ack|status|note|assign|severity|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
+        "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
         "`/incident list`",
         "An incident needs a title: `/incident P2 Checkout API returns 500`",
         "Which incident? Use it in the incident's thread or give the id: `/incident ack [INC-7]`",
         "I don't know `/incident frobnicate`. `/incident` opens the form · `/incident P2 <title>` declares at once · "
-        "`/incident ack|status|note|assign|severity|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
+        "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
         "`/incident list`",
         "There is no INC-99; `/incident list` shows the open ones",
     ]

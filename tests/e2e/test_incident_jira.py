@@ -26,12 +26,6 @@ async def jira() -> AsyncIterator[FakeJira]:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    async with FakeConnector() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def client(tmp_path: Path, jira: FakeJira, connector: FakeConnector) -> AsyncIterator[BotClient]:
     settings = {"JIRA_URL": jira.url, "JIRA_USER": jira.user, "JIRA_TOKEN": jira.token}
     async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}", clock=FixedClock(START), **settings) as test_client:

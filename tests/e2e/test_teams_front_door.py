@@ -34,12 +34,6 @@ from tests.support.fake_connector import FakeConnector
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    async with FakeConnector() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
     async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
         yield test_client

@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 import pytest
 from botbuilder.core import StoreItem
 
+from storage import migrate
 from storage.bot_state import DatabaseStorage, EtagConflict
 from storage.database import Database
-from tests.support.bot_app import ensure_schema
 
 KEY = "msteams/conversations/a:1personal-chat-with-ada/"
 
 
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[DatabaseStorage]:
-    ensure_schema(database_url)
+    migrate.upgrade(database_url)
     database = Database(database_url)
     yield DatabaseStorage(database)
     await database.dispose()

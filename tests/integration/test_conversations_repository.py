@@ -8,17 +8,16 @@ from datetime import timedelta
 import pytest
 
 from domain.clock import FixedClock
-from storage import conversations
+from storage import conversations, migrate
 from storage.conversations import CHANNEL, PERSONAL, ConversationRecord
 from storage.database import Database
-from tests.support.bot_app import ensure_schema
 
 CHANNEL_ID = "19:channel-incidents@thread.tacv2"
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    ensure_schema(database_url)
+    migrate.upgrade(database_url)
     database = Database(database_url)
     yield database
     await database.dispose()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from adapters.circles_file import load_circles
 from adapters.incident_timers import incident_timer_handlers
 from adapters.timer_tick import TimerTick
 from domain.circle import Circle, Severity
@@ -18,6 +17,7 @@ from domain.incident_service import (
     IncidentContext,
     acknowledge,
     add_note,
+    change_impact,
     change_severity,
     change_status,
     declare_incident,
@@ -31,15 +31,6 @@ from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.fake_notifier import FakeNotifier
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
-
-
-@pytest.fixture
-async def circle(uow_factory: UnitOfWorkFactory, clock: FixedClock) -> Circle:
-    config = load_circles(EXAMPLE)
-    async with uow_factory() as uow:
-        await uow.circles.apply(config, clock.now())
-        await uow.commit()
-    return config.circles[0]
 
 
 @pytest.fixture
@@ -246,3 +237,15 @@ async def test_thread_chatter_lands_in_the_timeline_but_not_in_jira(
     bodies = [row.payload["body"] for row in await outbox_rows(database, "jira.comment")]
     assert "Luca Verdi: restarted the pods" in bodies
     assert not any("CDN" in body for body in bodies)
+
+
+async def test_impact_found_out_mid_incident_starts_the_stakeholder_updates(desk: Desk, circle: Circle) -> None:
+    incident = await desk.declare(circle)
+    await desk.run(acknowledge, incident.number, "Luca Verdi")
+    assert desk.notifier.of("stakeholder_prompt") == []
+
+    await desk.run(change_impact, incident.number, "Luca Verdi", business_impact=True, data_loss=False)
+    await desk.at(30)
+    assert desk.notifier.of("stakeholder_prompt") == ["due"]
+    with pytest.raises(IncidentError, match="already has that impact"):
+        await desk.run(change_impact, incident.number, "Luca Verdi", business_impact=True, data_loss=False)

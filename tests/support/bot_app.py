@@ -8,32 +8,19 @@ from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import create_engine
 
 from adapters.settings import load_settings
 from app import create_app
 from domain.clock import Clock
 from storage import migrate
-from storage.database import sync_url
-from storage.tables import metadata
 
 BotClient = TestClient[Any, Any]
-
-
-def ensure_schema(database_url: str) -> None:
-    """Migrate, then create tables the committed migration does not have yet (new modules' tables)."""
-    migrate.upgrade(database_url)
-    engine = create_engine(sync_url(database_url))
-    try:
-        metadata.create_all(engine, checkfirst=True)
-    finally:
-        engine.dispose()
 
 
 @asynccontextmanager
 async def bot_client(database_url: str, *, clock: Clock | None = None, **settings: Any) -> AsyncIterator[BotClient]:
     """A test client for create_app on `database_url`, without the relay and scheduler."""
-    ensure_schema(database_url)
+    migrate.upgrade(database_url)
     app = create_app(
         load_settings(DATABASE_URL=database_url, _env_file=None, **settings), clock=clock, background=False
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 21:08:39.658611
+Create Date: 2026-11-28 21:28:17.676422
 """
 
 from collections.abc import Sequence
@@ -74,6 +74,32 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_conversation_reference_user_teams_id", ["conversation_type", "user_teams_id"], unique=False
         )
+
+    op.create_table(
+        "handover",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("circle", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("layer", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("shift_start", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("shift_end", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("since", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("outgoing", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("incoming", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("notes_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("notes_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("reminded_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("circle", "layer", "shift_start", name="uq_handover_shift"),
+    )
+    with op.batch_alter_table("handover", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_handover_circle"), ["circle"], unique=False)
+        batch_op.create_index(batch_op.f("ix_handover_incoming"), ["incoming"], unique=False)
 
     op.create_table(
         "incident",
@@ -148,6 +174,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_processed_activity_created_at"), ["created_at"], unique=False)
 
     op.create_table(
+        "rota_override",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("circle", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("member", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("layer", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("start_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("end_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("rota_override", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rota_override_circle"), ["circle"], unique=False)
+
+    op.create_table(
         "sent_message",
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("conversation_id", sa.Text(), nullable=False),
@@ -176,6 +219,38 @@ def upgrade() -> None:
         batch_op.create_index("ix_timer_due", ["status", "due_at"], unique=False)
 
     op.create_table(
+        "alert_group",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("circle", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("group_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("group_key", sa.Text(), nullable=False),
+        sa.Column("incident_number", sa.Integer(), nullable=True),
+        sa.Column("alerts", sa.JSON(), nullable=False),
+        sa.Column("firing", sa.Integer(), nullable=False),
+        sa.Column("notifications", sa.Integer(), nullable=False),
+        sa.Column("first_seen", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_number"],
+            ["incident.number"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("circle", "group_hash", name="uq_alert_group_circle_group"),
+    )
+    with op.batch_alter_table("alert_group", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alert_group_incident_number"), ["incident_number"], unique=False)
+
+    op.create_table(
+        "incident_links",
+        sa.Column("incident_number", sa.Integer(), nullable=False),
+        sa.Column("links", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_number"],
+            ["incident.number"],
+        ),
+        sa.PrimaryKeyConstraint("incident_number"),
+    )
+    op.create_table(
         "incident_timeline",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_number", sa.Integer(), nullable=False),
@@ -192,20 +267,96 @@ def upgrade() -> None:
     with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incident_timeline_incident_number"), ["incident_number"], unique=False)
 
+    op.create_table(
+        "postmortem",
+        sa.Column("incident_number", sa.Integer(), nullable=False),
+        sa.Column("circle", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("started_by", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("started_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("document_date", sa.Date(), nullable=False),
+        sa.Column("triggers", sa.Text(), nullable=False),
+        sa.Column("root_cause", sa.Text(), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=True),
+        sa.Column("merge_request_iid", sa.Integer(), nullable=True),
+        sa.Column("merge_request_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("merge_request_state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("merge_request_checks", sa.Integer(), nullable=False),
+        sa.Column("merge_request_checked_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("review_requested_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("agreed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("agreed_by", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.Column("closed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_number"],
+            ["incident.number"],
+        ),
+        sa.PrimaryKeyConstraint("incident_number"),
+    )
+    with op.batch_alter_table("postmortem", schema=None) as batch_op:
+        batch_op.create_index("ix_postmortem_circle_started", ["circle", "started_at"], unique=False)
+
+    op.create_table(
+        "postmortem_action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_number", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("added_by", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("added_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("tracker", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("issue_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("issue_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("done_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("done_by", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_number"],
+            ["postmortem.incident_number"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_number", "number", name="uq_postmortem_action_number"),
+    )
+    with op.batch_alter_table("postmortem_action", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_postmortem_action_incident_number"), ["incident_number"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("postmortem_action", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_postmortem_action_incident_number"))
+
+    op.drop_table("postmortem_action")
+    with op.batch_alter_table("postmortem", schema=None) as batch_op:
+        batch_op.drop_index("ix_postmortem_circle_started")
+
+    op.drop_table("postmortem")
     with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_timeline_incident_number"))
 
     op.drop_table("incident_timeline")
+    op.drop_table("incident_links")
+    with op.batch_alter_table("alert_group", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alert_group_incident_number"))
+
+    op.drop_table("alert_group")
     with op.batch_alter_table("timer", schema=None) as batch_op:
         batch_op.drop_index("ix_timer_due")
 
     op.drop_table("timer")
     op.drop_table("sent_message")
+    with op.batch_alter_table("rota_override", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rota_override_circle"))
+
+    op.drop_table("rota_override")
     with op.batch_alter_table("processed_activity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_processed_activity_created_at"))
 
@@ -223,6 +374,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incident_alert_fingerprint"))
 
     op.drop_table("incident")
+    with op.batch_alter_table("handover", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_handover_incoming"))
+        batch_op.drop_index(batch_op.f("ix_handover_circle"))
+
+    op.drop_table("handover")
     with op.batch_alter_table("conversation_reference", schema=None) as batch_op:
         batch_op.drop_index("ix_conversation_reference_user_teams_id")
         batch_op.drop_index("ix_conversation_reference_user_aad_id")

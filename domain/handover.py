@@ -1,0 +1,131 @@
+"""Shift handover: the outgoing engineer's notes, the incoming engineer's brief, and acceptance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.circle import Circle, HandoverPolicy
+from domain.incident import Incident
+from domain.oncall_time import OnCallError
+from domain.rota import Layer
+from domain.sla import acknowledge_clock, describe, humanize, next_stakeholder_update_due, resolve_clock
+
+MAX_NOTES_LENGTH = 4000
+
+
+class HandoverStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+
+
+@dataclass
+class Handover:
+    """One shift change of one layer: `incoming` takes over from `outgoing` at `shift_start`.
+
+    `since` is when the outgoing turn began, so the brief can list the incidents of that shift.
+    """
+
+    circle: str
+    layer: Layer
+    shift_start: datetime
+    shift_end: datetime
+    since: datetime
+    outgoing: str | None
+    incoming: str
+    created_at: datetime
+    id: int | None = None
+    status: HandoverStatus = HandoverStatus.PENDING
+    notes: str = ""
+    notes_by: str | None = None
+    notes_at: datetime | None = None
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is HandoverStatus.PENDING
+
+    def accept_deadline(self, policy: HandoverPolicy) -> datetime:
+        """When a reminder goes out if not accepted: counted from the shift change, or from now
+        when the handover was started early with `/handover`."""
+        return max(self.created_at, self.shift_start) + policy.accept_within
+
+    def escalation_due(self, policy: HandoverPolicy) -> datetime:
+        return self.accept_deadline(policy) + policy.escalate_after
+
+    def add_notes(self, by: str, at: datetime, text: str) -> None:
+        """The outgoing engineer's notes; sending again replaces them."""
+        text = text.strip()
+        if not text:
+            raise OnCallError("the notes are empty; write what the next on-call needs to know")
+        if len(text) > MAX_NOTES_LENGTH:
+            raise OnCallError(f"the notes have {len(text)} characters; keep them under {MAX_NOTES_LENGTH}")
+        if by != self.outgoing:
+            raise OnCallError("only the outgoing on-call writes the handover notes")
+        self.notes, self.notes_by, self.notes_at = text, by, at
+
+    def accept(self, by: str, at: datetime) -> None:
+        """The incoming engineer takes the shift over; only they can."""
+        if by != self.incoming:
+            raise OnCallError("only the incoming on-call can accept this handover")
+        if not self.is_pending:
+            raise OnCallError(f"this handover was already accepted at {self.accepted_at:%H:%M} UTC")
+        self.status, self.accepted_at, self.accepted_by = HandoverStatus.ACCEPTED, at, by
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """One incident as the handover brief shows it."""
+
+    key: str
+    severity: str
+    title: str
+    status: str
+    sla: str
+    commander: str | None
+    stakeholder_update: str | None = None
+
+
+@dataclass(frozen=True)
+class HandoverBrief:
+    """What the incoming engineer needs: open incidents, the past shift's, pending updates."""
+
+    open_incidents: tuple[IncidentLine, ...]
+    during_shift: tuple[IncidentLine, ...]
+    pending_updates: tuple[IncidentLine, ...]
+
+
+def build_brief(
+    circle: Circle, open_incidents: Sequence[Incident], during_shift: Sequence[Incident], now: datetime
+) -> HandoverBrief:
+    """The brief at `now`; stakeholder updates are pending for open business-impact incidents."""
+    open_lines = tuple(_line(circle, incident, now) for incident in open_incidents)
+    return HandoverBrief(
+        open_incidents=open_lines,
+        during_shift=tuple(_line(circle, incident, now) for incident in during_shift),
+        pending_updates=tuple(line for line in open_lines if line.stakeholder_update),
+    )
+
+
+def _line(circle: Circle, incident: Incident, now: datetime) -> IncidentLine:
+    policy = circle.sla_for(incident.severity)
+    sla = f"{describe(acknowledge_clock(incident, policy), now)} · {describe(resolve_clock(incident, policy), now)}"
+    due = next_stakeholder_update_due(incident, policy)
+    update = None
+    if due is not None:
+        update = f"due in {humanize(due - now)}" if due > now else f"overdue by {humanize(now - due)}"
+    member = circle.member(incident.commander) if incident.commander else None
+    return IncidentLine(
+        key=incident.key,
+        severity=incident.severity.value,
+        title=incident.title,
+        status=incident.status.value,
+        sla=sla,
+        commander=member.display_name if member else incident.commander,
+        stakeholder_update=update,
+    )

@@ -1,0 +1,101 @@
+"""The postmortem outbox handlers against a local GitLab and a local Jira: idempotent, and they report back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from adapters.gitlab_docs import GitLabDocs
+from adapters.jira_tracker import JiraIssueTracker
+from adapters.outbox_relay import PermanentFailure, RetryLater
+from adapters.postmortem_delivery import PostmortemDelivery
+from domain.postmortem_requests import CheckMergeRequest, DraftInGitLab, FileAction, action_label
+from storage.outbox import OutboxMessage
+from tests.support.fake_gitlab import FakeGitLab
+from tests.support.fake_jira import FakeJira
+
+DOCS = "acme/acme.shop.DevOps"
+
+
+@dataclass
+class Results:
+    reported: list[tuple[Any, ...]] = field(default_factory=list)
+
+    async def draft_ready(self, number: int, iid: int, url: str) -> None:
+        self.reported.append(("draft", number, iid))
+
+    async def action_filed(self, number: int, action: int, ref: str, url: str | None) -> None:
+        self.reported.append(("filed", number, action, ref))
+
+    async def merge_request_state(self, number: int, state: str) -> None:
+        self.reported.append(("state", number, state))
+
+
+@pytest.fixture
+async def gitlab() -> AsyncIterator[FakeGitLab]:
+    async with FakeGitLab() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def jira() -> AsyncIterator[FakeJira]:
+    async with FakeJira() as fake:
+        yield fake
+
+
+def message(request: DraftInGitLab | FileAction | CheckMergeRequest, attempt: int = 1) -> OutboxMessage:
+    return OutboxMessage(1, request.kind, request.to_payload(), request.idempotency_key, attempt)
+
+
+def action(tracker: str, project: str, owner: str | None) -> FileAction:
+    return FileAction(
+        incident_number=7, action_number=1, tracker=tracker, project=project, title="INC-7 A1: alert on pool",
+        description="from the postmortem", owner=owner, due="2026-12-11", label=action_label(7, 1),
+    )  # fmt: skip
+
+
+async def test_an_action_filed_in_jira_is_a_task_labelled_for_its_postmortem_and_made_once(jira: FakeJira) -> None:
+    results = Results()
+    tracker = JiraIssueTracker(jira.url, user=jira.user, token=jira.token)
+    delivery = PostmortemDelivery(gitlab=None, jira=tracker, results=results)
+    jira.lose_response_after_create()
+
+    with pytest.raises(RetryLater):
+        await delivery.file_action(message(action("jira", "DEMO", None)))
+    await delivery.file_action(message(action("jira", "DEMO", None), attempt=2))
+    tracker.close()
+
+    [issue] = jira.issues_labelled("circlebot-pm-inc-7-a1")
+    assert (issue.issue_type, issue.summary) == ("Task", "INC-7 A1: alert on pool")
+    assert results.reported == [("filed", 7, 1, issue.key)]
+
+
+async def test_the_draft_and_the_merge_check_report_back_and_a_missing_iid_is_found_by_branch(
+    gitlab: FakeGitLab,
+) -> None:
+    results = Results()
+    delivery = PostmortemDelivery(gitlab=GitLabDocs(gitlab.url, token=gitlab.token), jira=None, results=results)
+    draft = DraftInGitLab(
+        incident_number=7, project=DOCS, branch="postmortem/INC-7-x", path="postmortems/x.md", content="# x",
+        commit_message="draft", title="Draft: x", description="d", assignee="mbianchi",
+    )  # fmt: skip
+
+    await delivery.draft(message(draft))
+    gitlab.merge(1)
+    await delivery.check(message(CheckMergeRequest(7, DOCS, "postmortem/INC-7-x", iid=None, check=0)))
+
+    assert results.reported == [("draft", 7, 1), ("draft", 7, 1), ("state", 7, "merged")]
+
+
+async def test_gitlab_rows_without_gitlab_configured_and_malformed_rows_are_parked_with_the_reason() -> None:
+    delivery = PostmortemDelivery(gitlab=None, jira=None, results=Results())
+
+    with pytest.raises(PermanentFailure, match="GITLAB_URL is not set"):
+        await delivery.file_action(message(action("gitlab", DOCS, "sromano")))
+    with pytest.raises(PermanentFailure, match="JIRA_URL is not set"):
+        await delivery.file_action(message(action("jira", "DEMO", None)))
+    with pytest.raises(PermanentFailure, match=r"malformed postmortem\.gitlab_draft outbox payload"):
+        await delivery.draft(OutboxMessage(1, "postmortem.gitlab_draft", {"incident_number": 7}, "k", 1))
