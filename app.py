@@ -208,6 +208,9 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+    revision = db.add_parser("revision", help="write a migration for changed models (developers)")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(run=_db_revision)
 
     outbox = commands.add_parser("outbox", help="external writes waiting or failed")
     outbox_actions = outbox.add_subparsers(required=True, metavar="ACTION")
@@ -237,6 +240,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     migrate.upgrade(settings.database_url)
     print("database schema is current")
+    return 0
+
+
+def _db_revision(args: argparse.Namespace, settings: Settings) -> int:
+    migrate.revision(settings.database_url, args.message)
+    print("new migration written under storage/migrations/versions/: review it, then commit it")
     return 0
 
 

@@ -48,3 +48,9 @@ def is_current(database_url: str) -> bool:
 def downgrade(database_url: str, revision: str) -> None:
     """Step the schema back to `revision` (tests, and rolling back a bad release)."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def revision(database_url: str, message: str) -> None:
+    """Write a new migration from the difference between the models and `database_url` (kept at head)."""
+    upgrade(database_url)
+    command.revision(alembic_config(database_url), message=message, autogenerate=True)
