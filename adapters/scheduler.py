@@ -46,6 +46,10 @@ class LeaderScheduler:
             run_if_leader, trigger, id=name, name=name, max_instances=1, coalesce=True, misfire_grace_time=30
         )
 
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
     async def run_job_now(self, name: str) -> None:
         """Run a job's leader-guarded body once, outside its trigger (CLI, tests)."""
         await self._jobs[name]()

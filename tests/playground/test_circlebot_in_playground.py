@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.circles_file import load_circles
+from domain.rota import on_call_at
 from storage import conversations
 from storage.database import Database
+from tests.playground.conftest import EXAMPLE_CIRCLES
 from tests.playground.harness import GENERAL_CHANNEL_ID, Playground
 
 pytestmark = pytest.mark.playground
@@ -81,3 +86,17 @@ async def test_declare_through_the_form_and_acknowledge_with_the_button(playgrou
     assert first_text(body["value"]) == "INC-1 · P1 · ACKNOWLEDGED"
     updated = await playground.wait_for_update(live["messageId"])
     assert first_text(cards_of(updated)[0]) == "INC-1 · P1 · ACKNOWLEDGED"
+
+
+async def test_oncall_in_the_general_channel_names_the_example_circles_on_call(playground: Playground) -> None:
+    example = load_circles(EXAMPLE_CIRCLES).circles[0]
+    primary = on_call_at(example.rota, datetime.now(UTC)).primary
+    assert primary is not None, "the example rota always has a primary"
+    expected = example.member(primary.member)
+    assert expected is not None
+
+    thread = await playground.send_channel_message("/oncall")
+    [reply] = await playground.wait_for_bot_messages(thread, 1)
+
+    shown = json.dumps(cards_of(reply)) + (reply.get("text") or "")
+    assert expected.display_name in shown

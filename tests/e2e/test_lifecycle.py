@@ -1,0 +1,42 @@
+"""Start and stop like production: in-flight requests finish, the relay and scheduler stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from adapters.runtime import RUNTIME
+from adapters.settings import load_settings
+from app import create_app
+
+
+async def test_shutdown_lets_an_in_flight_request_finish_and_stops_the_background_work(tmp_path: Path) -> None:
+    app = create_app(load_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}", _env_file=None))
+    started = asyncio.Event()
+
+    async def slow(_request: web.Request) -> web.Response:
+        started.set()
+        await asyncio.sleep(0.5)
+        return web.Response(text="finished")
+
+    app.router.add_get("/slow", slow)
+    runner = web.AppRunner(app, shutdown_timeout=10)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    runtime = app[RUNTIME]
+    assert runtime.scheduler.leader.is_leader
+
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.create_task(session.get(f"http://127.0.0.1:{port}/slow"))
+        await started.wait()
+        await runner.cleanup()  # what SIGTERM does under `circlebot serve`
+        response = await request
+        assert (response.status, await response.text()) == (200, "finished")
+
+    relay_tasks = [t for t in asyncio.all_tasks() if t.get_name() == "outbox-relay"]
+    assert relay_tasks == []
+    assert not runtime.scheduler.running
