@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from domain.circle import MONDAY_TO_FRIDAY, WEEKDAYS, parse_duration
+from domain.circle import MONDAY_TO_FRIDAY, WEEKDAYS
+from domain.durations import parse_duration
 
 
 def _duration(value: Any) -> timedelta:

@@ -9,22 +9,18 @@ consequences or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain.circle import Circle, Member, Severity
 from domain.clock import Clock
-from domain.incident import Incident, IncidentError, IncidentEvent, IncidentStatus, Source
+from domain.incident import Incident, IncidentError, IncidentStatus, Source
+from domain.incident_effects import CHATTER, queue_jira_write, sync_timers
 from domain.incident_report import IncidentReport, build_report
-from domain.issue_tracker import CommentOnIssue, CreateIssue, TransitionIssue, queue_issue_request
 from domain.ports import IncidentNotifier, UnitOfWork
 from domain.postmortem_triggers import evaluate_triggers
 from domain.rota import on_call_at
 from domain.sla import acknowledge_clock, humanize, next_stakeholder_update_due, resolve_clock
 
-# Timeline kinds that are chat, not changes: they stay out of Jira and the stakeholder prompts.
-CHATTER = frozenset({"thread"})
-# Timeline kinds Jira already knows about, so mirroring them there would only echo.
-NOT_FOR_JIRA = CHATTER | {"jira"}
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
 
@@ -306,98 +302,9 @@ async def _apply_effects(
     events = incident.pop_events()
     if ctx.jira_enabled:
         for event in events:
-            _queue_jira(ctx.uow, incident, circle, event)
-    await _sync_timers(ctx, incident, circle)
+            queue_jira_write(ctx.uow, incident, circle, event)
+    await sync_timers(ctx.uow, incident, circle)
     if incident.business_impact and any(e.name in PHASE_CHANGES for e in events):
         await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue=False)
     if refresh_card:
         await ctx.notifier.incident_changed(ctx.uow, incident, circle)
-
-
-def _queue_jira(uow: UnitOfWork, incident: Incident, circle: Circle, event: IncidentEvent) -> None:
-    if event.name in NOT_FOR_JIRA:
-        return
-    if event.name == "declared":
-        queue_issue_request(
-            uow.outbox,
-            CreateIssue(
-                incident=incident.key,
-                project=circle.jira.project_key,
-                issue_type=circle.jira.issue_type,
-                summary=f"{incident.key} [{incident.severity}] {incident.title}",
-                description=_jira_description(incident),
-                priority=circle.jira.priority_for(incident.severity),
-            ),
-        )
-        return
-    # The timeline position makes each comment's marker unique and stable across retries.
-    marker = f"{incident.key}-{len(incident.timeline)}-{event.name}"
-    queue_issue_request(
-        uow.outbox, CommentOnIssue(incident=incident.key, body=f"{event.actor}: {event.detail}", marker=marker)
-    )
-    transition = {"resolved": circle.jira.resolve_transition, "closed": circle.jira.close_transition}.get(event.name)
-    if transition:
-        queue_issue_request(uow.outbox, TransitionIssue(incident=incident.key, transition=transition, marker=marker))
-
-
-def _jira_description(incident: Incident) -> str:
-    facts = [
-        f"Declared by {incident.declared_by} at {incident.declared_at:%Y-%m-%d %H:%M} UTC ({incident.source}).",
-        f"Business impact: {'yes' if incident.business_impact else 'no'}; data loss: "
-        f"{'yes' if incident.data_loss else 'no'}.",
-    ]
-    return "\n\n".join([incident.description or incident.title, *facts])
-
-
-def timer_keys(incident: Incident, circle: Circle) -> list[str]:
-    """Every timer an incident may own, so state changes can disarm the ones no longer wanted."""
-    n = incident.number
-    keys = [f"sla:{n}:{d}:{s}" for d in ("acknowledge", "resolve") for s in ("warn", "breach")]
-    keys += [f"escalate:{n}:{i}" for i in range(len(circle.escalation))]
-    return keys
-
-
-async def _sync_timers(ctx: IncidentContext, incident: Incident, circle: Circle) -> None:
-    """Arm the timers the incident's state calls for and disarm the rest (idempotent)."""
-    policy = circle.sla_for(incident.severity)
-    wanted: dict[str, tuple[str, datetime, dict[str, object]]] = {}
-    n = incident.number
-    if incident.is_open:
-        clocks = [resolve_clock(incident, policy)]
-        if incident.acknowledged_at is None:
-            clocks.append(acknowledge_clock(incident, policy))
-            for index, (offset, _step) in enumerate(circle.escalation_offsets(incident.severity)):
-                due = incident.declared_at + offset
-                wanted[f"escalate:{n}:{index}"] = ("incident.escalate", due, {"incident": n, "step": index})
-        for clock in clocks:
-            for stage, due in (("warn", clock.warn_at), ("breach", clock.deadline)):
-                payload = {"incident": n, "deadline": clock.name, "stage": stage}
-                wanted[f"sla:{n}:{clock.name}:{stage}"] = ("incident.sla", due, payload)
-    for key in timer_keys(incident, circle):
-        if key in wanted:
-            kind, due, payload = wanted[key]
-            await ctx.uow.timers.schedule(kind, key, due, dict(payload))
-        else:
-            await ctx.uow.timers.cancel(key)
-    await _sync_stakeholder_timers(ctx, incident, circle)
-
-
-async def _sync_stakeholder_timers(ctx: IncidentContext, incident: Incident, circle: Circle) -> None:
-    # One generation of timers per update sent: a new update disarms the previous generation.
-    n = incident.number
-    generation = sum(1 for e in incident.timeline if e.kind == "stakeholder_update")
-    policy = circle.sla_for(incident.severity)
-    due = next_stakeholder_update_due(incident, policy)
-    for old in range(generation):
-        await ctx.uow.timers.cancel(f"stakeholder:{n}:{old}:due")
-        await ctx.uow.timers.cancel(f"stakeholder:{n}:{old}:overdue")
-    current = f"stakeholder:{n}:{generation}"
-    if due is None or policy.stakeholder_update is None:
-        await ctx.uow.timers.cancel(f"{current}:due")
-        await ctx.uow.timers.cancel(f"{current}:overdue")
-        return
-    grace = max(policy.stakeholder_update / 2, timedelta(minutes=5))
-    await ctx.uow.timers.schedule("incident.stakeholder", f"{current}:due", due, {"incident": n, "overdue": False})
-    await ctx.uow.timers.schedule(
-        "incident.stakeholder", f"{current}:overdue", due + grace, {"incident": n, "overdue": True}
-    )

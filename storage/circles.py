@@ -13,7 +13,8 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.circle import Circle, CirclesConfig, circle_from_dict, circle_to_dict
+from domain.circle import Circle, CirclesConfig
+from domain.circle_codec import circle_from_dict, circle_to_dict
 from domain.rota import Override
 from storage.rota_overrides import overrides_by_circle
 from storage.types import UtcDateTime

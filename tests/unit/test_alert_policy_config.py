@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from adapters.circles_file import CirclesFileError, parse_circles
-from domain.circle import Severity, circle_from_dict, circle_to_dict
+from domain.circle import Severity
+from domain.circle_codec import circle_from_dict, circle_to_dict
 from tests.support.alerts import EXAMPLE
 
 

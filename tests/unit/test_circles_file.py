@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters.circles_file import CirclesFileError, load_circles, parse_circles
-from domain.circle import Role, Severity, circle_from_dict, circle_to_dict
+from domain.circle import Role, Severity
+from domain.circle_codec import circle_from_dict, circle_to_dict
 from domain.rota import Layer, on_call_at
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
