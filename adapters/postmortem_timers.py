@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from adapters.timer_tick import TimerHandler
 from domain.postmortem import PostmortemError
-from domain.postmortem_service import MERGE_CHECK_TIMER, REMINDER_TIMER, PostmortemContext, on_merge_check, on_reminder
+from domain.postmortem_effects import MERGE_CHECK_TIMER, REMINDER_TIMER
+from domain.postmortem_service import PostmortemContext, on_merge_check, on_reminder
 from storage.timers import DueTimer
 from storage.unit_of_work import SqlUnitOfWork
 

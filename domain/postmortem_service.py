@@ -8,7 +8,6 @@ writes to the outbox too).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.blameless import BlamingPhrase, check, suggestion_text
@@ -18,18 +17,20 @@ from domain.incident import Incident, IncidentStatus
 from domain.ports import UnitOfWork
 from domain.postmortem import (
     REVIEWING,
-    ActionTracker,
     CorrectiveAction,
     Postmortem,
     PostmortemError,
     PostmortemEvent,
 )
+from domain.postmortem_effects import (
+    agreed_text,
+    draft_request,
+    file_action,
+    people_named,
+    sync_timers,
+)
 from domain.postmortem_requests import (
-    ACTION_LABELS,
     CheckMergeRequest,
-    DraftInGitLab,
-    FileAction,
-    action_label,
     queue,
 )
 from domain.postmortem_schedule import (
@@ -37,16 +38,10 @@ from domain.postmortem_schedule import (
     LEADER_GRACE_WORKING_DAYS,
     add_working_days,
     local_date,
-    overdue_reminders,
     parse_due,
 )
 from domain.postmortem_template import render_draft
 from domain.postmortem_triggers import evaluate_triggers
-
-# How often an agreed postmortem asks GitLab whether its merge request is merged.
-MERGE_CHECK_INTERVAL = timedelta(minutes=10)
-REMINDER_TIMER = "postmortem.reminder"
-MERGE_CHECK_TIMER = "postmortem.merge_check"
 
 
 class PostmortemRepository(Protocol):
@@ -179,7 +174,7 @@ async def add_action(
     else:
         due_date = add_working_days(today, DEFAULT_ACTION_WORKING_DAYS, circle.working_days)
     action = postmortem.add_action(text=text, owner=owner_handle, due=due_date, by=by, at=ctx.clock.now(), today=today)
-    blaming = tuple(check(action.text, _people(circle)))
+    blaming = tuple(check(action.text, people_named(circle)))
     if blaming:
         await ctx.notifier.tell_review(ctx.uow, postmortem, circle, f"{action.key}: " + suggestion_text(list(blaming)))
     await _save(ctx, postmortem, circle)
@@ -202,7 +197,7 @@ async def complete_action(ctx: PostmortemContext, number: int, action: int, by: 
 async def review_comment(ctx: PostmortemContext, number: int, text: str) -> list[BlamingPhrase]:
     """Scan a review comment for blaming language and, when found, suggest a rephrase in the thread."""
     postmortem, circle = await load(ctx, number)
-    findings = check(text, _people(circle))
+    findings = check(text, people_named(circle))
     if findings:
         postmortem.revision += 1
         await ctx.notifier.tell_review(ctx.uow, postmortem, circle, suggestion_text(findings))
@@ -292,7 +287,7 @@ async def on_merge_check(ctx: PostmortemContext, number: int) -> None:
     postmortem.merge_request_checks += 1
     postmortem.merge_request_checked_at = ctx.clock.now()
     await ctx.postmortems.save(postmortem)
-    await _sync_timers(ctx, postmortem, circle)
+    await sync_timers(ctx.uow, ctx.clock, postmortem, circle, gitlab_enabled=ctx.gitlab_enabled)
 
 
 # --- effects ------------------------------------------------------------------------------------
@@ -326,7 +321,7 @@ async def _apply_effects(
     for event in postmortem.pop_events():
         await _on_event(ctx, postmortem, circle, event, incident)
     await ctx.postmortems.save(postmortem)
-    await _sync_timers(ctx, postmortem, circle)
+    await sync_timers(ctx.uow, ctx.clock, postmortem, circle, gitlab_enabled=ctx.gitlab_enabled)
     if not any(event.name == "started" for event in events):
         await ctx.notifier.postmortem_changed(ctx.uow, postmortem, circle)
 
@@ -337,8 +332,8 @@ async def _on_event(
     if event.name == "started" and incident is not None:
         draft = render_draft(postmortem, incident, circle)
         if ctx.gitlab_enabled:
-            queue(ctx.uow.outbox, _draft_request(postmortem, circle, draft))
-        findings = check(draft, _people(circle))
+            queue(ctx.uow.outbox, draft_request(postmortem, circle, draft))
+        findings = check(draft, people_named(circle))
         if findings:
             await ctx.notifier.tell_review(
                 ctx.uow, postmortem, circle, "In the draft's prefilled text: " + suggestion_text(findings)
@@ -350,7 +345,12 @@ async def _on_event(
     elif event.name == "agreed":
         for action in postmortem.actions:
             _file(ctx, postmortem, circle, action)
-        await ctx.notifier.tell_review(ctx.uow, postmortem, circle, _agreed_text(ctx, postmortem, circle))
+        await ctx.notifier.tell_review(
+            ctx.uow,
+            postmortem,
+            circle,
+            agreed_text(postmortem, circle, jira_enabled=ctx.jira_enabled, gitlab_enabled=ctx.gitlab_enabled),
+        )
     elif event.name == "action_added" and postmortem.status not in REVIEWING and event.action is not None:
         _file(ctx, postmortem, circle, postmortem.action(event.action))
     elif event.name == "merge_request_state" and event.detail == "closed":
@@ -372,134 +372,6 @@ async def _on_event(
 
 
 def _file(ctx: PostmortemContext, postmortem: Postmortem, circle: Circle, action: CorrectiveAction) -> None:
-    """Queue the action's issue in the circle's tracker; without one, it is tracked in chat."""
-    if action.filed or action.tracker is not None:
-        return
-    wanted = ActionTracker(circle.postmortem.actions_tracker)
-    enabled = ctx.jira_enabled if wanted is ActionTracker.JIRA else ctx.gitlab_enabled
-    if not enabled:
-        postmortem.mark_filing(action.number, ActionTracker.CHAT)
-        return
-    postmortem.mark_filing(action.number, wanted)
-    owner = circle.member(action.owner)
-    if wanted is ActionTracker.JIRA:
-        project, assignee = circle.jira.project_key, owner.jira_account if owner else None
-    else:
-        project, assignee = circle.gitlab_activity_project or circle.docs_repo, owner.gitlab_username if owner else None
-    queue(
-        ctx.uow.outbox,
-        FileAction(
-            incident_number=postmortem.incident_number,
-            action_number=action.number,
-            tracker=wanted.value,
-            project=project,
-            title=f"{postmortem.incident_key} {action.key}: {action.text}"[:250],
-            description=_action_description(postmortem, circle, action),
-            owner=assignee,
-            due=action.due.isoformat(),
-            label=action_label(postmortem.incident_number, action.number),
-            labels=ACTION_LABELS,
-        ),
+    file_action(
+        ctx.uow.outbox, postmortem, circle, action, jira_enabled=ctx.jira_enabled, gitlab_enabled=ctx.gitlab_enabled
     )
-
-
-def _action_description(postmortem: Postmortem, circle: Circle, action: CorrectiveAction) -> str:
-    owner = circle.member(action.owner)
-    link = postmortem.merge_request_url or f"{circle.docs_repo}: {postmortem.path}"
-    return "\n".join(
-        [
-            f"Corrective action {action.key} from the postmortem of {postmortem.incident_key}: {postmortem.title}.",
-            "",
-            action.text,
-            "",
-            f"Owner: {owner.display_name if owner else action.owner}",
-            f"Due: {action.due.isoformat()}",
-            f"Postmortem: {link}",
-            f"Agreed by {postmortem.agreed_by or 'the circle'} in the review thread.",
-        ]
-    )
-
-
-def _draft_request(postmortem: Postmortem, circle: Circle, content: str) -> DraftInGitLab:
-    owner = circle.member(postmortem.owner)
-    return DraftInGitLab(
-        incident_number=postmortem.incident_number,
-        project=circle.docs_repo,
-        branch=postmortem.branch,
-        path=postmortem.path,
-        content=content,
-        commit_message=f"Postmortem draft for {postmortem.incident_key}",
-        title=f"Draft: Postmortem {postmortem.incident_key} {postmortem.title}"[:255],
-        description=(
-            f"Postmortem of {postmortem.incident_key}, drafted by circlebot and owned by "
-            f"{owner.display_name if owner else postmortem.owner}. Review due {postmortem.due.isoformat()}.\n\n"
-            "Complete the document on this branch; the review and the corrective actions happen in the "
-            "circle's Teams thread. The postmortem closes when the actions are filed and this is merged."
-        ),
-        assignee=owner.gitlab_username if owner else None,
-        labels=("postmortem",),
-    )
-
-
-def _agreed_text(ctx: PostmortemContext, postmortem: Postmortem, circle: Circle) -> str:
-    tracker = circle.postmortem.actions_tracker
-    enabled = ctx.jira_enabled if tracker == "jira" else ctx.gitlab_enabled
-    where = f"filing them in {'Jira' if tracker == 'jira' else 'GitLab'}" if enabled else "tracking them here"
-    tail = " It closes when they are filed and the merge request is merged." if ctx.gitlab_enabled else ""
-    return f"Actions of {postmortem.incident_key} agreed by {postmortem.agreed_by}; {where}.{tail}"
-
-
-def timer_keys(postmortem: Postmortem) -> list[str]:
-    """Every reminder timer a postmortem may own, so state changes disarm the ones no longer wanted."""
-    n = postmortem.incident_number
-    keys = [f"postmortem:{n}:review:owner", f"postmortem:{n}:review:leader"]
-    for action in postmortem.actions:
-        keys += [f"postmortem:{n}:action:{action.number}:owner", f"postmortem:{n}:action:{action.number}:leader"]
-    return keys
-
-
-async def _sync_timers(ctx: PostmortemContext, postmortem: Postmortem, circle: Circle) -> None:
-    """Arm the reminders and the merge check the state calls for, and disarm the rest (idempotent)."""
-    n = postmortem.incident_number
-    wanted: dict[str, tuple[datetime, dict[str, object]]] = {}
-    if postmortem.status in REVIEWING:
-        owner_at, leader_at = overdue_reminders(postmortem.due, circle.time_zone, circle.working_days)
-        for to, due in (("owner", owner_at), ("leader", leader_at)):
-            wanted[f"postmortem:{n}:review:{to}"] = (due, {"postmortem": n, "subject": "review", "to": to})
-    for action in postmortem.actions:
-        if action.done:
-            continue
-        owner_at, leader_at = overdue_reminders(action.due, circle.time_zone, circle.working_days)
-        for to, due in (("owner", owner_at), ("leader", leader_at)):
-            payload: dict[str, object] = {"postmortem": n, "subject": "action", "action": action.number, "to": to}
-            wanted[f"postmortem:{n}:action:{action.number}:{to}"] = (due, payload)
-    for key in timer_keys(postmortem):
-        if key in wanted:
-            due, payload = wanted[key]
-            await ctx.uow.timers.schedule(REMINDER_TIMER, key, due, dict(payload))
-        else:
-            await ctx.uow.timers.cancel(key)
-    await _sync_merge_check(ctx, postmortem)
-
-
-async def _sync_merge_check(ctx: PostmortemContext, postmortem: Postmortem) -> None:
-    # One timer per check: a fired timer's key cannot be re-armed, so the counter names the next one.
-    n, checks = postmortem.incident_number, postmortem.merge_request_checks
-    for old in range(max(0, checks - 1), checks):
-        await ctx.uow.timers.cancel(f"postmortem:{n}:merge-check:{old}")
-    key = f"postmortem:{n}:merge-check:{checks}"
-    if ctx.gitlab_enabled and postmortem.waits_for_merge():
-        # From the previous check (or the agreement), so a save in between does not push it back.
-        last = postmortem.merge_request_checked_at
-        due = last + MERGE_CHECK_INTERVAL if last else (postmortem.agreed_at or ctx.clock.now())
-        await ctx.uow.timers.schedule(MERGE_CHECK_TIMER, key, due, {"postmortem": n})
-    else:
-        await ctx.uow.timers.cancel(key)
-
-
-def _people(circle: Circle) -> list[str]:
-    """Names that must not appear as the cause of anything: members' names, first names and handles."""
-    names: list[str] = []
-    for member in circle.members:
-        names += [member.display_name, member.display_name.split()[0], member.handle]
-    return names
