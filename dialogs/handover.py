@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 
 from bot.cards import Card
 from bot.commands import ALL_SCOPES, Command, CommandArgs
 from bot.oncall_cards import ACCEPT_VERB, NOTES_INPUT, NOTES_VERB, handover_card, name_of, notes_sent_card
 from bot.wiring import BotComponents
 from dialogs.oncall_desk import OnCallDesk, caller_of
+from dialogs.replies import answering_errors, say, sentence
 from domain import oncall_service as service
 from domain.circle import Circle
 from domain.handover import Handover
@@ -38,15 +39,15 @@ class HandoverCommands:
                     "Hand the on-call shift over: notes from the outgoing, acceptance by the incoming",
                     ALL_SCOPES, self.handle)
         )  # fmt: skip
-        bot.card_actions.register(ACCEPT_VERB, self.accept_button)
-        bot.card_actions.register(NOTES_VERB, self.notes_button)
+        bot.card_actions.register(ACCEPT_VERB, answering_errors(self.accept_button, OnCallError))
+        bot.card_actions.register(NOTES_VERB, answering_errors(self.notes_button, OnCallError))
 
     async def handle(self, turn_context: TurnContext, args: CommandArgs) -> None:
         """Entry point registered as the `handover` command."""
         try:
             await self._dispatch(turn_context, args.words)
         except OnCallError as error:
-            await _say(turn_context, _sentence(str(error)))
+            await say(turn_context, sentence(str(error)))
 
     async def _dispatch(self, turn_context: TurnContext, words: list[str]) -> None:
         first = words[0].lower() if words else ""
@@ -68,10 +69,10 @@ class HandoverCommands:
         incoming = name_of(circle, handover.incoming)
         if not started:
             state = "accepted" if not handover.is_pending else "waiting for acceptance"
-            await _say(turn_context, f"The {layer} handover to {incoming} (shift from {when}) is already {state}.")
+            await say(turn_context, f"The {layer} handover to {incoming} (shift from {when}) is already {state}.")
             return
         asked = f"I asked {name_of(circle, handover.outgoing)} for notes and " if handover.outgoing else ""
-        await _say(
+        await say(
             turn_context,
             f"Handover of {circle.name} {layer} to {incoming} (shift from {when}) started: "
             f"{asked}sent {incoming} the handover card to accept.",
@@ -82,12 +83,12 @@ class HandoverCommands:
             raise OnCallError("write the notes after the command: `/handover notes db-2 disk at 85 %, watch it`")
         circle, handover, member = await self._pending(turn_context, as_incoming=False)
         await self._desk.run(service.add_handover_notes, handover.id, member, text)
-        await _say(turn_context, f"Notes passed to {name_of(circle, handover.incoming)}.")
+        await say(turn_context, f"Notes passed to {name_of(circle, handover.incoming)}.")
 
     async def _accept(self, turn_context: TurnContext) -> None:
         circle, handover, member = await self._pending(turn_context, as_incoming=True)
         await self._desk.run(service.accept_handover, handover.id, member)
-        await _say(turn_context, f"You have the {handover.layer} on-call of {circle.name}. Good shift!")
+        await say(turn_context, f"You have the {handover.layer} on-call of {circle.name}. Good shift!")
 
     async def _pending(self, turn_context: TurnContext, *, as_incoming: bool) -> tuple[Circle, Handover, str]:
         """The caller's newest pending handover, as incoming or outgoing engineer, in their circles."""
@@ -103,33 +104,27 @@ class HandoverCommands:
 
     # --- buttons ----------------------------------------------------------------------------------
 
-    async def accept_button(self, turn_context: TurnContext, data: dict[str, Any]) -> Card | str:
-        """Accept handover: the card comes back accepted, or a sentence says why not."""
-        try:
-            circle, handover = await self._from_button(data)
-            member = caller_of(turn_context, circle)
-            if member is None:
-                raise OnCallError(f"only members of {circle.name} can accept its handover")
-            handover = await self._desk.run(service.accept_handover, handover.id, member.handle)
-            brief = await self._desk.read(lambda ctx: service.handover_brief(ctx, circle, handover))
-            return handover_card(circle, handover, brief, self._desk.clock.now())
-        except OnCallError as error:
-            return _sentence(str(error))
+    async def accept_button(self, turn_context: TurnContext, data: dict[str, Any]) -> Card:
+        """Accept handover: the card comes back accepted (an OnCallError answers in words, see `register`)."""
+        circle, handover = await self._from_button(data)
+        member = caller_of(turn_context, circle)
+        if member is None:
+            raise OnCallError(f"only members of {circle.name} can accept its handover")
+        handover = await self._desk.run(service.accept_handover, handover.id, member.handle)
+        brief = await self._desk.read(lambda ctx: service.handover_brief(ctx, circle, handover))
+        return handover_card(circle, handover, brief, self._desk.clock.now())
 
-    async def notes_button(self, turn_context: TurnContext, data: dict[str, Any]) -> Card | str:
+    async def notes_button(self, turn_context: TurnContext, data: dict[str, Any]) -> Card:
         """Send notes: Teams merges the text input into the button's data."""
-        try:
-            circle, handover = await self._from_button(data)
-            member = caller_of(turn_context, circle)
-            if member is None:
-                raise OnCallError(f"only members of {circle.name} can write its handover notes")
-            text = data.get(NOTES_INPUT)
-            handover = await self._desk.run(
-                service.add_handover_notes, handover.id, member.handle, text if isinstance(text, str) else ""
-            )
-            return notes_sent_card(circle, handover)
-        except OnCallError as error:
-            return _sentence(str(error))
+        circle, handover = await self._from_button(data)
+        member = caller_of(turn_context, circle)
+        if member is None:
+            raise OnCallError(f"only members of {circle.name} can write its handover notes")
+        text = data.get(NOTES_INPUT)
+        handover = await self._desk.run(
+            service.add_handover_notes, handover.id, member.handle, text if isinstance(text, str) else ""
+        )
+        return notes_sent_card(circle, handover)
 
     async def _from_button(self, data: dict[str, Any]) -> tuple[Circle, Handover]:
         handover_id = data.get("handover")
@@ -148,11 +143,3 @@ def _latest_pending(
         return await ctx.handovers.latest_pending(circle, outgoing=handle)
 
     return query
-
-
-async def _say(turn_context: TurnContext, text: str) -> None:
-    await turn_context.send_activity(MessageFactory.text(text))
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]

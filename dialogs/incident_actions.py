@@ -14,10 +14,10 @@ from bot.cards import Card, text_card
 from bot.incident_cards import incident_card, report_card
 from dialogs.incident_commands import IncidentCommands
 from dialogs.incident_desk import IncidentDesk, actor, channel_thread
+from dialogs.replies import answering_errors
 from domain import incident_service as service
 from domain.circle import Circle
 from domain.incident import Incident, IncidentError, Source, parse_severity, parse_status
-from domain.incident_report import IncidentReport
 
 
 class IncidentActions:
@@ -35,7 +35,7 @@ class IncidentActions:
             "incident.postmortem.skip": self.skip_postmortem,
             "incident.stakeholder.send": self.send_update,
         }.items():
-            registry.register(verb, _answering_errors(handler))
+            registry.register(verb, answering_errors(handler, IncidentError))
 
     async def declare(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         circle = await self._desk.circle_here(turn_context)
@@ -99,7 +99,7 @@ class IncidentActions:
             start=False,
             reason=_text(data, "reason"),
         )
-        report = await self._desk.run(_report_of, decided.number)
+        report = await self._desk.run(service.incident_report, decided.number)
         return report_card(report, circle)
 
     async def send_update(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
@@ -121,25 +121,6 @@ class IncidentActions:
     async def _refreshed(self, use_case: Any, incident: Incident, circle: Circle, *args: Any) -> Card:
         updated: Incident = await self._desk.run(use_case, incident.number, *args)
         return incident_card(updated, circle, self._desk.clock.now())
-
-
-async def _report_of(ctx: service.IncidentContext, number: int) -> IncidentReport:
-    incident, circle = await service.load(ctx, number)
-    return await service.report_for(ctx, incident, circle)
-
-
-def _answering_errors(handler: Any) -> Any:
-    """A broken rule answers as a short message; the clicked card stays as it was."""
-
-    async def guarded(turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
-        try:
-            result: CardActionResult = await handler(turn_context, data)
-        except IncidentError as error:
-            text = str(error)
-            return text[:1].upper() + text[1:]
-        return result
-
-    return guarded
 
 
 def _text(data: dict[str, Any], name: str) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 
 from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.incident_cards import declare_form, incident_card, incident_list_card, report_card, resolve_form
 from bot.mentions import mentioned_accounts
 from dialogs.incident_desk import IncidentDesk, actor, channel_thread
+from dialogs.replies import say, sentence
 from domain import incident_service as service
 from domain.circle import Circle, Member, Severity
 from domain.incident import Incident, IncidentError, parse_incident_key, parse_severity, parse_status
@@ -64,7 +65,7 @@ class IncidentCommands:
         try:
             await self._dispatch(turn_context, args.words)
         except IncidentError as error:
-            await _say(turn_context, _sentence(str(error)))
+            await say(turn_context, sentence(str(error)))
 
     async def _dispatch(self, turn_context: TurnContext, words: list[str]) -> None:
         if not words:
@@ -119,7 +120,7 @@ class IncidentCommands:
             declared_by=actor(turn_context, circle),
             thread=channel_thread(turn_context),
         )
-        await _say(turn_context, f"{incident.key} declared; the card follows in this thread.")
+        await say(turn_context, f"{incident.key} declared; the card follows in this thread.")
 
     async def _list(self, turn_context: TurnContext) -> None:
         circle = await self._circle(turn_context)
@@ -132,7 +133,7 @@ class IncidentCommands:
     async def _ack(self, turn_context: TurnContext, incident: Incident, circle: Circle, _rest: list[str]) -> None:
         who = actor(turn_context, circle)
         await self._desk.run(service.acknowledge, incident.number, who)
-        await _say(turn_context, f"{incident.key} acknowledged by {who}.")
+        await say(turn_context, f"{incident.key} acknowledged by {who}.")
 
     async def _status(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         if not rest:
@@ -141,11 +142,11 @@ class IncidentCommands:
         await self._desk.run(
             service.change_status, incident.number, status, actor(turn_context, circle), " ".join(rest[1:])
         )
-        await _say(turn_context, f"{incident.key} is now {status}.")
+        await say(turn_context, f"{incident.key} is now {status}.")
 
     async def _note(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         await self._desk.run(service.add_note, incident.number, actor(turn_context, circle), " ".join(rest))
-        await _say(turn_context, f"Noted on {incident.key}.")
+        await say(turn_context, f"Noted on {incident.key}.")
 
     async def _assign(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         member = _mentioned_member(turn_context, circle) or (circle.member(rest[0].lstrip("@")) if rest else None)
@@ -154,14 +155,14 @@ class IncidentCommands:
                 f"@mention a member of {circle.name}, or give their handle: `{SUBCOMMAND_USAGE['assign']}`"
             )
         await self._desk.run(service.assign, incident.number, member.handle, actor(turn_context, circle))
-        await _say(turn_context, f"{member.display_name} now commands {incident.key}.")
+        await say(turn_context, f"{member.display_name} now commands {incident.key}.")
 
     async def _severity(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         if not rest:
             raise IncidentError(f"which severity? `{SUBCOMMAND_USAGE['severity']}`")
         severity = parse_severity(rest[0])
         await self._desk.run(service.change_severity, incident.number, severity, actor(turn_context, circle))
-        await _say(turn_context, f"{incident.key} is now {severity}; SLA clocks moved.")
+        await say(turn_context, f"{incident.key} is now {severity}; SLA clocks moved.")
 
     async def _impact(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         choice = rest[0].lower() if rest else ""
@@ -171,7 +172,7 @@ class IncidentCommands:
         business, data_loss = impacts[choice]
         who = actor(turn_context, circle)
         await self._desk.run(service.change_impact, incident.number, who, business_impact=business, data_loss=data_loss)
-        await _say(turn_context, f"Impact of {incident.key} updated.")
+        await say(turn_context, f"Impact of {incident.key} updated.")
 
     async def _resolve(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         if not rest:
@@ -180,7 +181,7 @@ class IncidentCommands:
         await self._desk.run(
             service.resolve, incident.number, actor(turn_context, circle), summary=" ".join(rest), then=self.post_report
         )
-        await _say(turn_context, f"{incident.key} resolved; the report is in its thread.")
+        await say(turn_context, f"{incident.key} resolved; the report is in its thread.")
 
     async def post_report(self, uow: SqlUnitOfWork, report: IncidentReport) -> None:
         """Queue the report in the incident's thread, in the resolving transaction."""
@@ -193,16 +194,16 @@ class IncidentCommands:
 
     async def _reopen(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         await self._desk.run(service.reopen, incident.number, actor(turn_context, circle), " ".join(rest))
-        await _say(turn_context, f"{incident.key} reopened.")
+        await say(turn_context, f"{incident.key} reopened.")
 
     async def _close(self, turn_context: TurnContext, incident: Incident, circle: Circle, _rest: list[str]) -> None:
         await self._desk.run(service.close, incident.number, actor(turn_context, circle))
-        await _say(turn_context, f"{incident.key} closed.")
+        await say(turn_context, f"{incident.key} closed.")
 
     async def _update(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         text = " ".join(rest)
         await self._desk.run(service.send_stakeholder_update, incident.number, actor(turn_context, circle), text)
-        await _say(turn_context, f"Update for {incident.key} sent to stakeholders.")
+        await say(turn_context, f"Update for {incident.key} sent to stakeholders.")
 
     async def _show(self, turn_context: TurnContext, incident: Incident, circle: Circle, _rest: list[str]) -> None:
         await turn_context.send_activity(card_message(incident_card(incident, circle, self._desk.clock.now())))
@@ -227,11 +228,3 @@ def _mentioned_member(turn_context: TurnContext, circle: Circle) -> Member | Non
         if member is not None:
             return member
     return None
-
-
-async def _say(turn_context: TurnContext, text: str) -> None:
-    await turn_context.send_activity(MessageFactory.text(text))
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from apscheduler.triggers.interval import IntervalTrigger
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 
 from adapters.oncall_timers import oncall_timer_handlers, plan_all_circles
 from adapters.runtime import Runtime
@@ -17,6 +17,7 @@ from bot.oncall_notifier import TeamsOnCallNotifier
 from bot.wiring import BotComponents
 from dialogs.handover import HandoverCommands
 from dialogs.oncall_desk import OnCallDesk, caller_of, find_member, mentions_as_handles
+from dialogs.replies import say, sentence
 from domain import oncall_service as service
 from domain.circle import Circle
 from domain.oncall import primary_gaps, turns_between, who_is_on_call
@@ -52,7 +53,7 @@ class OnCallCommands:
         try:
             await self._dispatch(turn_context, args.text)
         except OnCallError as error:
-            await _say(turn_context, _sentence(str(error)))
+            await say(turn_context, sentence(str(error)))
 
     async def _dispatch(self, turn_context: TurnContext, text: str) -> None:
         words = text.split()
@@ -122,7 +123,7 @@ class OnCallCommands:
             reason=" ".join(rest),
         )
         instead = f", instead of {', '.join(name_of(circle, h) for h in sorted(covered))}" if covered else ""
-        await _say(
+        await say(
             turn_context,
             f"Override #{override_id}: {covering.display_name} is {layer} on call from "
             f"{format_local(override.start, zone, now)} to {format_local(override.end, zone, now)} "
@@ -147,7 +148,7 @@ class OnCallCommands:
             f"{name_of(circle, o.member)} covers {format_local(o.start, zone, now)} → {format_local(o.end, zone, now)}"
             for o in overrides
         ]
-        await _say(turn_context, f"Swapped ({layer}): " + "; ".join(lines) + ".")
+        await say(turn_context, f"Swapped ({layer}): " + "; ".join(lines) + ".")
 
     async def _cancel(self, turn_context: TurnContext, circle: Circle, words: list[str]) -> None:
         if not words or not words[0].lstrip("#").isdigit():
@@ -158,21 +159,13 @@ class OnCallCommands:
             caller=caller_of(turn_context, circle),
             override_id=int(words[0].lstrip("#")),
         )
-        await _say(turn_context, f"Override #{words[0].lstrip('#')} of {name_of(circle, override.member)} cancelled.")
+        await say(turn_context, f"Override #{words[0].lstrip('#')} of {name_of(circle, override.member)} cancelled.")
 
 
 def _layer(words: list[str]) -> tuple[Layer, list[str]]:
     if words and words[0].lower() in ("primary", "secondary"):
         return Layer(words[0].lower()), words[1:]
     return Layer.PRIMARY, words
-
-
-async def _say(turn_context: TurnContext, text: str) -> None:
-    await turn_context.send_activity(MessageFactory.text(text))
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 # --- wiring ---------------------------------------------------------------------------------------

@@ -169,6 +169,12 @@ async def report_for(ctx: IncidentContext, incident: Incident, circle: Circle) -
     return build_report(incident, circle.sla_for(incident.severity), triggers)
 
 
+async def incident_report(ctx: IncidentContext, number: int) -> IncidentReport:
+    """The report of a resolved incident, its postmortem triggers re-evaluated now."""
+    incident, circle = await load(ctx, number)
+    return await report_for(ctx, incident, circle)
+
+
 async def reopen(ctx: IncidentContext, number: int, by: str, reason: str) -> Incident:
     incident, circle = await load(ctx, number)
     incident.reopen(by, ctx.clock.now(), reason)
