@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import BotState, InvokeResponse, MessageFactory, TurnContext
@@ -20,6 +23,7 @@ from bot.dialog_runner import DialogRunner
 from bot.mentions import mentions
 from domain.clock import Clock
 from storage import conversations
+from storage.conversations import ConversationRecord
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,12 @@ _KNOWN_TYPES = frozenset(
     }
 )  # fmt: skip
 _MENTION_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+# An unchanged conversation reference is rewritten at most this often: its updated_at says
+# "last refreshed", which is all channel_conversation/personal_conversation order by.
+REFERENCE_REFRESH = timedelta(minutes=10)
+# Conversations whose last saved reference we remember; beyond it the oldest is forgotten
+# (and simply saved again on its next message).
+MAX_REMEMBERED_REFERENCES = 10_000
 
 
 class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -63,6 +73,8 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         self._dialogs = dialogs
         self._states = states
         self._channel_listeners: list[ChannelListener] = []
+        # conversation id -> (the reference last saved by this process, when)
+        self._saved_references: OrderedDict[str, tuple[ConversationRecord, datetime]] = OrderedDict()
 
     def add_channel_listener(self, listener: ChannelListener) -> None:
         """Hear channel messages that are not for the bot; listeners must not reply."""
@@ -79,22 +91,45 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
             await state.save_changes(turn_context)
 
     async def _remember(self, turn_context: TurnContext) -> bool:
-        """Store the conversation reference and claim the activity id; False for a redelivery."""
+        """Claim the activity id and store the conversation reference; False for a redelivery.
+
+        The reference is written when it changed or was last written over REFERENCE_REFRESH ago,
+        so a conversation's updated_at means "last refreshed", not "last message".
+        """
         activity = turn_context.activity
         record = conversation_record(activity)
+        if record is not None:
+            # The id of the message being answered is no address; without it the reference of a
+            # busy chat stays the same from one message to the next, and need not be rewritten.
+            record = dataclasses.replace(
+                record, reference={k: v for k, v in record.reference.items() if k != "activityId"}
+            )
+        # Invokes are not deduplicated: Teams waits for their answer, and a skipped one gets none.
+        claim = bool(activity.id and record and activity.type != ActivityTypes.invoke)
+        now = self._clock.now()
+        save = record is not None and self._needs_saving(record, now)
+        if not claim and not save:
+            return True
         async with self._uow() as uow:
-            now = self._clock.now()
-            # Invokes are not deduplicated: Teams waits for their answer, and a skipped one gets none.
-            if activity.id and record and activity.type != ActivityTypes.invoke:
+            if claim and record is not None:
                 first_time = await conversations.claim_activity(
                     uow.session, activity.id[:512], record.conversation_id, now=now
                 )
                 if not first_time:
                     return False
-            if record:
+            if save and record is not None:
                 await conversations.save_reference(uow.session, record, now=now)
             await uow.commit()
+        if save and record is not None:
+            self._saved_references[record.conversation_id] = (record, now)
+            self._saved_references.move_to_end(record.conversation_id)
+            if len(self._saved_references) > MAX_REMEMBERED_REFERENCES:
+                self._saved_references.popitem(last=False)
         return True
+
+    def _needs_saving(self, record: ConversationRecord, now: datetime) -> bool:
+        saved = self._saved_references.get(record.conversation_id)
+        return saved is None or saved[0] != record or now - saved[1] >= REFERENCE_REFRESH
 
     # --- installation and greeting ----------------------------------------------------------
 
@@ -134,7 +169,9 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
                 await listener(turn_context, text)
             return
         command, args = self._commands.parse(text, scope)
-        if command is not None and command.interrupts_dialogs:
+        if command is not None:
+            # Commands come before dialogs, so a command turn never loads the conversation state
+            # (a read per turn); a dialog waiting for an answer gets any text that is no command.
             await command.handler(turn_context, args)
             return
         if await self._dialogs.continue_active(turn_context):

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from enum import Enum
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
+from msrest.serialization import Model, Serializer
 
 from adapters.outbox_relay import PermanentFailure, RetryLater
 from domain.clock import Clock
@@ -121,6 +123,17 @@ class BotConnector:
         url = f"{_base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}/activities"
         return await self._request("POST", url, activity)
 
+    async def reply_to_activity(
+        self, service_url: str, conversation_id: str, reply_to_id: str, activity: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Post an activity as a reply to `reply_to_id` (Teams threads it, or appends it)."""
+        url = (
+            f"{_base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}"
+            f"/activities/{quote(reply_to_id, safe='')}"
+        )
+        # botframework-connector sends this header with replies (and only with them).
+        return await self._request("POST", url, activity, {"x-ms-conversation-id": conversation_id})
+
     async def update_activity(
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
     ) -> dict[str, Any]:
@@ -140,18 +153,26 @@ class BotConnector:
             await self._session.close()
             self._session = None
 
-    async def _request(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        status, headers, text = await self._attempt(method, url, body, refresh_token=False)
+    async def _request(
+        self, method: str, url: str, body: dict[str, Any], extra_headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        status, headers, text = await self._attempt(method, url, body, extra_headers, refresh_token=False)
         if status == 401 and not isinstance(self._tokens, AnonymousTokens):
             # A token can be revoked or rotated before it expires: fetch a fresh one, once.
             log.info("Bot Connector answered 401; retrying once with a fresh token", extra={"url": url})
-            status, headers, text = await self._attempt(method, url, body, refresh_token=True)
+            status, headers, text = await self._attempt(method, url, body, extra_headers, refresh_token=True)
         return self._answer(method, url, status, headers, text)
 
     async def _attempt(
-        self, method: str, url: str, body: dict[str, Any], *, refresh_token: bool
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any],
+        extra_headers: dict[str, str] | None,
+        *,
+        refresh_token: bool,
     ) -> tuple[int, dict[str, str], str]:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(extra_headers or {})}
         try:
             token = await self._tokens.token(refresh=refresh_token)
         except Exception as error:  # MSAL raises PermissionError, network errors, anything.
@@ -160,7 +181,8 @@ class BotConnector:
             headers["Authorization"] = f"Bearer {token}"
         session = self._client()
         try:
-            async with session.request(method, url, data=json.dumps(body), headers=headers) as response:
+            data = json.dumps(body, default=wire_json)
+            async with session.request(method, url, data=data, headers=headers) as response:
                 return response.status, dict(response.headers), await response.text()
         except aiohttp.ClientConnectorError as error:
             # Nothing reached Teams: retrying cannot duplicate anything.
@@ -190,6 +212,35 @@ class BotConnector:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
+
+
+def wire_json(value: Any) -> Any:
+    """json.dumps `default` for botbuilder objects: models by their wire names, as msrest writes them.
+
+    msrest's own serialiser walks every nested dict (a whole Adaptive Card) in Python; here the
+    json module walks plain data in C and calls back only for models, enums and dates.
+    """
+    if isinstance(value, Model):
+        return model_fields(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return Serializer.serialize_iso(value)  # type: ignore[no-untyped-call]
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def model_fields(model: Model) -> dict[str, Any]:
+    """A msrest model's set attributes under their wire names, values as they are (see wire_json)."""
+    # botbuilder's schema has no flattened ("a.b") keys, read-only fields or additional_properties,
+    # so the attribute map is all msrest would apply.
+    fields: dict[str, Any] = {}
+    for name, spec in model._attribute_map.items():
+        value = getattr(model, name, None)
+        if value is not None:
+            fields[spec["key"]] = value
+    return fields
 
 
 def _base(url: str) -> str:

@@ -18,12 +18,14 @@ from adapters.log_setup import request_id
 from adapters.runtime import Runtime
 from bot.activity_handler import MESSAGE_RESPONSE_TYPE, CircleBot
 from bot.auth_config import build_authentication
+from bot.bot_connector import BotConnector, token_source
 from bot.builtin_commands import register_builtin_commands
 from bot.card_actions import CardActionRegistry
 from bot.commands import CommandRegistry
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.dialog_runner import DialogRunner
 from bot.endpoint import MESSAGES_PATH, messages_handler
+from bot.turn_adapter import TurnAdapter
 from storage import conversations
 from storage.bot_state import DatabaseStorage
 
@@ -53,8 +55,15 @@ BOT = web.AppKey("bot", BotComponents)
 
 def install_bot(app: web.Application, runtime: Runtime) -> BotComponents:
     """Wire the bot into `app` (route, cleanup, pruning job) and return its parts for features."""
-    authentication = build_authentication(runtime.settings)
-    adapter = CloudAdapter(authentication)
+    settings = runtime.settings
+    authentication = build_authentication(settings)
+    tokens = token_source(
+        app_id=settings.app_id,
+        app_password=settings.app_password,
+        app_type=settings.app_type,
+        app_tenant_id=settings.app_tenant_id,
+    )
+    adapter = TurnAdapter(authentication, BotConnector(tokens, runtime.clock))
     storage = DatabaseStorage(runtime.database)
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
@@ -77,7 +86,7 @@ def install_bot(app: web.Application, runtime: Runtime) -> BotComponents:
     )
     app[BOT] = components
     app.router.add_post(MESSAGES_PATH, messages_handler(adapter, bot))
-    app.cleanup_ctx.append(_close_connectors(authentication))
+    app.cleanup_ctx.append(_close_connectors(authentication, adapter.connector))
 
     async def prune_processed_activities() -> None:
         async with runtime.uow() as uow:
@@ -134,10 +143,11 @@ def _invoke_apology(name: str | None, apology: str) -> Activity:
 
 
 def _close_connectors(
-    authentication: CachingBotFrameworkAuthentication,
+    authentication: CachingBotFrameworkAuthentication, connector: BotConnector
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def close_connectors(_app: web.Application) -> AsyncIterator[None]:
         yield
+        await connector.close()
         await authentication.connectors.close()
 
     return close_connectors

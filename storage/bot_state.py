@@ -47,7 +47,8 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
     async def read(self, keys: Sequence[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        async with self._database.session() as session:
+        # A read-only snapshot: loading a conversation's state need not queue behind writers.
+        async with self._database.read_session() as session:
             rows = (await session.exec(select(BotStateRow).where(col(BotStateRow.key).in_(list(keys))))).all()
         return {row.key: _with_etag(_restore(row.document), row.etag) for row in rows}
 

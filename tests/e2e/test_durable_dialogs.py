@@ -75,12 +75,14 @@ async def test_cancel_ends_the_dialog_waiting_for_an_answer(tmp_path: Path) -> N
     ]
 
 
-async def test_a_help_typed_as_an_answer_is_the_answer(tmp_path: Path) -> None:
-    # A prompt waiting for text takes any text; only commands marked to interrupt (cancel) break in.
+async def test_a_command_typed_during_a_dialog_runs_and_the_dialog_still_waits(tmp_path: Path) -> None:
+    # Commands come before dialogs: `help` answers with the help card, and the question stays open.
     async with FakeConnector() as connector, bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as client:
         install_survey(client)
 
         await post_activity(client, personal_message("page", connector.service_url))
         await post_activity(client, personal_message("help", connector.service_url))
+        await post_activity(client, personal_message("Ada", connector.service_url))
 
     assert connector.texts() == ["Who is on call?", "Which service is down?"]
+    assert len(connector.cards()) == 1  # the help card, between the two questions
