@@ -76,7 +76,7 @@ class WebhookTokens:
         presented = _digest(token)
         if self._global_digest is not None and hmac.compare_digest(presented, self._global_digest):
             return Caller(circle=None)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.reader() as uow:
             circles = await uow.circles.active()
         match = None
         for circle in circles:

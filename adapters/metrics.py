@@ -27,7 +27,7 @@ class Metrics:
     async def render(self) -> bytes:
         """Refresh the database gauges and return the Prometheus text exposition."""
         now = self._clock.now()
-        async with self._database.session() as session:
+        async with self._database.read_session() as session:
             stats = await outbox.stats(session)
             oldest_due = await timers.oldest_due_at(session, now=now)
         self.outbox_depth.set(stats.pending)

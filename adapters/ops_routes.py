@@ -18,7 +18,7 @@ def add_ops_routes(app: web.Application, database: Database, metrics: Metrics) -
 
     async def readyz(_request: web.Request) -> web.Response:
         try:
-            async with database.session() as session:
+            async with database.read_session() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
             current = await asyncio.to_thread(migrate.is_current, database.url)
         except Exception as error:

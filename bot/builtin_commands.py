@@ -48,9 +48,6 @@ def register_builtin_commands(
         )
     )
     commands.register(
-        Command(
-            "cancel", "cancel", "Stop the question I am waiting for an answer to", ALL_SCOPES, cancel,
-            interrupts_dialogs=True,
-        )
-    )  # fmt: skip
+        Command("cancel", "cancel", "Stop the question I am waiting for an answer to", ALL_SCOPES, cancel)
+    )
     card_actions.register("help", help_button)

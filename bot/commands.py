@@ -49,8 +49,6 @@ class Command:
     summary: str
     scopes: frozenset[str]
     handler: CommandHandler = field(compare=False)
-    # True when the command ends whatever dialog is waiting for an answer (e.g. `cancel`).
-    interrupts_dialogs: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.lower() or " " in self.name:

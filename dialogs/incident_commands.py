@@ -124,7 +124,7 @@ class IncidentCommands:
 
     async def _list(self, turn_context: TurnContext) -> None:
         circle = await self._circle(turn_context)
-        async with self._desk.uow() as uow:
+        async with self._desk.uow.reader() as uow:
             incidents = await uow.incidents.open_in_circle(circle.name)
         await turn_context.send_activity(card_message(incident_list_card(circle, incidents, self._desk.clock.now())))
 

@@ -47,20 +47,20 @@ class IncidentDesk:
         channel_id = channel_of(turn_context)
         if not channel_id:
             return None
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             return await uow.circles.by_channel(channel_id)
 
     async def circles(self) -> list[Circle]:
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             return await uow.circles.active()
 
     async def incident_here(self, turn_context: TurnContext) -> Incident | None:
         """The incident whose thread this turn happens in."""
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             return await uow.incidents.by_thread(turn_context.activity.conversation.id)
 
     async def incident(self, number: int) -> tuple[Incident, Circle] | None:
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             incident = await uow.incidents.get(number)
             circle = await uow.circles.get(incident.circle) if incident else None
             return (incident, circle) if incident and circle else None

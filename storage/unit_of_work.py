@@ -22,14 +22,22 @@ class SqlUnitOfWork:
     can deliver at once instead of waiting for its next poll.
     """
 
-    def __init__(self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        on_outbox_commit: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self._database = database
         self._clock = clock
         self._on_outbox_commit = on_outbox_commit
+        self._read_only = read_only
         self._committed = False
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self.session: AsyncSession = self._database.session()
+        self.session: AsyncSession = self._database.read_session() if self._read_only else self._database.session()
         now = self._clock.now()
         self.outbox = SqlOutbox(self.session, now)
         self.timers = SqlTimers(self.session, now)
@@ -51,6 +59,8 @@ class SqlUnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit: use UnitOfWorkFactory() to write")
         await self.outbox.flush()
         await self.session.commit()
         self._committed = True
@@ -71,3 +81,7 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.database, self.clock, self.on_outbox_commit)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A unit of work for lookups only: on SQLite it neither waits for nor blocks writers."""
+        return SqlUnitOfWork(self.database, self.clock, read_only=True)
