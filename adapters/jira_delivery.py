@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from adapters.outbox_relay import OutboxHandler, PermanentFailure, RetryLater
+from adapters.outbox_relay import HandlerRegistry, OutboxHandler, RetryLater, parse_payload
 from domain.issue_tracker import (
     COMMENT,
     CREATE_ISSUE,
@@ -17,13 +17,7 @@ from domain.issue_tracker import (
 )
 from storage.outbox import OutboxMessage
 
-R = TypeVar("R")
-
 OnIssueCreated = Callable[[dict[str, Any], str], Awaitable[None]]
-
-
-class HandlerRegistry(Protocol):
-    def register(self, kind: str, handler: OutboxHandler) -> None: ...
 
 
 class JiraDelivery:
@@ -43,7 +37,7 @@ class JiraDelivery:
 
     async def create_issue(self, message: OutboxMessage) -> dict[str, Any]:
         """Create the issue unless it exists, then tell the composition root its key."""
-        request = _parse(CreateIssue.from_payload, message)
+        request = parse_payload(CreateIssue.from_payload, message)
         key = await self._tracker.ensure_issue(
             label=request.label,
             project=request.project,
@@ -61,14 +55,14 @@ class JiraDelivery:
 
     async def comment(self, message: OutboxMessage) -> dict[str, Any]:
         """Add the comment once, however often the row is delivered."""
-        request = _parse(CommentOnIssue.from_payload, message)
+        request = parse_payload(CommentOnIssue.from_payload, message)
         key = await self._key_for(request.label, request.incident)
         added = await self._tracker.add_comment(key, request.body, marker=request.marker)
         return {"key": key, "added": added}
 
     async def transition(self, message: OutboxMessage) -> dict[str, Any]:
         """Move the issue through the configured transition, or see that it already moved."""
-        request = _parse(TransitionIssue.from_payload, message)
+        request = parse_payload(TransitionIssue.from_payload, message)
         key = await self._key_for(request.label, request.incident)
         moved = await self._tracker.transition(key, request.transition, target_status=request.target_status)
         return {"key": key, "transitioned": moved}
@@ -93,11 +87,3 @@ def register_jira_handlers(
     for kind, handler in delivery.handlers().items():
         relay.register(kind, handler)
     return delivery
-
-
-def _parse(parse: Callable[[dict[str, Any]], R], message: OutboxMessage) -> R:
-    try:
-        return parse(message.payload)
-    except (ValueError, KeyError, TypeError) as error:
-        # A malformed row never heals by itself: park it with the reason.
-        raise PermanentFailure(f"malformed {message.kind} outbox payload: {error}") from None

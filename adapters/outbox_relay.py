@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from domain.clock import Clock
 from domain.retry_policy import RetryPolicy
@@ -21,6 +21,13 @@ from storage.outbox import OutboxMessage
 log = logging.getLogger(__name__)
 
 OutboxHandler = Callable[[OutboxMessage], Awaitable[dict[str, Any] | None]]
+R = TypeVar("R")
+
+
+class HandlerRegistry(Protocol):
+    """Where delivery handlers are registered (the relay; a plain dict-backed fake in tests)."""
+
+    def register(self, kind: str, handler: OutboxHandler) -> None: ...
 
 
 class RetryLater(Exception):
@@ -33,6 +40,14 @@ class RetryLater(Exception):
 
 class PermanentFailure(Exception):
     """Retrying cannot help (bad request, missing permission): park the row as dead now."""
+
+
+def parse_payload(parse: Callable[[dict[str, Any]], R], message: OutboxMessage) -> R:
+    """The row's payload read by `parse`; a malformed row never heals by itself, so it is parked."""
+    try:
+        return parse(message.payload)
+    except (ValueError, KeyError, TypeError) as error:
+        raise PermanentFailure(f"malformed {message.kind} outbox payload: {error}") from None
 
 
 @dataclass

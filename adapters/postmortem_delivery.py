@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from adapters.gitlab_docs import GitLabDocs
-from adapters.outbox_relay import OutboxHandler, PermanentFailure
+from adapters.outbox_relay import HandlerRegistry, OutboxHandler, PermanentFailure, parse_payload
 from domain.issue_tracker import IssueTracker
 from domain.postmortem_requests import (
     CHECK_MERGE_REQUEST,
@@ -21,7 +20,6 @@ from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-R = TypeVar("R")
 
 # Corrective actions are tasks in the circle's Jira project, whatever type its incidents use.
 JIRA_ACTION_ISSUE_TYPE = "Task"
@@ -35,10 +33,6 @@ class PostmortemResults(Protocol):
     async def action_filed(self, number: int, action: int, ref: str, url: str | None) -> None: ...
 
     async def merge_request_state(self, number: int, state: str) -> None: ...
-
-
-class HandlerRegistry(Protocol):
-    def register(self, kind: str, handler: OutboxHandler) -> None: ...
 
 
 class PostmortemDelivery:
@@ -58,7 +52,7 @@ class PostmortemDelivery:
 
     async def draft(self, message: OutboxMessage) -> dict[str, Any]:
         """Branch, file and merge request in the docs repository."""
-        request = _parse(DraftInGitLab.from_payload, message)
+        request = parse_payload(DraftInGitLab.from_payload, message)
         merge_request = await self._needs_gitlab().ensure_draft(
             project=request.project,
             branch=request.branch,
@@ -75,7 +69,7 @@ class PostmortemDelivery:
 
     async def file_action(self, message: OutboxMessage) -> dict[str, Any]:
         """The action's issue in Jira or GitLab, found by its label before creating."""
-        request = _parse(FileAction.from_payload, message)
+        request = parse_payload(FileAction.from_payload, message)
         if request.tracker == "gitlab":
             issue = await self._needs_gitlab().ensure_issue(
                 project=request.project,
@@ -107,7 +101,7 @@ class PostmortemDelivery:
 
     async def check(self, message: OutboxMessage) -> dict[str, Any]:
         """Read the merge request's state; a missing MR is reported as not merged."""
-        request = _parse(CheckMergeRequest.from_payload, message)
+        request = parse_payload(CheckMergeRequest.from_payload, message)
         merge_request = await self._needs_gitlab().merge_request_state(
             project=request.project, branch=request.branch, iid=request.iid
         )
@@ -133,10 +127,3 @@ def register_postmortem_handlers(
     for kind, handler in delivery.handlers().items():
         relay.register(kind, handler)
     return delivery
-
-
-def _parse(parse: Callable[[dict[str, Any]], R], message: OutboxMessage) -> R:
-    try:
-        return parse(message.payload)
-    except (ValueError, KeyError, TypeError) as error:
-        raise PermanentFailure(f"malformed {message.kind} outbox payload: {error}") from None

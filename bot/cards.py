@@ -50,10 +50,18 @@ def adaptive_card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, An
 
 
 def text_block(
-    text: str, *, size: str | None = None, weight: str | None = None, subtle: bool = False, wrap: bool = True
+    text: str,
+    *,
+    size: str | None = None,
+    weight: str | None = None,
+    subtle: bool = False,
+    wrap: bool = True,
+    color: str | None = None,
 ) -> dict[str, Any]:
-    """A TextBlock; `size`/`weight` take Adaptive Card values (e.g. "Large", "Bolder")."""
+    """A TextBlock; `size`/`weight`/`color` take Adaptive Card values (e.g. "Large", "Bolder", "attention")."""
     block: dict[str, Any] = {"type": "TextBlock", "text": text, "wrap": wrap}
+    if color and color != "default":
+        block["color"] = color
     if size:
         block["size"] = size
     if weight:

@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, adaptive_card, execute_action, fact_set
-from bot.cards import text_block as _plain_text_block
+from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import Circle, Member, Severity
 from domain.incident import PHASES, Incident
 from domain.incident_report import IncidentReport
@@ -26,14 +25,6 @@ SEVERITY_STYLE = {
 TIMELINE_ROWS_ON_CARD = 5
 # Teams shows at most 6 buttons in a row of actions; the rest would hide behind "…".
 MAX_LINKS_ON_CARD = 6
-
-
-def text_block(text: str, *, color: str | None = None, **options: Any) -> dict[str, Any]:
-    """A TextBlock that may carry a colour (severity at a glance)."""
-    block = _plain_text_block(text, **options)
-    if color and color != "default":
-        block["color"] = color
-    return block
 
 
 def person(circle: Circle, handle: str | None) -> str:

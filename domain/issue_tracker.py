@@ -87,19 +87,11 @@ def _optional_text(payload: dict[str, Any], name: str, kind: str) -> str | None:
     return value
 
 
-@dataclass(frozen=True)
-class CreateIssue:
-    """Create the incident's Jira issue (once, however often it is delivered)."""
-
-    kind: ClassVar[str] = CREATE_ISSUE
+@dataclass(frozen=True, kw_only=True)
+class _IncidentIssueRequest:
+    """A write to one incident's issue: found by its deterministic label, delivered in order."""
 
     incident: str
-    project: str
-    issue_type: str
-    summary: str
-    description: str = ""
-    priority: str | None = None
-    extra_labels: tuple[str, ...] = INCIDENT_LABELS
     label: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -107,12 +99,26 @@ class CreateIssue:
             object.__setattr__(self, "label", incident_label(self.incident))
 
     @property
-    def idempotency_key(self) -> str:
-        return f"{self.kind}:{self.incident}"
-
-    @property
     def ordering_key(self) -> str:
         return f"jira:{self.incident}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateIssue(_IncidentIssueRequest):
+    """Create the incident's Jira issue (once, however often it is delivered)."""
+
+    kind: ClassVar[str] = CREATE_ISSUE
+
+    project: str
+    issue_type: str
+    summary: str
+    description: str = ""
+    priority: str | None = None
+    extra_labels: tuple[str, ...] = INCIDENT_LABELS
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.kind}:{self.incident}"
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -144,28 +150,18 @@ class CreateIssue:
         )
 
 
-@dataclass(frozen=True)
-class CommentOnIssue:
+@dataclass(frozen=True, kw_only=True)
+class CommentOnIssue(_IncidentIssueRequest):
     """Add a comment to the incident's issue; `marker` is unique per update and makes it idempotent."""
 
     kind: ClassVar[str] = COMMENT
 
-    incident: str
     body: str
     marker: str
-    label: str = field(default="")
-
-    def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", incident_label(self.incident))
 
     @property
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.incident}:{self.marker}"
-
-    @property
-    def ordering_key(self) -> str:
-        return f"jira:{self.incident}"
 
     def to_payload(self) -> dict[str, Any]:
         return {"incident": self.incident, "label": self.label, "body": self.body, "marker": self.marker}
@@ -181,8 +177,8 @@ class CommentOnIssue:
         )
 
 
-@dataclass(frozen=True)
-class TransitionIssue:
+@dataclass(frozen=True, kw_only=True)
+class TransitionIssue(_IncidentIssueRequest):
     """Move the incident's issue through a named workflow transition (the circle configures the names).
 
     `marker` tells two occurrences apart (resolved, reopened, resolved again); `target_status`, when
@@ -192,23 +188,13 @@ class TransitionIssue:
 
     kind: ClassVar[str] = TRANSITION
 
-    incident: str
     transition: str
     marker: str
     target_status: str | None = None
-    label: str = field(default="")
-
-    def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", incident_label(self.incident))
 
     @property
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.incident}:{self.marker}"
-
-    @property
-    def ordering_key(self) -> str:
-        return f"jira:{self.incident}"
 
     def to_payload(self) -> dict[str, Any]:
         return {
