@@ -10,10 +10,12 @@ from domain.issue_tracker import (
     COMMENT,
     CREATE_ISSUE,
     TRANSITION,
+    UPDATE_PRIORITY,
     CommentOnIssue,
     CreateIssue,
     IssueTracker,
     TransitionIssue,
+    UpdatePriority,
 )
 from storage.outbox import OutboxMessage
 
@@ -33,7 +35,12 @@ class JiraDelivery:
         self._keys: dict[str, str] = {}
 
     def handlers(self) -> dict[str, OutboxHandler]:
-        return {CREATE_ISSUE: self.create_issue, COMMENT: self.comment, TRANSITION: self.transition}
+        return {
+            CREATE_ISSUE: self.create_issue,
+            COMMENT: self.comment,
+            TRANSITION: self.transition,
+            UPDATE_PRIORITY: self.update_priority,
+        }
 
     async def create_issue(self, message: OutboxMessage) -> dict[str, Any]:
         """Create the issue unless it exists, then tell the composition root its key."""
@@ -66,6 +73,13 @@ class JiraDelivery:
         key = await self._key_for(request.label, request.incident)
         moved = await self._tracker.transition(key, request.transition, target_status=request.target_status)
         return {"key": key, "transitioned": moved}
+
+    async def update_priority(self, message: OutboxMessage) -> dict[str, Any]:
+        """Set the issue's priority to the incident's current severity's."""
+        request = parse_payload(UpdatePriority.from_payload, message)
+        key = await self._key_for(request.label, request.incident)
+        changed = await self._tracker.set_priority(key, request.priority)
+        return {"key": key, "changed": changed}
 
     async def _key_for(self, label: str, incident: str) -> str:
         if label in self._keys:

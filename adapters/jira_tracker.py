@@ -122,6 +122,19 @@ class JiraIssueTracker:
 
         return await self._call(f"comment on {key}", comment)
 
+    async def set_priority(self, key: str, priority: str) -> bool:
+        """Give `key` the priority `priority`; False when it already has it (so retries are harmless)."""
+
+        def update(client: JIRA) -> bool:
+            issue = client.issue(key, fields="priority")
+            current = (issue.raw["fields"].get("priority") or {}).get("name")
+            if str(current or "").casefold() == priority.casefold():
+                return False
+            issue.update(fields={"priority": {"name": priority}}, notify=False)
+            return True
+
+        return await self._call(f"set the priority of {key} to {priority!r}", update)
+
     async def transition(self, key: str, name: str, *, target_status: str | None = None) -> bool:
         """Move `key` through the transition `name`; False when it is already where that leads.
 

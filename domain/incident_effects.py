@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from domain.circle import Circle
 from domain.incident import Incident, IncidentEvent
-from domain.issue_tracker import CommentOnIssue, CreateIssue, TransitionIssue, queue_issue_request
+from domain.issue_tracker import CommentOnIssue, CreateIssue, TransitionIssue, UpdatePriority, queue_issue_request
 from domain.ports import UnitOfWork
 from domain.sla import acknowledge_clock, next_stakeholder_update_due, resolve_clock
 
@@ -43,6 +43,9 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
     queue_issue_request(
         uow.outbox, CommentOnIssue(incident=incident.key, body=f"{event.actor}: {event.detail}", marker=marker)
     )
+    if event.name == "severity":
+        priority = circle.jira.priority_for(incident.severity)
+        queue_issue_request(uow.outbox, UpdatePriority(incident=incident.key, priority=priority, marker=marker))
     transition = {"resolved": circle.jira.resolve_transition, "closed": circle.jira.close_transition}.get(event.name)
     if transition:
         queue_issue_request(uow.outbox, TransitionIssue(incident=incident.key, transition=transition, marker=marker))

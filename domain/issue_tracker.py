@@ -14,6 +14,7 @@ INCIDENT_LABELS = ("circlebot", "incident")
 CREATE_ISSUE = "jira.create_issue"
 COMMENT = "jira.comment"
 TRANSITION = "jira.transition"
+UPDATE_PRIORITY = "jira.update_priority"
 
 
 class IssueTracker(Protocol):
@@ -43,6 +44,10 @@ class IssueTracker(Protocol):
 
     async def add_comment(self, key: str, body: str, *, marker: str) -> bool:
         """Comment on `key` unless a comment with `marker` is there already; True when added."""
+        ...
+
+    async def set_priority(self, key: str, priority: str) -> bool:
+        """Give `key` the priority named `priority`; False when it already has it."""
         ...
 
     async def transition(self, key: str, name: str, *, target_status: str | None = None) -> bool:
@@ -218,7 +223,34 @@ class TransitionIssue(_IncidentIssueRequest):
         )
 
 
-IssueRequest = CreateIssue | CommentOnIssue | TransitionIssue
+@dataclass(frozen=True, kw_only=True)
+class UpdatePriority(_IncidentIssueRequest):
+    """Keep the issue's priority in step with the incident's severity; `marker` tells changes apart."""
+
+    kind: ClassVar[str] = UPDATE_PRIORITY
+
+    priority: str
+    marker: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.kind}:{self.incident}:{self.marker}"
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"incident": self.incident, "label": self.label, "priority": self.priority, "marker": self.marker}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> UpdatePriority:
+        """Parse an outbox payload; ValueError names the missing or malformed field."""
+        return cls(
+            incident=_incident(payload, cls.kind),
+            label=_required_text(payload, "label", cls.kind),
+            priority=_required_text(payload, "priority", cls.kind),
+            marker=_required_text(payload, "marker", cls.kind),
+        )
+
+
+IssueRequest = CreateIssue | CommentOnIssue | TransitionIssue | UpdatePriority
 
 
 def queue_issue_request(outbox: OutboxWriter, request: IssueRequest) -> None:

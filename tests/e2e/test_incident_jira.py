@@ -65,3 +65,22 @@ async def test_with_jira_down_the_card_says_pending_and_the_issue_comes_later_ex
     assert (issue.project, issue.priority, issue.summary) == ("PAY", "High", "INC-1 [P2] Search is slow")
     latest = [card for card in connector.cards() if card["body"][0]["text"].startswith("INC-1")][-1]
     assert card_jira_fact(latest) == issue.key
+
+
+async def test_raising_the_severity_raises_the_jira_priority(
+    client: BotClient, jira: FakeJira, connector: FakeConnector
+) -> None:
+    runtime = client.app[RUNTIME]
+    declare = channel_message("/incident P3 Search is slow", connector.service_url)
+    await post_activity(client, declare)
+    await runtime.relay.drain()
+    [issue] = jira.issues_labelled("circlebot-inc-1")
+    assert issue.priority == "Medium"
+
+    await post_activity(
+        client, channel_message("/incident severity P1", connector.service_url, in_thread=declare["id"])
+    )
+    await runtime.relay.drain()
+
+    assert issue.priority == "Highest"
+    assert any("Severity P3 → P1" in comment["body"] for comment in issue.comments)

@@ -17,7 +17,15 @@ from adapters.jira_delivery import register_jira_handlers
 from adapters.jira_tracker import JiraIssueTracker
 from adapters.outbox_relay import OutboxRelay
 from domain.clock import FixedClock
-from domain.issue_tracker import CommentOnIssue, CreateIssue, IssueRequest, TransitionIssue, queue_issue_request
+from domain.issue_tracker import (
+    UPDATE_PRIORITY,
+    CommentOnIssue,
+    CreateIssue,
+    IssueRequest,
+    TransitionIssue,
+    UpdatePriority,
+    queue_issue_request,
+)
 from storage import migrate
 from storage.database import Database
 from storage.outbox import OutboxRow
@@ -425,3 +433,20 @@ async def test_payloads_as_the_incident_service_queues_them_are_delivered(bot: C
     assert [row.status for row in await bot.rows()] == ["done", "done", "done"]
     assert bot.issue_keys == [(7, "DEMO-1")]
     assert jira.issues["DEMO-1"].status == "Resolved"
+
+
+async def test_priority_follows_the_severity_and_a_lost_response_is_harmless(bot: Circlebot, jira: FakeJira) -> None:
+    await bot.queue(declare(priority="Medium"))
+    await bot.deliver()
+    jira.lose_next_response("PUT /rest/api/2/issue/*")
+    await bot.queue(UpdatePriority(incident="INC-7", priority="Highest", marker="INC-7-5-severity"))
+
+    await bot.deliver()  # Jira changed it, but the answer was lost: the row stays pending
+    [row] = await bot.rows(UPDATE_PRIORITY)
+    assert row.status == "pending"
+    await bot.later()
+
+    [issue] = jira.issues_labelled("circlebot-inc-7")
+    assert issue.priority == "Highest"
+    [row] = await bot.rows(UPDATE_PRIORITY)
+    assert (row.status, row.result) == ("done", {"key": issue.key, "changed": False})

@@ -123,6 +123,7 @@ class FakeJira:
                 web.post(f"{API}/search/jql", self._search_jql),
                 web.post(f"{API}/issue", self._create_issue),
                 web.get(f"{API}/issue/{{key}}", self._get_issue),
+                web.put(f"{API}/issue/{{key}}", self._edit_issue),
                 web.get(f"{API}/issue/{{key}}/comment", self._comments),
                 web.post(f"{API}/issue/{{key}}/comment", self._add_comment),
                 web.get(f"{API}/issue/{{key}}/transitions", self._transitions),
@@ -379,6 +380,18 @@ class FakeJira:
     async def _get_issue(self, request: web.Request) -> web.Response:
         return web.json_response(self._issue_json(self._issue_or_404(request)))
 
+    async def _edit_issue(self, request: web.Request) -> web.Response:
+        issue = self._issue_or_404(request)
+        fields = (await request.json()).get("fields") or {}
+        if "priority" in fields:
+            name = (fields["priority"] or {}).get("name")
+            if name not in PRIORITIES:
+                return web.json_response(
+                    {"errorMessages": [], "errors": {"priority": f"Priority name '{name}' is not valid"}}, status=400
+                )
+            issue.priority = name
+        return web.Response(status=204)
+
     async def _comments(self, request: web.Request) -> web.Response:
         comments = self._issue_or_404(request).comments
         return web.json_response(
@@ -468,6 +481,13 @@ class InMemoryIssueTracker:
         if any(tag in comment for comment in comments):
             return False
         comments.append(f"{body}\n\n{tag}")
+        return True
+
+    async def set_priority(self, key: str, priority: str) -> bool:
+        issue = self.issues[key]
+        if issue.get("priority") == priority:
+            return False
+        issue["priority"] = priority
         return True
 
     async def transition(self, key: str, name: str, *, target_status: str | None = None) -> bool:
