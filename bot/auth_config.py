@@ -8,6 +8,7 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 
 from adapters.settings import Settings
 from bot.connector_cache import CachingBotFrameworkAuthentication
+from bot.signing_keys import fetch_keys_off_the_event_loop
 
 
 @dataclass(frozen=True)
@@ -56,4 +57,5 @@ def auth_config(settings: Settings) -> BotAuthConfig:
 
 def build_authentication(settings: Settings) -> CachingBotFrameworkAuthentication:
     """Authentication for the CloudAdapter; anonymous only when MicrosoftAppId is empty."""
+    fetch_keys_off_the_event_loop()
     return CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(auth_config(settings)))
