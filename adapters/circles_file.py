@@ -204,6 +204,8 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
             issue_type=spec.jira.issue_type,
             resolve_transition=spec.jira.resolve_transition,
             close_transition=spec.jira.close_transition,
+            reopen_transition=spec.jira.reopen_transition,
+            reopened_status=spec.jira.reopened_status,
             priorities={s: getattr(spec.jira.priorities, s.value) for s in Severity},
         ),
         gitlab_activity_project=spec.gitlab_activity_project,

@@ -184,6 +184,8 @@ class JiraSpec(_Model):
     issue_type: Text = "Incident"
     resolve_transition: Text = "Resolve Issue"
     close_transition: Text = "Close Issue"
+    reopen_transition: Text = "Reopen Issue"
+    reopened_status: Text = "Reopened"
     priorities: JiraPrioritiesSpec = JiraPrioritiesSpec()
 
 

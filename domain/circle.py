@@ -142,6 +142,9 @@ class JiraBinding:
     # The names of Jira's default workflow; a service-desk project usually says "Resolve"/"Close".
     resolve_transition: str = "Resolve Issue"
     close_transition: str = "Close Issue"
+    # Reopening an incident reopens its issue; the status tells a retry the transition already happened.
+    reopen_transition: str = "Reopen Issue"
+    reopened_status: str = "Reopened"
     priorities: Mapping[Severity, str] = field(default_factory=lambda: DEFAULT_JIRA_PRIORITIES)
 
     def priority_for(self, severity: Severity) -> str:

@@ -46,6 +46,8 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
             "issue_type": circle.jira.issue_type,
             "resolve_transition": circle.jira.resolve_transition,
             "close_transition": circle.jira.close_transition,
+            "reopen_transition": circle.jira.reopen_transition,
+            "reopened_status": circle.jira.reopened_status,
             "priorities": {str(sev): circle.jira.priority_for(sev) for sev in Severity},
         },
         "gitlab_activity_project": circle.gitlab_activity_project,
@@ -94,6 +96,9 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
             issue_type=jira["issue_type"],
             resolve_transition=jira["resolve_transition"],
             close_transition=jira["close_transition"],
+            # Circles stored before reopening reached Jira take the default workflow's names.
+            reopen_transition=jira.get("reopen_transition", "Reopen Issue"),
+            reopened_status=jira.get("reopened_status", "Reopened"),
             priorities={Severity(sev): name for sev, name in jira["priorities"].items()},
         ),
         gitlab_activity_project=data["gitlab_activity_project"],

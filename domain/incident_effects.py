@@ -49,6 +49,14 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
     transition = {"resolved": circle.jira.resolve_transition, "closed": circle.jira.close_transition}.get(event.name)
     if transition:
         queue_issue_request(uow.outbox, TransitionIssue(incident=incident.key, transition=transition, marker=marker))
+    if event.name == "reopened":
+        reopen = TransitionIssue(
+            incident=incident.key,
+            transition=circle.jira.reopen_transition,
+            marker=marker,
+            target_status=circle.jira.reopened_status,
+        )
+        queue_issue_request(uow.outbox, reopen)
 
 
 def _jira_description(incident: Incident) -> str:

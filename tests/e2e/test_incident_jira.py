@@ -84,3 +84,16 @@ async def test_raising_the_severity_raises_the_jira_priority(
 
     assert issue.priority == "Highest"
     assert any("Severity P3 → P1" in comment["body"] for comment in issue.comments)
+
+
+async def test_resolving_and_reopening_move_the_jira_issue_through_its_workflow(
+    client: BotClient, jira: FakeJira, connector: FakeConnector
+) -> None:
+    runtime = client.app[RUNTIME]
+    declare = channel_message("/incident P2 Search is slow", connector.service_url)
+    await post_activity(client, declare)
+    for text in ("/incident resolve cache warmed", "/incident reopen errors are back"):
+        await post_activity(client, channel_message(text, connector.service_url, in_thread=declare["id"]))
+        await runtime.relay.drain()
+        [issue] = jira.issues_labelled("circlebot-inc-1")
+        assert issue.status == ("Resolved" if "resolve " in text else "Reopened")
