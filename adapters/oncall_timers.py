@@ -14,6 +14,7 @@ from domain.oncall_service import OnCallContext
 from domain.oncall_time import OnCallError
 from domain.rota import Layer
 from storage.handovers import SqlHandovers
+from storage.postmortems import SqlPostmortems
 from storage.rota_overrides import SqlRotaOverrides
 from storage.timers import DueTimer
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
@@ -30,6 +31,7 @@ def oncall_context(uow: SqlUnitOfWork, clock: Clock, notifier: OnCallNotifier) -
         overrides=SqlRotaOverrides(uow.session),
         handovers=SqlHandovers(uow.session),
         incidents=uow.incidents,
+        postmortems=SqlPostmortems(uow.session),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import Circle, Member, Role, Severity, SlaPolicy
-from domain.handover import Handover, HandoverBrief, HandoverStatus, IncidentLine
+from domain.handover import ActionLine, Handover, HandoverBrief, HandoverStatus, IncidentLine
 from domain.oncall import LayerNow
 from domain.oncall_time import format_local
 from domain.rota import Layer, Override, Rota, Rotation, Shift, ShiftSource
@@ -92,7 +92,7 @@ def schedule_card(
         body.append(text_block("… more turns follow; ask for fewer days to see them all.", subtle=True))
     if gaps:
         lines = [f"• {format_local(a, zone, now)} → {format_local(b, zone, now)}" for a, b in gaps]
-        body.append(_colored("Nobody is primary on call:\n\n" + "\n\n".join(lines), "attention"))
+        body.append(text_block("Nobody is primary on call:\n\n" + "\n\n".join(lines), color="attention"))
     if len(body) == 2:
         body.append(text_block("Nobody is on call in this period: the rota is empty.", weight="Bolder"))
     return adaptive_card(body)
@@ -142,7 +142,15 @@ def handover_card(circle: Circle, handover: Handover, brief: HandoverBrief, now:
     if brief.pending_updates:
         lines = [f"• {line.key}: stakeholder update {line.stakeholder_update}" for line in brief.pending_updates]
         body.append(text_block("Stakeholder updates pending", weight="Bolder"))
-        body.append(_colored("\n\n".join(lines), "warning"))
+        body.append(text_block("\n\n".join(lines), color="warning"))
+    if brief.pending_actions:
+        lines = [
+            f"• {line.key} {line.text} — {line.owner}, due {line.due:%d %b}" + (" (overdue)" if line.overdue else "")
+            for line in brief.pending_actions
+        ]
+        body.append(text_block("Postmortem actions pending", weight="Bolder"))
+        overdue = any(line.overdue for line in brief.pending_actions)
+        body.append(text_block("\n\n".join(lines), color="warning" if overdue else None))
     body.append(text_block(f"Notes from {name_of(circle, handover.outgoing)}", weight="Bolder"))
     if handover.notes:
         body.append(text_block(handover.notes))
@@ -150,7 +158,7 @@ def handover_card(circle: Circle, handover: Handover, brief: HandoverBrief, now:
         body.append(text_block("No notes yet; they will appear here.", subtle=True))
     if handover.status is HandoverStatus.ACCEPTED and handover.accepted_at:
         accepted = format_local(handover.accepted_at, zone, now)
-        body.append(_colored(f"✓ Accepted by {name_of(circle, handover.accepted_by)} at {accepted}", "good"))
+        body.append(text_block(f"✓ Accepted by {name_of(circle, handover.accepted_by)} at {accepted}", color="good"))
         return adaptive_card(body)
     return adaptive_card(body, [execute_action("Accept handover", ACCEPT_VERB, {"handover": handover.id})])
 
@@ -183,8 +191,8 @@ def notes_sent_card(circle: Circle, handover: Handover) -> Card:
         [
             text_block(f"Handover notes · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
             text_block(handover.notes),
-            _colored(
-                f"✓ Sent to {name_of(circle, handover.incoming)}. `/handover notes <text>` replaces them.", "good"
+            text_block(
+                f"✓ Sent to {name_of(circle, handover.incoming)}. `/handover notes <text>` replaces them.", color="good"
             ),
         ]
     )
@@ -202,12 +210,6 @@ def _incident_section(title: str, lines: Sequence[IncidentLine], empty: str) -> 
     if len(lines) > 15:
         rows.append(f"… and {len(lines) - 15} more: `/incident list`")
     return [header, text_block("\n\n".join(rows))]
-
-
-def _colored(text: str, color: str) -> dict[str, Any]:
-    block = text_block(text)
-    block["color"] = color
-    return block
 
 
 def _with_phone(circle: Circle, handle: str) -> str:
@@ -265,7 +267,8 @@ def _example_handover(accepted: bool = False) -> Handover:
 def _example_brief() -> HandoverBrief:
     sla = "ack met (2m) · resolve in 3h"
     line = IncidentLine("INC-3", "P2", "Checkout slow", "investigating", sla, "Marco Bianchi", "due in 12m")
-    return HandoverBrief((line,), (line,), (line,))
+    action = ActionLine("INC-2 A1", "Alert on replica lag", "Sara Romano", date(2026, 11, 25), overdue=True)
+    return HandoverBrief((line,), (line,), (line,), (action,))
 
 
 def _example_oncall() -> Card:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from domain.circle import Circle, HandoverPolicy
 from domain.incident import Incident
 from domain.oncall_time import OnCallError
+from domain.postmortem import Postmortem, PostmortemStatus
+from domain.postmortem_schedule import local_date
 from domain.rota import Layer
 from domain.sla import acknowledge_clock, describe, humanize, next_stakeholder_update_due, resolve_clock
 
@@ -92,16 +94,32 @@ class IncidentLine:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """A corrective action not done yet, from a postmortem still under way."""
+
+    key: str
+    text: str
+    owner: str
+    due: date
+    overdue: bool
+
+
+@dataclass(frozen=True)
 class HandoverBrief:
-    """What the incoming engineer needs: open incidents, the past shift's, pending updates."""
+    """What the incoming engineer needs: open incidents, the past shift's, pending updates and actions."""
 
     open_incidents: tuple[IncidentLine, ...]
     during_shift: tuple[IncidentLine, ...]
     pending_updates: tuple[IncidentLine, ...]
+    pending_actions: tuple[ActionLine, ...] = ()
 
 
 def build_brief(
-    circle: Circle, open_incidents: Sequence[Incident], during_shift: Sequence[Incident], now: datetime
+    circle: Circle,
+    open_incidents: Sequence[Incident],
+    during_shift: Sequence[Incident],
+    now: datetime,
+    postmortems: Sequence[Postmortem] = (),
 ) -> HandoverBrief:
     """The brief at `now`; stakeholder updates are pending for open business-impact incidents."""
     open_lines = tuple(_line(circle, incident, now) for incident in open_incidents)
@@ -109,7 +127,27 @@ def build_brief(
         open_incidents=open_lines,
         during_shift=tuple(_line(circle, incident, now) for incident in during_shift),
         pending_updates=tuple(line for line in open_lines if line.stakeholder_update),
+        pending_actions=pending_actions(circle, postmortems, now),
     )
+
+
+def pending_actions(circle: Circle, postmortems: Sequence[Postmortem], now: datetime) -> tuple[ActionLine, ...]:
+    """Actions not done of postmortems not closed, soonest due first (a closed one's live in the tracker)."""
+    today = local_date(now, circle.time_zone)
+    lines = [
+        ActionLine(
+            key=f"{postmortem.incident_key} {action.key}",
+            text=action.text,
+            owner=(member.display_name if (member := circle.member(action.owner)) else action.owner),
+            due=action.due,
+            overdue=action.due < today,
+        )
+        for postmortem in postmortems
+        if postmortem.status is not PostmortemStatus.CLOSED
+        for action in postmortem.actions
+        if not action.done
+    ]
+    return tuple(sorted(lines, key=lambda line: (line.due, line.key)))
 
 
 def _line(circle: Circle, incident: Incident, now: datetime) -> IncidentLine:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from domain.handover import Handover, HandoverBrief
     from domain.incident import Incident
     from domain.ports import UnitOfWork
+    from domain.postmortem import Postmortem
     from domain.rota import Layer, Override, Shift
 
 
@@ -90,4 +91,10 @@ class OnCallNotifier(Protocol):
 
     async def unreachable(self, uow: UnitOfWork, members: Sequence[Member]) -> list[Member]:
         """The members the bot has no personal conversation with yet."""
+        ...
+
+
+class PostmortemHistory(Protocol):
+    async def in_circle(self, circle: str, *, limit: int = 20) -> list[Postmortem]:
+        """The circle's postmortems, newest first."""
         ...

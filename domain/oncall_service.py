@@ -14,7 +14,13 @@ from domain.circle import Circle, Member, Role
 from domain.clock import Clock
 from domain.handover import Handover, HandoverBrief, build_brief
 from domain.oncall import ShiftChange, change_at, gap_lines, plan_override, plan_swap, shift_changes, turns_between
-from domain.oncall_ports import HandoverRepository, IncidentHistory, OnCallNotifier, OverrideRepository
+from domain.oncall_ports import (
+    HandoverRepository,
+    IncidentHistory,
+    OnCallNotifier,
+    OverrideRepository,
+    PostmortemHistory,
+)
 from domain.oncall_time import OnCallError, format_local
 from domain.ports import UnitOfWork
 from domain.rota import Layer, Override
@@ -40,6 +46,7 @@ class OnCallContext:
     overrides: OverrideRepository
     handovers: HandoverRepository
     incidents: IncidentHistory
+    postmortems: PostmortemHistory
 
 
 # --- rota changes ---------------------------------------------------------------------------------
@@ -210,7 +217,8 @@ async def handover_brief(ctx: OnCallContext, circle: Circle, handover: Handover)
     now = ctx.clock.now()
     open_incidents = await ctx.incidents.open_in_circle(circle.name)
     during = await ctx.incidents.declared_between(circle.name, handover.since, max(now, handover.shift_start))
-    return build_brief(circle, open_incidents, during, now)
+    postmortems = await ctx.postmortems.in_circle(circle.name)
+    return build_brief(circle, open_incidents, during, now, postmortems)
 
 
 async def _send_brief(ctx: OnCallContext, circle: Circle, handover: Handover) -> bool:
