@@ -120,17 +120,13 @@ class BotConnector:
         self, service_url: str, conversation_id: str, activity: dict[str, Any]
     ) -> dict[str, Any]:
         """Post an activity into a conversation; Teams answers {"id": activity id}."""
-        url = f"{_base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}/activities"
-        return await self._request("POST", url, activity)
+        return await self._request("POST", _activities_url(service_url, conversation_id), activity)
 
     async def reply_to_activity(
         self, service_url: str, conversation_id: str, reply_to_id: str, activity: dict[str, Any]
     ) -> dict[str, Any]:
         """Post an activity as a reply to `reply_to_id` (Teams threads it, or appends it)."""
-        url = (
-            f"{_base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}"
-            f"/activities/{quote(reply_to_id, safe='')}"
-        )
+        url = _activities_url(service_url, conversation_id, reply_to_id)
         # botframework-connector sends this header with replies (and only with them).
         return await self._request("POST", url, activity, {"x-ms-conversation-id": conversation_id})
 
@@ -138,10 +134,7 @@ class BotConnector:
         self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
     ) -> dict[str, Any]:
         """Replace a posted activity in place (PUT is idempotent: a retry is harmless)."""
-        url = (
-            f"{_base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}"
-            f"/activities/{quote(activity_id, safe='')}"
-        )
+        url = _activities_url(service_url, conversation_id, activity_id)
         return await self._request("PUT", url, {**activity, "id": activity_id})
 
     async def create_conversation(self, service_url: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +234,12 @@ def model_fields(model: Model) -> dict[str, Any]:
         if value is not None:
             fields[spec["key"]] = value
     return fields
+
+
+def _activities_url(service_url: str, conversation_id: str, activity_id: str | None = None) -> str:
+    """`…/v3/conversations/{id}/activities[/{activity id}]`, ids escaped (thread ids carry ";=")."""
+    url = f"{_base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}/activities"
+    return f"{url}/{quote(activity_id, safe='')}" if activity_id else url
 
 
 def _base(url: str) -> str:

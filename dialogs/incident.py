@@ -30,11 +30,10 @@ def install_incidents(bot: BotComponents, desk: IncidentDesk) -> IncidentCommand
         # Ordinary messages in an incident's thread are part of its story (the timeline).
         if not text.strip():
             return
-        incident = await desk.incident_here(turn_context)
-        if incident is None or not incident.is_open:
+        here = await desk.incident_here(turn_context)
+        if here is None or not here[0].is_open:
             return
-        circle_and_incident = await desk.incident(incident.number)
-        circle = circle_and_incident[1] if circle_and_incident else None
+        incident, circle = here
         await desk.run(service.add_note, incident.number, actor(turn_context, circle), text, kind="thread")
 
     bot.bot.add_channel_listener(record_thread_message)

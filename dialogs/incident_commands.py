@@ -80,13 +80,13 @@ class IncidentCommands:
             raise IncidentError(f"I don't know `/incident {words[0]}`. {USAGE}")
         number, rest = _incident_number(words[1:])
         if number is None:
-            here = await self._desk.incident_here(turn_context)
-            if here is None:
+            found = await self._desk.incident_here(turn_context)
+            if found is None:
                 raise IncidentError(
                     f"which incident? Use it in the incident's thread or give the id: `{SUBCOMMAND_USAGE[first]}`"
                 )
-            number = here.number
-        found = await self._desk.incident(number)
+        else:
+            found = await self._desk.incident(number)
         if found is None:
             raise IncidentError(f"there is no INC-{number}; `/incident list` shows the open ones")
         incident, circle = found

@@ -54,10 +54,12 @@ class IncidentDesk:
         async with self.uow.reader() as uow:
             return await uow.circles.active()
 
-    async def incident_here(self, turn_context: TurnContext) -> Incident | None:
-        """The incident whose thread this turn happens in."""
+    async def incident_here(self, turn_context: TurnContext) -> tuple[Incident, Circle] | None:
+        """The incident whose thread this turn happens in, with its circle (one read)."""
         async with self.uow.reader() as uow:
-            return await uow.incidents.by_thread(turn_context.activity.conversation.id)
+            incident = await uow.incidents.by_thread(turn_context.activity.conversation.id)
+            circle = await uow.circles.get(incident.circle) if incident else None
+            return (incident, circle) if incident and circle else None
 
     async def incident(self, number: int) -> tuple[Incident, Circle] | None:
         async with self.uow.reader() as uow:

@@ -95,14 +95,14 @@ class PostmortemCommands:
     async def _start(self, turn_context: TurnContext, words: list[str]) -> None:
         number = parse_incident_key(words[0]) if words else None
         if number is None:
-            here = await self._desk.incidents.incident_here(turn_context)
-            if here is None:
+            found = await self._desk.incidents.incident_here(turn_context)
+            if found is None:
                 raise PostmortemError(f"which incident? `{SUBCOMMAND_USAGE['start']}`")
-            number = here.number
-        found = await self._desk.incidents.incident(number)
+        else:
+            found = await self._desk.incidents.incident(number)
         if found is None:
             raise PostmortemError(f"there is no INC-{number}; `/incident list` shows the open ones")
-        circle = found[1]
+        number, circle = found[0].number, found[1]
         by = required_member(turn_context, circle)
         owner = _owner(turn_context, circle, words)
         postmortem = await self._desk.start(number, by, owner=owner.handle if owner else None)

@@ -69,7 +69,7 @@ class PostmortemDesk:
         return started[0]
 
     async def postmortem(self, number: int) -> tuple[Postmortem, Circle] | None:
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             postmortem = await SqlPostmortems(uow.session).get(number)
             circle = await uow.circles.get(postmortem.circle) if postmortem else None
             return (postmortem, circle) if postmortem and circle else None
@@ -77,12 +77,12 @@ class PostmortemDesk:
     async def postmortem_here(self, turn_context: TurnContext) -> Postmortem | None:
         """The postmortem whose review thread this turn is in, or the one of the incident thread."""
         conversation_id = turn_context.activity.conversation.id
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             found = await SqlPostmortems(uow.session).by_thread(conversation_id)
         if found is not None:
             return found
-        incident = await self.incidents.incident_here(turn_context)
-        pair = await self.postmortem(incident.number) if incident else None
+        here = await self.incidents.incident_here(turn_context)
+        pair = await self.postmortem(here[0].number) if here else None
         return pair[0] if pair else None
 
     # --- PostmortemResults: what the outbox handlers report --------------------------------
