@@ -1,0 +1,51 @@
+"""Recurring work the bot owns: one planning and catch-up rule for every feature's schedule.
+
+A feature describes *when* its work falls due as pure occurrences (shift changes, shift
+reminders, stand-up prompts, feedback requests, weekly reports); the shared planner
+(`adapters/schedule_planner.py`) arms each one as a durable timer under its idempotent key,
+at start-up, on becoming leader, after a configuration change and periodically. An
+occurrence whose time passed while no process was planning is still armed (and so fires,
+late) while `catch_up_until` has not passed; beyond it, it is reported once as skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from domain.circle import Circle
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One run of a recurring schedule: timer `kind` under the unique `key`, due at `due_at` (UTC).
+
+    `key` must name what the run announces (circle, person, local date or instant), never the
+    moment it was planned, so planning the same range twice arms nothing new.
+    `catch_up_until` is the last moment a run missed by a stopped bot is still worth doing
+    (None: the planner's default grace). `description` names it for a person ("the 09:00
+    handover of demo"), used when it is reported as late or skipped.
+    """
+
+    kind: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    catch_up_until: datetime | None = None
+    description: str = ""
+
+
+class RecurringSchedule(Protocol):
+    """A feature's recurring work, described without side effects."""
+
+    @property
+    def name(self) -> str:
+        """A stable identifier, e.g. "oncall.shift-change" or "standup.prompt"."""
+        ...
+
+    def occurrences(self, circle: Circle, start: datetime, end: datetime) -> Iterable[Occurrence]:
+        """Every run for `circle` due in [start, end); pure and deterministic for the same inputs."""
+        ...
