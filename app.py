@@ -35,6 +35,7 @@ from dialogs.incident import install_incidents
 from dialogs.incident_desk import IncidentDesk
 from dialogs.oncall import install_oncall
 from dialogs.postmortem import install_postmortem_feature
+from dialogs.standups.feature import install_standups
 from domain import incident_service
 from domain.clock import Clock, SystemClock
 from domain.incident import parse_incident_key
@@ -116,6 +117,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     install_oncall(bot, runtime, messenger)
     install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
     install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
+    install_standups(bot, runtime, messenger)
 
 
 def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from adapters.circles_schema import (
     PostmortemSpec,
     RotaSpec,
     ScheduleSpec,
+    StandupSpec,
 )
 from adapters.located_yaml import Loc, Problems, YamlSyntaxError, read_located_yaml
 from domain.circle import (
@@ -40,7 +41,10 @@ from domain.circle import (
     Schedule,
     Severity,
     SlaPolicy,
+    StandupPolicy,
+    StandupQuestions,
 )
+from domain.durations import format_duration
 from domain.rota import Layer, Override, Rota, Rotation, Shift
 
 __all__ = ["CirclesConfig", "CirclesFileError", "load_circles", "parse_circles"]
@@ -185,6 +189,9 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
     postmortem = spec.postmortem or defaults.postmortem or PostmortemSpec()
     working_days = spec.working_days or defaults.working_days or list(MONDAY_TO_FRIDAY)
     handover = spec.handover or defaults.handover or HandoverPolicySpec()
+    standup = _to_standup(spec.standup, defaults.standup, (*at, "standup"), problems)
+    if spec.standup is not None and standup is None:
+        return None
     return Circle(
         name=spec.name,
         customer=spec.customer,
@@ -210,7 +217,7 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
         ),
         gitlab_activity_project=spec.gitlab_activity_project,
         docs_repo=spec.docs_repo or "",
-        standup=_to_schedule(spec.standup or defaults.standup),
+        standup=standup,
         feedback=_to_schedule(spec.feedback or defaults.feedback),
         alert_routes=tuple(AlertRoute(matchers=dict(r.match)) for r in spec.alert_routes),
         alerts=_to_alert_policy(spec.alerts, defaults.alerts),
@@ -259,6 +266,8 @@ def _to_member(spec: MemberSpec, team_leader: str) -> Member:
         gitlab_username=spec.gitlab,
         jira_account=spec.jira,
         phone=spec.phone,
+        time_zone=spec.time_zone,
+        holidays=tuple(sorted(set(spec.holidays))),
     )
 
 
@@ -291,6 +300,53 @@ def _to_rota(spec: RotaSpec, time_zone: str) -> Rota:
             for o in spec.overrides
         ),
     )
+
+
+DEFAULT_STANDUP = StandupPolicy(at=time(9, 30))
+
+
+def _to_standup(
+    spec: StandupSpec | None, defaults: StandupSpec | None, at: Loc, problems: Problems
+) -> StandupPolicy | None:
+    """The circle's stand-up: its own fields over `defaults.standup`'s, holidays of both.
+
+    A circle without a `standup:` block has no stand-up, even when `defaults:` has one: the
+    defaults say *how* circles run it, the circle's block says that it does (`standup: {}`).
+    """
+    if spec is None:
+        return None
+
+    def pick(name: str, fallback: Any) -> Any:
+        for source in (spec, defaults):
+            if source is not None and name in source.model_fields_set:
+                return getattr(source, name)
+        return fallback
+
+    base = DEFAULT_STANDUP
+    questions = pick("questions", None)
+    policy = StandupPolicy(
+        at=pick("time", base.at),
+        days=tuple(sorted(set(pick("days", list(base.days))))),
+        enabled=pick("enabled", base.enabled),
+        window=pick("window", base.window),
+        remind_after=pick("remind_after", base.remind_after),
+        questions=StandupQuestions(questions.yesterday, questions.today, questions.blockers)
+        if questions is not None
+        else base.questions,
+        holidays=tuple(sorted({*(defaults.holidays if defaults else []), *spec.holidays})),
+        escalate_blockers_after=pick("escalate_blockers_after", base.escalate_blockers_after),
+    )
+    if not timedelta(minutes=15) <= policy.window <= timedelta(hours=12):
+        problems.add((*at, "window"), "the answer window must be between 15m and 12h, like 3h")
+        return None
+    if policy.remind_after is not None and policy.remind_after >= policy.window:
+        problems.add(
+            (*at, "remind_after"),
+            f"the reminder ({format_duration(policy.remind_after)}) must come before the window closes "
+            f"({format_duration(policy.window)}); write a shorter duration or never",
+        )
+        return None
+    return policy
 
 
 def _to_schedule(spec: ScheduleSpec | None) -> Schedule | None:

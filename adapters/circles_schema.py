@@ -95,6 +95,8 @@ class MemberSpec(_Model):
     gitlab: Text | None = None
     jira: Text | None = None
     phone: Text | None = None
+    time_zone: TimeZoneName | None = None
+    holidays: list[date] = []
 
     @model_validator(mode="after")
     def _reachable(self) -> MemberSpec:
@@ -172,6 +174,25 @@ class ScheduleSpec(_Model):
     enabled: bool = True
 
 
+class StandupQuestionsSpec(_Model):
+    yesterday: Text = "What did you do yesterday?"
+    today: Text = "What will you do today?"
+    blockers: Text = "Blockers and tensions?"
+
+
+class StandupSpec(_Model):
+    """`standup:` of a circle or of `defaults:`; a circle's fields win, holidays add up."""
+
+    time: TimeOfDay | None = None
+    days: list[Weekday] | None = Field(default=None, min_length=1)
+    enabled: bool | None = None
+    window: Duration | None = None
+    remind_after: Cadence = None
+    questions: StandupQuestionsSpec | None = None
+    holidays: list[date] = []
+    escalate_blockers_after: int | None = Field(default=None, ge=1, le=30)
+
+
 class JiraPrioritiesSpec(_Model):
     P1: Text = "Highest"
     P2: Text = "High"
@@ -240,7 +261,7 @@ class DefaultsSpec(_Model):
     time_zone: TimeZoneName | None = None
     sla: SlaTableSpec = SlaTableSpec()
     escalation: list[EscalationStepSpec] | None = None
-    standup: ScheduleSpec | None = None
+    standup: StandupSpec | None = None
     feedback: ScheduleSpec | None = None
     postmortem: PostmortemSpec | None = None
     working_days: list[Weekday] | None = None
@@ -265,7 +286,7 @@ class CircleSpec(_Model):
     jira: JiraSpec
     gitlab_activity_project: Text | None = None
     docs_repo: Text | None = None
-    standup: ScheduleSpec | None = None
+    standup: StandupSpec | None = None
     feedback: ScheduleSpec | None = None
     alert_routes: list[AlertRouteSpec] = []
     alerts: CircleAlertsSpec | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -40,6 +40,11 @@ class Member:
     gitlab_username: str | None = None
     jira_account: str | None = None
     phone: str | None = None
+    # Where the member works, when not in the circle's zone: their stand-up comes at the circle's
+    # local time in *their* zone.
+    time_zone: str | None = None
+    # Days off of this person only (the circle's own holidays are on its stand-up policy).
+    holidays: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,31 @@ class Schedule:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class StandupQuestions:
+    """The three questions of the daily stand-up, as the circle words them."""
+
+    yesterday: str = "What did you do yesterday?"
+    today: str = "What will you do today?"
+    blockers: str = "Blockers and tensions?"
+
+
+@dataclass(frozen=True)
+class StandupPolicy(Schedule):
+    """The daily stand-up: prompts at `at` (each member's local time) on `days`, except holidays.
+
+    Answers are taken for `window` after the prompt; one reminder after `remind_after` (None:
+    never). A blocker still reported after `escalate_blockers_after` working days goes to the
+    Team Leader.
+    """
+
+    window: timedelta = timedelta(hours=3)
+    remind_after: timedelta | None = timedelta(hours=1)
+    questions: StandupQuestions = StandupQuestions()
+    holidays: tuple[date, ...] = ()
+    escalate_blockers_after: int = 2
+
+
 DEFAULT_JIRA_PRIORITIES: Mapping[Severity, str] = MappingProxyType(
     {Severity.P1: "Highest", Severity.P2: "High", Severity.P3: "Medium", Severity.P4: "Low"}
 )
@@ -196,7 +226,7 @@ class Circle:
     escalation: tuple[EscalationStep, ...] = ()
     gitlab_activity_project: str | None = None
     docs_repo: str = ""
-    standup: Schedule | None = None
+    standup: StandupPolicy | None = None
     feedback: Schedule | None = None
     alert_routes: tuple[AlertRoute, ...] = ()
     alerts: AlertPolicy = AlertPolicy()

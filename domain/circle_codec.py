@@ -20,6 +20,8 @@ from domain.circle import (
     Schedule,
     Severity,
     SlaPolicy,
+    StandupPolicy,
+    StandupQuestions,
 )
 from domain.durations import format_duration, parse_duration
 from domain.rota import Layer, Override, Rota, Rotation, Shift
@@ -52,7 +54,7 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
         },
         "gitlab_activity_project": circle.gitlab_activity_project,
         "docs_repo": circle.docs_repo,
-        "standup": _schedule_to_dict(circle.standup),
+        "standup": _standup_to_dict(circle.standup),
         "feedback": _schedule_to_dict(circle.feedback),
         "alert_routes": [{"match": dict(sorted(r.matchers.items()))} for r in circle.alert_routes],
         "alerts": _alert_policy_to_dict(circle.alerts),
@@ -103,7 +105,7 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
         ),
         gitlab_activity_project=data["gitlab_activity_project"],
         docs_repo=data["docs_repo"],
-        standup=_schedule_from_dict(data["standup"]),
+        standup=_standup_from_dict(data["standup"]),
         feedback=_schedule_from_dict(data["feedback"]),
         alert_routes=tuple(AlertRoute(matchers=dict(r["match"])) for r in data["alert_routes"]),
         # Specs stored before alert policies existed have no "alerts" key.
@@ -165,6 +167,8 @@ def _member_to_dict(member: Member) -> dict[str, Any]:
         "gitlab": member.gitlab_username,
         "jira": member.jira_account,
         "phone": member.phone,
+        "time_zone": member.time_zone,
+        "holidays": [d.isoformat() for d in member.holidays],
     }
 
 
@@ -179,6 +183,9 @@ def _member_from_dict(data: Mapping[str, Any]) -> Member:
         gitlab_username=data["gitlab"],
         jira_account=data["jira"],
         phone=data["phone"],
+        # Circles stored before stand-ups had neither key.
+        time_zone=data.get("time_zone"),
+        holidays=tuple(date.fromisoformat(d) for d in data.get("holidays") or ()),
     )
 
 
@@ -217,6 +224,43 @@ def _schedule_from_dict(data: Mapping[str, Any] | None) -> Schedule | None:
         at=time.fromisoformat(data["time"]),
         days=tuple(WEEKDAYS.index(d) for d in data["days"]),
         enabled=data["enabled"],
+    )
+
+
+def _standup_to_dict(policy: StandupPolicy | None) -> dict[str, Any] | None:
+    if policy is None:
+        return None
+    return {
+        **(_schedule_to_dict(policy) or {}),
+        "window": format_duration(policy.window),
+        "remind_after": format_duration(policy.remind_after) if policy.remind_after is not None else "never",
+        "questions": {
+            "yesterday": policy.questions.yesterday,
+            "today": policy.questions.today,
+            "blockers": policy.questions.blockers,
+        },
+        "holidays": [d.isoformat() for d in policy.holidays],
+        "escalate_blockers_after": policy.escalate_blockers_after,
+    }
+
+
+def _standup_from_dict(data: Mapping[str, Any] | None) -> StandupPolicy | None:
+    schedule = _schedule_from_dict(data)
+    if data is None or schedule is None:
+        return None
+    # Circles stored before stand-ups were built kept only time, days and enabled.
+    default = StandupPolicy(at=schedule.at)
+    remind = data.get("remind_after", format_duration(default.remind_after or timedelta(hours=1)))
+    questions = data.get("questions") or {}
+    return StandupPolicy(
+        at=schedule.at,
+        days=schedule.days,
+        enabled=schedule.enabled,
+        window=parse_duration(data["window"]) if "window" in data else default.window,
+        remind_after=None if remind == "never" else parse_duration(remind),
+        questions=StandupQuestions(**questions) if questions else default.questions,
+        holidays=tuple(date.fromisoformat(d) for d in data.get("holidays") or ()),
+        escalate_blockers_after=int(data.get("escalate_blockers_after", default.escalate_blockers_after)),
     )
 
 

@@ -12,6 +12,7 @@ from storage.outbox import OutboxRow
 from storage.postmortems import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
 from storage.sent_messages import SentMessageRow
+from storage.standups.tables import StandupAwayRow, StandupBlockerRow, StandupDayRow, StandupEntryRow
 from storage.timers import TimerRow
 
 metadata = SQLModel.metadata
@@ -31,6 +32,10 @@ __all__ = [
     "ProcessedActivityRow",
     "RotaOverrideRow",
     "SentMessageRow",
+    "StandupAwayRow",
+    "StandupBlockerRow",
+    "StandupDayRow",
+    "StandupEntryRow",
     "TimelineRow",
     "TimerRow",
     "metadata",

@@ -1,0 +1,41 @@
+"""Binds the stand-up timer kinds to their use cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from adapters.timer_tick import TimerHandler
+from dialogs.standups.desk import standup_context
+from domain.clock import Clock
+from domain.standups import service
+from domain.standups.model import StandupError
+from domain.standups.ports import StandupNotifier, WipActivityLookup
+from domain.standups.schedule import CLOSE, OPEN, PROMPT, REFRESH, REMIND
+from storage.timers import DueTimer
+from storage.unit_of_work import SqlUnitOfWork
+
+
+def standup_timer_handlers(clock: Clock, notifier: StandupNotifier, wip: WipActivityLookup) -> dict[str, TimerHandler]:
+    """Handlers for the prompt, reminder, summary post, refresh and window close of each stand-up."""
+
+    def handler(run: Callable[[service.StandupContext, str, date, str], Awaitable[object]]) -> TimerHandler:
+        async def fire(timer: DueTimer, uow: SqlUnitOfWork) -> None:
+            payload = timer.payload
+            ctx = standup_context(uow, clock, notifier, wip)
+            try:
+                await run(ctx, payload["circle"], date.fromisoformat(payload["day"]), payload.get("member", ""))
+            except StandupError as error:
+                # The circle changed under the timer (member gone, stand-up off): retrying cannot help.
+                logging.getLogger(__name__).warning("timer %s dropped: %s", timer.key, error)
+
+        return fire
+
+    return {
+        OPEN: handler(lambda ctx, circle, day, _member: service.on_open(ctx, circle, day)),
+        PROMPT: handler(service.on_prompt),
+        REMIND: handler(service.on_remind),
+        REFRESH: handler(lambda ctx, circle, day, _member: service.on_refresh(ctx, circle, day)),
+        CLOSE: handler(lambda ctx, circle, day, _member: service.on_close(ctx, circle, day)),
+    }

@@ -1,0 +1,97 @@
+"""The stand-up as recurring work: prompts, reminders, the summary post and the window close.
+
+Every run is keyed by what it announces (circle, member, stand-up day), so planning the same
+range twice arms nothing new and a restart at 09:29 or 09:31 neither loses nor doubles a prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from domain.circle import Circle
+from domain.recurring import Occurrence
+from domain.standups.calendar import (
+    is_standup_day,
+    local_day,
+    member_window_closes,
+    participants,
+    prompt_at,
+    summary_at,
+    window_closes,
+    zone_of,
+)
+
+PROMPT = "standup.prompt"
+REMIND = "standup.remind"
+OPEN = "standup.open"
+CLOSE = "standup.close"
+REFRESH = "standup.refresh"  # not recurring: armed when an answer arrives, see service.refresh_soon
+
+
+class StandupSchedule:
+    """Implements domain.recurring.RecurringSchedule for every circle with a `standup:` block."""
+
+    name = "standup"
+
+    def occurrences(self, circle: Circle, start: datetime, end: datetime) -> Iterator[Occurrence]:
+        policy = circle.standup
+        if policy is None or not policy.enabled:
+            return
+        # Zones differ by at most 26 hours: look a day either side, keep what falls in [start, end).
+        first = local_day(start, zone_of(circle)) - timedelta(days=1)
+        last = local_day(end, zone_of(circle)) + timedelta(days=1)
+        day = first
+        while day <= last:
+            if is_standup_day(policy, day):
+                for occurrence in self.of_day(circle, day):
+                    if start <= occurrence.due_at < end:
+                        yield occurrence
+            day += timedelta(days=1)
+
+    def of_day(self, circle: Circle, day: date) -> Iterator[Occurrence]:
+        """Every run of `day`'s stand-up, whatever the time."""
+        policy = circle.standup
+        assert policy is not None
+        closes = window_closes(circle, day)
+        when = day.isoformat()
+        yield Occurrence(
+            OPEN,
+            f"standup:open:{circle.name}:{when}",
+            summary_at(circle, day),
+            {"circle": circle.name, "day": when},
+            catch_up_until=closes,
+            description=f"the {when} stand-up summary of {circle.name}",
+        )
+        for member in participants(circle):
+            if day in member.holidays:
+                continue
+            asked = prompt_at(circle, member, day)
+            member_closes = member_window_closes(circle, member, day)
+            payload = {"circle": circle.name, "day": when, "member": member.handle}
+            yield Occurrence(
+                PROMPT,
+                f"standup:prompt:{circle.name}:{when}:{member.handle}",
+                asked,
+                payload,
+                catch_up_until=member_closes,
+                description=f"the {when} stand-up prompt of {member.display_name} ({circle.name})",
+            )
+            if policy.remind_after is not None and policy.remind_after < policy.window:
+                yield Occurrence(
+                    REMIND,
+                    f"standup:remind:{circle.name}:{when}:{member.handle}",
+                    asked + policy.remind_after,
+                    payload,
+                    catch_up_until=member_closes,
+                    description=f"the {when} stand-up reminder of {member.display_name} ({circle.name})",
+                )
+        yield Occurrence(
+            CLOSE,
+            f"standup:close:{circle.name}:{when}",
+            closes,
+            {"circle": circle.name, "day": when},
+            # Closing late is still closing: the card must become final and blockers escalate.
+            catch_up_until=closes + timedelta(days=7),
+            description=f"the close of the {when} stand-up of {circle.name}",
+        )
