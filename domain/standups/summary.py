@@ -12,6 +12,7 @@ from domain.incident import Incident
 from domain.oncall import who_is_on_call
 from domain.standups.calendar import participants, standup_days_between
 from domain.standups.model import Away, Blocker, Entry, EntryStatus
+from domain.standups.rules import commanded_incident
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def build_summary(
     not_answered: list[str] = []
     unreachable: list[str] = []
     for member in participants(circle):
-        line = _person(member, day, by_member.get(member.handle), aways, circle, final)
+        busy = commanded_incident(member, open_incidents)
+        line = _person(member, day, by_member.get(member.handle), aways, busy.key if busy else None, final)
         people.append(line)
         if line.state in ("answered", "not answered", "not asked yet", "unreachable"):
             expected += 1
@@ -114,7 +116,7 @@ def build_summary(
 
 
 def _person(
-    member: Member, day: date, entry: Entry | None, aways: Sequence[Away], circle: Circle, final: bool
+    member: Member, day: date, entry: Entry | None, aways: Sequence[Away], busy_on: str | None, final: bool
 ) -> PersonLine:
     handle, name = member.handle, member.display_name
     if day in member.holidays:
@@ -123,6 +125,8 @@ def _person(
     if entry is None:
         if away is not None:
             return PersonLine(handle, name, "away", note=away.reason)
+        if busy_on is not None:  # not asked yet, and will not be while the incident lasts
+            return PersonLine(handle, name, f"on {busy_on}")
         return PersonLine(handle, name, "not answered" if final else "not asked yet")
     note = "paged at night" if entry.night_paged else ""
     if entry.status is EntryStatus.ANSWERED:
