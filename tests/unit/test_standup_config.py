@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from datetime import date, time, timedelta
 
 import pytest
@@ -43,7 +42,8 @@ def test_an_empty_standup_block_takes_every_default() -> None:
 
 def test_the_circle_wins_over_defaults_field_by_field_and_holidays_add_up() -> None:
     text = with_standup(
-        "    standup: {window: 2h, holidays: [2026-12-24], questions: {yesterday: Ieri?, today: Oggi?, blockers: Blocchi?}}\n",
+        "    standup: {window: 2h, holidays: [2026-12-24],\n"
+        "              questions: {yesterday: Ieri?, today: Oggi?, blockers: Blocchi?}}\n",
         defaults='  standup: {time: "10:15", remind_after: never, holidays: [2026-12-25]}\n',
         member_extra="time_zone: America/New_York, holidays: [2026-12-07]",
     )
