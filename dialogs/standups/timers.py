@@ -20,12 +20,12 @@ from storage.unit_of_work import SqlUnitOfWork
 def standup_timer_handlers(clock: Clock, notifier: StandupNotifier, wip: WipActivityLookup) -> dict[str, TimerHandler]:
     """Handlers for the prompt, reminder, summary post, refresh and window close of each stand-up."""
 
-    def handler(run: Callable[[service.StandupContext, str, date, str], Awaitable[object]]) -> TimerHandler:
+    def handler(run: Callable[[service.StandupContext, DueTimer, str, date], Awaitable[object]]) -> TimerHandler:
         async def fire(timer: DueTimer, uow: SqlUnitOfWork) -> None:
             payload = timer.payload
             ctx = standup_context(uow, clock, notifier, wip)
             try:
-                await run(ctx, payload["circle"], date.fromisoformat(payload["day"]), payload.get("member", ""))
+                await run(ctx, timer, payload["circle"], date.fromisoformat(payload["day"]))
             except StandupError as error:
                 # The circle changed under the timer (member gone, stand-up off): retrying cannot help.
                 logging.getLogger(__name__).warning("timer %s dropped: %s", timer.key, error)
@@ -33,9 +33,13 @@ def standup_timer_handlers(clock: Clock, notifier: StandupNotifier, wip: WipActi
         return fire
 
     return {
-        OPEN: handler(lambda ctx, circle, day, _member: service.on_open(ctx, circle, day)),
-        PROMPT: handler(service.on_prompt),
-        REMIND: handler(service.on_remind),
-        REFRESH: handler(lambda ctx, circle, day, _member: service.on_refresh(ctx, circle, day)),
-        CLOSE: handler(lambda ctx, circle, day, _member: service.on_close(ctx, circle, day)),
+        OPEN: handler(lambda ctx, _timer, circle, day: service.on_open(ctx, circle, day)),
+        PROMPT: handler(
+            lambda ctx, timer, circle, day: service.on_prompt(
+                ctx, circle, day, timer.payload["member"], due_at=timer.due_at
+            )
+        ),
+        REMIND: handler(lambda ctx, timer, circle, day: service.on_remind(ctx, circle, day, timer.payload["member"])),
+        REFRESH: handler(lambda ctx, _timer, circle, day: service.on_refresh(ctx, circle, day)),
+        CLOSE: handler(lambda ctx, _timer, circle, day: service.on_close(ctx, circle, day)),
     }

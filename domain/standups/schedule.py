@@ -55,14 +55,6 @@ class StandupSchedule:
         assert policy is not None
         closes = window_closes(circle, day)
         when = day.isoformat()
-        yield Occurrence(
-            OPEN,
-            f"standup:open:{circle.name}:{when}",
-            summary_at(circle, day),
-            {"circle": circle.name, "day": when},
-            catch_up_until=closes,
-            description=f"the {when} stand-up summary of {circle.name}",
-        )
         for member in participants(circle):
             if day in member.holidays:
                 continue
@@ -86,6 +78,16 @@ class StandupSchedule:
                     catch_up_until=member_closes,
                     description=f"the {when} stand-up reminder of {member.display_name} ({circle.name})",
                 )
+        # After the prompts due at the same moment (timers of one instant fire in planning order),
+        # so the card shows at once who was asked, who is on an incident, who cannot be reached.
+        yield Occurrence(
+            OPEN,
+            f"standup:open:{circle.name}:{when}",
+            summary_at(circle, day),
+            {"circle": circle.name, "day": when},
+            catch_up_until=closes,
+            description=f"the {when} stand-up summary of {circle.name}",
+        )
         yield Occurrence(
             CLOSE,
             f"standup:close:{circle.name}:{when}",

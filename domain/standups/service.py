@@ -7,12 +7,13 @@ so an answer the bot confirms is stored, and a prompt is sent exactly when its e
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.ports import UnitOfWork
+from domain.recurring import late_note
 from domain.standups.calendar import (
     answer_day,
     clock_time,
@@ -83,7 +84,9 @@ async def on_open(ctx: StandupContext, circle_name: str, day: date) -> Summary |
     return summary
 
 
-async def on_prompt(ctx: StandupContext, circle_name: str, day: date, handle: str) -> Entry | None:
+async def on_prompt(
+    ctx: StandupContext, circle_name: str, day: date, handle: str, *, due_at: datetime | None = None
+) -> Entry | None:
     """The member's stand-up time: ask privately, unless they are off, busy on a P1/P2 or already answered."""
     circle = await active_circle(ctx, circle_name)
     member = circle.member(handle) if circle else None
@@ -102,6 +105,9 @@ async def on_prompt(ctx: StandupContext, circle_name: str, day: date, handle: st
         entry.status, entry.incident = EntryStatus.ON_INCIDENT, busy.key
     else:
         draft = await prompt_draft(ctx, circle, member, day, entry)
+        late = late_note("stand-up prompt", due_at, now, zone_of(circle, member)) if due_at else None
+        if late is not None:
+            draft = replace(draft, notes=(*draft.notes, late[:1].upper() + late[1:] + "."))
         entry.night_paged = draft.night_paged
         if not await ctx.notifier.prompt(ctx.uow, circle, member, draft):
             entry.status = EntryStatus.UNREACHABLE
@@ -121,7 +127,7 @@ async def on_remind(ctx: StandupContext, circle_name: str, day: date, handle: st
     closes = member_window_closes(circle, member, day)
     if entry is None or entry.status is not EntryStatus.PROMPTED or entry.night_paged or entry.reminded_at:
         return False
-    if now >= closes:
+    if now >= closes or any(a.member == handle for a in await ctx.standups.aways(circle.name, day)):
         return False
     until = clock_time(closes, zone_of(circle, member))
     if not await ctx.notifier.remind(ctx.uow, circle, member, day, until):

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from adapters.incident_timers import incident_timer_handlers
+from adapters.schedule_planner import SchedulePlanner
 from adapters.timer_tick import TimerTick
 from dialogs.standups.desk import standup_context
 from dialogs.standups.timers import standup_timer_handlers
@@ -63,11 +64,13 @@ class Standups:
         self.tick = TimerTick(self.uow_factory, handlers, self.clock)
 
     async def plan(self, day: date) -> None:
-        """Arm the day's runs under their keys, as the shared planner does (again after every restart)."""
-        async with self.uow_factory() as uow:
-            for run in StandupSchedule().of_day(self.circle, day):
-                await uow.timers.schedule(run.kind, run.key, run.due_at, run.payload)
-            await uow.commit()
+        """What the shared planner does at start-up, on becoming leader and periodically: here on `day`."""
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if self.clock.now() < midnight:
+            self.clock.set(midnight)
+        planner = SchedulePlanner(self.uow_factory, self.clock)
+        planner.register(StandupSchedule())
+        await planner.plan()
 
     async def at(self, moment: datetime) -> int:
         self.clock.set(moment)
@@ -154,7 +157,7 @@ async def test_a_stand_up_day_prompts_posts_reminds_once_and_closes(
 
     await standups.at(rome_0930(TUESDAY))
     assert sorted(notifier.prompted()) == ["giulia", "luca", "marco", "paolo", "sara"]
-    assert [kind for kind, _ in notifier.summaries] == ["post"]
+    assert [kind for kind, s in notifier.summaries if s.day == TUESDAY] == ["post"]
     assert standups.last_summary().progress == "0 of 6 answered"
 
     await standups.at(utc(2026, 12, 1, 8, 41))
@@ -204,7 +207,7 @@ async def test_a_restart_just_before_or_after_the_prompt_neither_loses_nor_doubl
     await standups.plan(TUESDAY)
     await standups.at(utc(2026, 12, 1, 8, 33))
     assert sorted(notifier.prompted()) == ["giulia", "luca", "marco", "paolo", "sara"]
-    assert [kind for kind, _ in notifier.summaries].count("post") == 1
+    assert [kind for kind, s in notifier.summaries if s.day == TUESDAY].count("post") == 1
 
 
 async def test_who_commands_an_open_p1_is_not_asked_and_the_summary_says_on_which_incident(
@@ -279,8 +282,7 @@ async def test_a_blocker_ticked_as_solved_leaves_the_summary(standups: Standups,
 async def test_answering_after_the_window_counts_for_the_next_day_which_then_sends_no_prompt(
     standups: Standups, notifier: FakeStandupNotifier
 ) -> None:
-    await standups.plan(TUESDAY)
-    await standups.plan(WEDNESDAY)
+    await standups.plan(TUESDAY)  # arms the week ahead
     standups.clock.set(utc(2026, 12, 1, 17, 0))  # Tuesday evening
     entry = await standups.answer("marco", "certs", "ingress", day=TUESDAY)
     assert entry.day == WEDNESDAY
@@ -325,3 +327,17 @@ async def test_stats_are_for_the_team_leader_only(standups: Standups) -> None:
     assert by_name["Luca Ferrari"].median_answer == timedelta(minutes=30)
     assert (by_name["Sara Romano"].answered, by_name["Sara Romano"].asked) == (0, 1)
     assert (stats.blockers_raised, stats.blockers_solved) == (1, 0)
+
+
+async def test_a_bot_down_at_stand_up_time_still_asks_within_the_window_and_says_it_is_late(
+    standups: Standups, notifier: FakeStandupNotifier
+) -> None:
+    standups.clock.set(utc(2026, 12, 1, 10, 0))  # back at 11:00 Rome: the 09:30 prompts were missed
+    await standups.plan(TUESDAY)
+    await standups.at(utc(2026, 12, 1, 10, 0))
+    draft = next(d for h, d in notifier.prompts if h == "marco")
+    assert draft.notes == ("The 09:30 stand-up prompt, sent at 11:00 (Europe/Rome) after a restart.",)
+    assert [kind for kind, s in notifier.summaries if s.day == TUESDAY] == ["post"]
+    standups.clock.set(utc(2026, 12, 1, 15, 0))  # after the window, nothing is asked any more
+    await standups.plan(TUESDAY)
+    assert len(notifier.prompts) == 5

@@ -31,7 +31,7 @@ def utc(*args: int) -> datetime:
 
 @pytest.fixture
 def demo() -> Circle:
-    """The example circle: stand-up 09:30 Mon–Fri in Rome, window 3h, reminder after 1h; Elena works from London."""
+    """The example circle: stand-up 09:30 Mon-Fri in Rome, window 3h, reminder after 1h; Elena works from London."""
     return load_circles(EXAMPLE).circles[0]
 
 
