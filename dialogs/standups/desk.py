@@ -61,7 +61,11 @@ class StandupDesk:
             here = await uow.circles.by_channel(channel_id) if channel_id else None
             if here is not None:
                 return here, member_of(turn_context, here)
-            mine = [c for c in await uow.circles.active() if member_of(turn_context, c) is not None]
+            if name is not None:  # a card's button names its circle: read only that one
+                named = await uow.circles.get(name)
+                mine = [named] if named is not None and member_of(turn_context, named) is not None else []
+            else:
+                mine = [c for c in await uow.circles.active() if member_of(turn_context, c) is not None]
         with_standup = [c for c in mine if c.standup is not None and c.standup.enabled]
         if name is not None:
             chosen = next((c for c in with_standup if c.name == name), None)

@@ -36,10 +36,10 @@ def standup_timer_handlers(clock: Clock, notifier: StandupNotifier, wip: WipActi
         OPEN: handler(lambda ctx, _timer, circle, day: service.on_open(ctx, circle, day)),
         PROMPT: handler(
             lambda ctx, timer, circle, day: service.on_prompt(
-                ctx, circle, day, timer.payload["member"], due_at=timer.due_at
+                ctx, circle, day, timer.payload["members"], due_at=timer.due_at
             )
         ),
-        REMIND: handler(lambda ctx, timer, circle, day: service.on_remind(ctx, circle, day, timer.payload["member"])),
+        REMIND: handler(lambda ctx, timer, circle, day: service.on_remind(ctx, circle, day, timer.payload["members"])),
         REFRESH: handler(lambda ctx, _timer, circle, day: service.on_refresh(ctx, circle, day)),
         CLOSE: handler(lambda ctx, _timer, circle, day: service.on_close(ctx, circle, day)),
     }

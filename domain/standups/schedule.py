@@ -1,7 +1,8 @@
 """The stand-up as recurring work: prompts, reminders, the summary post and the window close.
 
-Every run is keyed by what it announces (circle, member, stand-up day), so planning the same
-range twice arms nothing new and a restart at 09:29 or 09:31 neither loses nor doubles a prompt.
+Every run is keyed by what it announces (circle, stand-up day, the instant its members are asked
+in their zones), so planning the same range twice arms nothing new and a restart at 09:29 or
+09:31 neither loses nor doubles a prompt.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from domain.circle import Circle
+from domain.circle import Circle, Member
 from domain.recurring import Occurrence
 from domain.standups.calendar import (
     is_standup_day,
@@ -55,28 +56,33 @@ class StandupSchedule:
         assert policy is not None
         closes = window_closes(circle, day)
         when = day.isoformat()
+        # Members asked at the same instant (same zone, not on holiday) are one run: one
+        # transaction prompts them all, which keeps a whole company's 09:30 within Teams' pace.
+        by_instant: dict[datetime, list[Member]] = {}
         for member in participants(circle):
-            if day in member.holidays:
-                continue
-            asked = prompt_at(circle, member, day)
-            member_closes = member_window_closes(circle, member, day)
-            payload = {"circle": circle.name, "day": when, "member": member.handle}
+            if day not in member.holidays:
+                by_instant.setdefault(prompt_at(circle, member, day), []).append(member)
+        for asked, members in sorted(by_instant.items()):
+            member_closes = member_window_closes(circle, members[0], day)
+            payload = {"circle": circle.name, "day": when, "members": [m.handle for m in members]}
+            names = ", ".join(m.display_name for m in members)
+            instant = asked.strftime("%H%MZ")
             yield Occurrence(
                 PROMPT,
-                f"standup:prompt:{circle.name}:{when}:{member.handle}",
+                f"standup:prompt:{circle.name}:{when}:{instant}",
                 asked,
                 payload,
                 catch_up_until=member_closes,
-                description=f"the {when} stand-up prompt of {member.display_name} ({circle.name})",
+                description=f"the {when} stand-up prompt of {names} ({circle.name})",
             )
             if policy.remind_after is not None and policy.remind_after < policy.window:
                 yield Occurrence(
                     REMIND,
-                    f"standup:remind:{circle.name}:{when}:{member.handle}",
+                    f"standup:remind:{circle.name}:{when}:{instant}",
                     asked + policy.remind_after,
                     payload,
                     catch_up_until=member_closes,
-                    description=f"the {when} stand-up reminder of {member.display_name} ({circle.name})",
+                    description=f"the {when} stand-up reminder of {names} ({circle.name})",
                 )
         # After the prompts due at the same moment (timers of one instant fire in planning order),
         # so the card shows at once who was asked, who is on an incident, who cannot be reached.

@@ -7,11 +7,13 @@ so an answer the bot confirms is stored, and a prompt is sent exactly when its e
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from domain.circle import Circle, Member
 from domain.clock import Clock
+from domain.incident import Incident
 from domain.ports import UnitOfWork
 from domain.recurring import late_note
 from domain.standups.calendar import (
@@ -85,56 +87,84 @@ async def on_open(ctx: StandupContext, circle_name: str, day: date) -> Summary |
 
 
 async def on_prompt(
-    ctx: StandupContext, circle_name: str, day: date, handle: str, *, due_at: datetime | None = None
-) -> Entry | None:
-    """The member's stand-up time: ask privately, unless they are off, busy on a P1/P2 or already answered."""
+    ctx: StandupContext, circle_name: str, day: date, handles: Sequence[str], *, due_at: datetime | None = None
+) -> list[Entry]:
+    """The members' stand-up time: ask each privately, unless off, busy on a P1/P2 or already answered.
+
+    One transaction for everyone asked at this instant: what the circle shares (incidents, time off,
+    entries) is read once.
+    """
     circle = await active_circle(ctx, circle_name)
-    member = circle.member(handle) if circle else None
-    if circle is None or member is None or circle.standup is None:
-        return None
-    if not is_standup_day(circle.standup, day) or day in member.holidays:
-        return None
-    if await ctx.standups.entry(circle.name, day, handle) is not None:
-        return None  # answered the evening before, skipped, or already asked
-    if any(a.member == handle for a in await ctx.standups.aways(circle.name, day)):
-        return None
+    if circle is None or circle.standup is None or not is_standup_day(circle.standup, day):
+        return []
     now = ctx.clock.now()
-    entry = Entry(circle.name, day, handle, EntryStatus.PROMPTED, prompted_at=now)
-    busy = commanded_incident(member, await ctx.incidents.open_in_circle(circle.name))
-    if busy is not None:
-        entry.status, entry.incident = EntryStatus.ON_INCIDENT, busy.key
-    else:
-        draft = await prompt_draft(ctx, circle, member, day, entry)
-        late = late_note("stand-up prompt", due_at, now, zone_of(circle, member)) if due_at else None
-        if late is not None:
-            draft = replace(draft, notes=(*draft.notes, late[:1].upper() + late[1:] + "."))
-        entry.night_paged = draft.night_paged
-        if not await ctx.notifier.prompt(ctx.uow, circle, member, draft):
-            entry.status = EntryStatus.UNREACHABLE
-    await ctx.standups.save_entry(entry)
+    existing = {e.member for e in await ctx.standups.entries(circle.name, day)}
+    away = {a.member for a in await ctx.standups.aways(circle.name, day)}
+    members = [
+        m
+        for handle in handles
+        if (m := circle.member(handle)) is not None
+        and day not in m.holidays
+        and handle not in existing  # answered the evening before, skipped, or already asked
+        and handle not in away
+    ]
+    if not members:
+        return []
+    open_incidents = await ctx.incidents.open_in_circle(circle.name)
+    since = _since(circle, members, day)
+    touched = await ctx.incidents.touched_between(circle.name, since, max(now, due_at or now))
+    entries = []
+    for member in members:
+        entry = Entry(circle.name, day, member.handle, EntryStatus.PROMPTED, prompted_at=now)
+        busy = commanded_incident(member, open_incidents)
+        if busy is not None:
+            entry.status, entry.incident = EntryStatus.ON_INCIDENT, busy.key
+        else:
+            draft = await prompt_draft(ctx, circle, member, day, entry, incidents=touched)
+            late = late_note("stand-up prompt", due_at, now, zone_of(circle, member)) if due_at else None
+            if late is not None:
+                draft = replace(draft, notes=(*draft.notes, late[:1].upper() + late[1:] + "."))
+            entry.night_paged = draft.night_paged
+            if not await ctx.notifier.prompt(ctx.uow, circle, member, draft):
+                entry.status = EntryStatus.UNREACHABLE
+        await ctx.standups.save_entry(entry)
+        entries.append(entry)
     await refresh_soon(ctx, circle, day)
-    return entry
+    return entries
 
 
-async def on_remind(ctx: StandupContext, circle_name: str, day: date, handle: str) -> bool:
+def _since(circle: Circle, members: Sequence[Member], day: date) -> datetime:
+    """From the previous stand-up of the earliest of `members`: what they may have done since."""
+    assert circle.standup is not None
+    previous = previous_standup_day(circle.standup, day)
+    return min(
+        prompt_at(circle, m, previous) if previous else prompt_at(circle, m, day) - timedelta(days=1) for m in members
+    )
+
+
+async def on_remind(ctx: StandupContext, circle_name: str, day: date, handles: Sequence[str]) -> list[str]:
     """One reminder, only to who was asked and has not answered, before the window closes."""
     circle = await active_circle(ctx, circle_name)
-    member = circle.member(handle) if circle else None
-    if circle is None or member is None:
-        return False
-    entry = await ctx.standups.entry(circle.name, day, handle)
+    if circle is None:
+        return []
     now = ctx.clock.now()
-    closes = member_window_closes(circle, member, day)
-    if entry is None or entry.status is not EntryStatus.PROMPTED or entry.night_paged or entry.reminded_at:
-        return False
-    if now >= closes or any(a.member == handle for a in await ctx.standups.aways(circle.name, day)):
-        return False
-    until = clock_time(closes, zone_of(circle, member))
-    if not await ctx.notifier.remind(ctx.uow, circle, member, day, until):
-        return False
-    entry.reminded_at = now
-    await ctx.standups.save_entry(entry)
-    return True
+    entries = {e.member: e for e in await ctx.standups.entries(circle.name, day)}
+    away = {a.member for a in await ctx.standups.aways(circle.name, day)}
+    reminded = []
+    for handle in handles:
+        member, entry = circle.member(handle), entries.get(handle)
+        if member is None or entry is None or handle in away:
+            continue
+        if entry.status is not EntryStatus.PROMPTED or entry.night_paged or entry.reminded_at:
+            continue
+        closes = member_window_closes(circle, member, day)
+        if now >= closes:
+            continue
+        if await ctx.notifier.remind(ctx.uow, circle, member, day, clock_time(closes, zone_of(circle, member))):
+            entry.reminded_at = now
+            await ctx.standups.save_entry(entry)
+            reminded.append(handle)
+    return reminded
 
 
 async def on_close(ctx: StandupContext, circle_name: str, day: date) -> Summary | None:
@@ -252,15 +282,25 @@ async def draft_for(ctx: StandupContext, circle: Circle, member: Member) -> Prom
 
 
 async def prompt_draft(
-    ctx: StandupContext, circle: Circle, member: Member, day: date, entry: Entry | None
+    ctx: StandupContext,
+    circle: Circle,
+    member: Member,
+    day: date,
+    entry: Entry | None,
+    *,
+    incidents: Sequence[Incident] | None = None,
 ) -> PromptDraft:
-    """The prompt, prefilled with what the bot knows: the last "today", incidents, blockers, WIP."""
+    """The prompt, prefilled with what the bot knows: the last "today", incidents, blockers, WIP.
+
+    `incidents` are those touched since the member's last stand-up, when the caller read them already.
+    """
     assert circle.standup is not None
     zone = zone_of(circle, member)
-    previous = previous_standup_day(circle.standup, day)
-    since = prompt_at(circle, member, previous) if previous else prompt_at(circle, member, day) - timedelta(days=1)
+    since = _since(circle, [member], day)
     until = max(ctx.clock.now(), prompt_at(circle, member, day))
-    roles = incident_roles(member, await ctx.incidents.touched_between(circle.name, since, until), since, until)
+    if incidents is None:
+        incidents = await ctx.incidents.touched_between(circle.name, since, until)
+    roles = incident_roles(member, incidents, since, until)
     editing = entry is not None and entry.has_answered
     known = [b for b in await ctx.standups.member_blockers(circle.name, member.handle, day) if b.id is not None]
     open_blockers = tuple(

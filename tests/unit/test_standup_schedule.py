@@ -91,19 +91,19 @@ def test_a_stand_up_time_skipped_by_the_spring_forward_comes_an_hour_later_not_n
     assert clock_time(asked, zone_of(nightly)) == "03:30 CEST"
 
 
-def test_each_stand_up_day_has_one_summary_a_prompt_and_reminder_per_member_and_a_close(demo: Circle) -> None:
+def test_each_stand_up_day_has_a_summary_the_prompts_and_reminders_per_zone_and_a_close(demo: Circle) -> None:
     runs = list(StandupSchedule().occurrences(demo, utc(2026, 11, 30, 0, 0), utc(2026, 12, 1, 0, 0)))
-    kinds = [o.kind for o in runs]
-    people = len(demo.members)
-    assert kinds.count(OPEN) == 1 and kinds.count(CLOSE) == 1
-    assert kinds.count(PROMPT) == people and kinds.count(REMIND) == people
+    assert [o.kind for o in runs] == [PROMPT, REMIND, PROMPT, REMIND, OPEN, CLOSE]
+    rome, london = (o for o in runs if o.kind == PROMPT)
+    # Everyone asked at the same instant is one run; Elena, in London, is asked an hour later.
+    assert (rome.key, rome.due_at) == ("standup:prompt:demo:2026-11-30:0830Z", utc(2026, 11, 30, 8, 30))
+    assert rome.payload["members"] == ["giulia", "marco", "luca", "sara", "paolo"]
+    assert (london.due_at, london.payload["members"]) == (utc(2026, 11, 30, 9, 30), ["elena"])
+    assert london.catch_up_until == utc(2026, 11, 30, 12, 30)  # her window: a late prompt still makes sense
+    reminder = next(o for o in runs if o.kind == REMIND)
+    assert (reminder.due_at, reminder.payload["members"]) == (utc(2026, 11, 30, 9, 30), rome.payload["members"])
     opened = next(o for o in runs if o.kind == OPEN)
     assert (opened.key, opened.due_at) == ("standup:open:demo:2026-11-30", utc(2026, 11, 30, 8, 30))
-    elena = next(o for o in runs if o.kind == PROMPT and o.payload["member"] == "elena")
-    assert elena.due_at == utc(2026, 11, 30, 9, 30)
-    assert elena.catch_up_until == utc(2026, 11, 30, 12, 30)  # her window: a late prompt still makes sense
-    reminder = next(o for o in runs if o.kind == REMIND and o.payload["member"] == "marco")
-    assert reminder.due_at == utc(2026, 11, 30, 9, 30)
     # The card is final three hours after the last prompt (Elena's, in London).
     close = next(o for o in runs if o.kind == CLOSE)
     assert close.due_at == window_closes(demo, date(2026, 11, 30)) == utc(2026, 11, 30, 12, 30)
@@ -113,7 +113,7 @@ def test_no_stand_up_on_weekends_or_circle_holidays_and_none_for_a_member_on_her
     week = list(StandupSchedule().occurrences(demo, utc(2026, 12, 5, 0, 0), utc(2026, 12, 10, 0, 0)))
     days = {o.payload["day"] for o in week}
     assert days == {"2026-12-07", "2026-12-09"}  # Sat 5, Sun 6 off; Tue 8 is a holiday
-    monday = [o.payload.get("member") for o in week if o.kind == PROMPT and o.payload["day"] == "2026-12-07"]
+    monday = [h for o in week if o.kind == PROMPT and o.payload["day"] == "2026-12-07" for h in o.payload["members"]]
     assert "elena" not in monday and "marco" in monday
 
 
