@@ -36,16 +36,21 @@ class StandupRepository(Protocol):
         """Every entry from `first` to `last`, both included."""
         ...
 
-    async def last_answer(self, circle: str, member: str, before: date) -> Entry | None:
-        """The member's latest answered entry before `before`."""
+    async def last_answers(self, circle: str, before: date) -> dict[str, Entry]:
+        """Each member's latest answer before `before` (within the last weeks), by handle."""
+        ...
+
+    async def add_entry(self, entry: Entry) -> None:
+        """Insert an entry known to be new (the day's entries were read in this transaction)."""
         ...
 
     async def save_entry(self, entry: Entry) -> None:
         """Insert or update (one entry per circle, day and member)."""
         ...
 
-    async def member_blockers(self, circle: str, member: str, day: date) -> list[Blocker]:
-        """The member's open blockers, and those reported or solved on `day` (an edit may change them)."""
+    async def known_blockers(self, circle: str, day: date, member: str | None = None) -> list[Blocker]:
+        """Open blockers, and those reported or solved on `day` (an edit may change them); of one
+        member, or of everyone in the circle."""
         ...
 
     async def blockers_of_day(self, circle: str, day: date) -> list[Blocker]:

@@ -111,8 +111,7 @@ async def on_prompt(
     if not members:
         return []
     open_incidents = await ctx.incidents.open_in_circle(circle.name)
-    since = _since(circle, members, day)
-    touched = await ctx.incidents.touched_between(circle.name, since, max(now, due_at or now))
+    known = await _known(ctx, circle, members, day)
     entries = []
     for member in members:
         entry = Entry(circle.name, day, member.handle, EntryStatus.PROMPTED, prompted_at=now)
@@ -120,17 +119,41 @@ async def on_prompt(
         if busy is not None:
             entry.status, entry.incident = EntryStatus.ON_INCIDENT, busy.key
         else:
-            draft = await prompt_draft(ctx, circle, member, day, entry, incidents=touched)
+            draft = await prompt_draft(ctx, circle, member, day, entry, known=known)
             late = late_note("stand-up prompt", due_at, now, zone_of(circle, member)) if due_at else None
             if late is not None:
                 draft = replace(draft, notes=(*draft.notes, late[:1].upper() + late[1:] + "."))
             entry.night_paged = draft.night_paged
             if not await ctx.notifier.prompt(ctx.uow, circle, member, draft):
                 entry.status = EntryStatus.UNREACHABLE
-        await ctx.standups.save_entry(entry)
+        await ctx.standups.add_entry(entry)
         entries.append(entry)
     await refresh_soon(ctx, circle, day)
     return entries
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the bot knows for a day's prompts, read once for all the members asked together."""
+
+    since: datetime
+    until: datetime
+    incidents: Sequence[Incident]
+    blockers: Sequence[Blocker]
+    last_answers: dict[str, Entry]
+
+
+async def _known(ctx: StandupContext, circle: Circle, members: Sequence[Member], day: date) -> _Known:
+    since = _since(circle, members, day)
+    until = max([ctx.clock.now(), *(prompt_at(circle, m, day) for m in members)])
+    member = members[0].handle if len(members) == 1 else None
+    return _Known(
+        since=since,
+        until=until,
+        incidents=await ctx.incidents.touched_between(circle.name, since, until),
+        blockers=await ctx.standups.known_blockers(circle.name, day, member),
+        last_answers=await ctx.standups.last_answers(circle.name, day),
+    )
 
 
 def _since(circle: Circle, members: Sequence[Member], day: date) -> datetime:
@@ -251,7 +274,7 @@ async def answer(
     )
     entry.answer(yesterday=yesterday, today=today, blockers=blockers, at=now)
     await ctx.standups.save_entry(entry)
-    known = await ctx.standups.member_blockers(circle.name, member.handle, when)
+    known = await ctx.standups.known_blockers(circle.name, when, member.handle)
     changes = reconcile_blockers(known, blockers, solved, when)
     for blocker in (*changes.repeated, *changes.solved):
         await ctx.standups.save_blocker(blocker)
@@ -282,31 +305,19 @@ async def draft_for(ctx: StandupContext, circle: Circle, member: Member) -> Prom
 
 
 async def prompt_draft(
-    ctx: StandupContext,
-    circle: Circle,
-    member: Member,
-    day: date,
-    entry: Entry | None,
-    *,
-    incidents: Sequence[Incident] | None = None,
+    ctx: StandupContext, circle: Circle, member: Member, day: date, entry: Entry | None, *, known: _Known | None = None
 ) -> PromptDraft:
-    """The prompt, prefilled with what the bot knows: the last "today", incidents, blockers, WIP.
-
-    `incidents` are those touched since the member's last stand-up, when the caller read them already.
-    """
+    """The prompt, prefilled with what the bot knows: the last "today", incidents, blockers, WIP."""
     assert circle.standup is not None
     zone = zone_of(circle, member)
+    known = known or await _known(ctx, circle, [member], day)
     since = _since(circle, [member], day)
-    until = max(ctx.clock.now(), prompt_at(circle, member, day))
-    if incidents is None:
-        incidents = await ctx.incidents.touched_between(circle.name, since, until)
-    roles = incident_roles(member, incidents, since, until)
+    roles = incident_roles(member, known.incidents, since, known.until)
     editing = entry is not None and entry.has_answered
-    known = [b for b in await ctx.standups.member_blockers(circle.name, member.handle, day) if b.id is not None]
     open_blockers = tuple(
         OpenBlocker(b.id or 0, b.text, standup_days_between(circle.standup, b.first_day, day))
-        for b in known
-        if b.is_open and (b.last_day < day or editing)
+        for b in known.blockers
+        if b.member == member.handle and b.id is not None and b.is_open and (b.last_day < day or editing)
     )
     activity = await ctx.wip.wip_of(circle, member)
     night = paged_at_night(roles, day, zone)
@@ -314,7 +325,7 @@ async def prompt_draft(
     if entry is not None and editing:
         yesterday, today, blockers = entry.yesterday, entry.today, entry.blockers
     else:
-        last = await ctx.standups.last_answer(circle.name, member.handle, day)
+        last = known.last_answers.get(member.handle)
         yesterday = "\n".join(filter(None, [last.today if last else "", *(r.line() for r in roles)]))
         today = _activity_line(activity)
         blockers = "\n".join(b.text for b in open_blockers)

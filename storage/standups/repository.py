@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -15,6 +15,9 @@ from domain.standups.model import Away, Blocker, Entry, EntryStatus
 from domain.standups.ports import DayState
 from storage.incidents import SqlIncidents
 from storage.standups.tables import StandupAwayRow, StandupBlockerRow, StandupDayRow, StandupEntryRow
+
+# "Yesterday" is prefilled from the latest answer at most this old: older plans are stale.
+LAST_ANSWER_LOOKBACK = timedelta(weeks=4)
 
 _ENTRY_FIELDS = (
     "prompted_at", "yesterday", "today", "blockers", "answered_at", "edited_at", "reason", "incident",
@@ -44,20 +47,24 @@ class SqlStandups:
         )
         return [_entry(row) for row in (await self._session.exec(query.order_by(col(StandupEntryRow.day)))).all()]
 
-    async def last_answer(self, circle: str, member: str, before: date) -> Entry | None:
+    async def last_answers(self, circle: str, before: date) -> dict[str, Entry]:
         query = (
             select(StandupEntryRow)
             .where(
                 StandupEntryRow.circle == circle,
-                StandupEntryRow.member == member,
                 StandupEntryRow.status == EntryStatus.ANSWERED.value,
                 col(StandupEntryRow.day) < before,
+                col(StandupEntryRow.day) >= before - LAST_ANSWER_LOOKBACK,
             )
-            .order_by(col(StandupEntryRow.day).desc())
-            .limit(1)
+            .order_by(col(StandupEntryRow.day))
         )
-        row = (await self._session.exec(query)).first()
-        return _entry(row) if row else None
+        return {row.member: _entry(row) for row in (await self._session.exec(query)).all()}
+
+    async def add_entry(self, entry: Entry) -> None:
+        row = StandupEntryRow(circle=entry.circle, day=entry.day, member=entry.member, status=entry.status.value)
+        for name in _ENTRY_FIELDS:
+            setattr(row, name, getattr(entry, name))
+        self._session.add(row)
 
     async def save_entry(self, entry: Entry) -> None:
         row = await self._entry_row(entry.circle, entry.day, entry.member, lock=False)
@@ -77,16 +84,17 @@ class SqlStandups:
 
     # --- blockers ---------------------------------------------------------------------------------
 
-    async def member_blockers(self, circle: str, member: str, day: date) -> list[Blocker]:
+    async def known_blockers(self, circle: str, day: date, member: str | None = None) -> list[Blocker]:
         query = select(StandupBlockerRow).where(
             StandupBlockerRow.circle == circle,
-            StandupBlockerRow.member == member,
             or_(
                 col(StandupBlockerRow.solved_on).is_(None),
                 col(StandupBlockerRow.solved_on) == day,
                 col(StandupBlockerRow.last_day) == day,
             ),
         )
+        if member is not None:
+            query = query.where(StandupBlockerRow.member == member)
         return [_blocker(row) for row in (await self._session.exec(query.order_by(col(StandupBlockerRow.id)))).all()]
 
     async def blockers_of_day(self, circle: str, day: date) -> list[Blocker]:

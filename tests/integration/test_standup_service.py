@@ -137,8 +137,10 @@ async def test_storage_keeps_entries_blockers_time_off_and_the_days_card(uow_fac
             "ingress",
             utc(2026, 12, 1, 8, 45),
         )
-        assert await repo.last_answer("demo", "marco", WEDNESDAY) == stored
-        assert [b.id for b in await repo.member_blockers("demo", "marco", WEDNESDAY)] == [blocker.id]
+        assert await repo.last_answers("demo", WEDNESDAY) == {"marco": stored}
+        assert await repo.last_answers("demo", TUESDAY) == {}
+        assert [b.id for b in await repo.known_blockers("demo", WEDNESDAY, "marco")] == [blocker.id]
+        assert await repo.known_blockers("demo", WEDNESDAY, "sara") == []
         assert [a.member for a in await repo.aways("demo", THURSDAY)] == ["paolo"]
         assert await repo.end_aways("demo", "paolo", THURSDAY) == 1
         state = await repo.day_state("demo", TUESDAY)
