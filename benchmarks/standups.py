@@ -4,12 +4,13 @@
 
 Against the throttling fake Bot Connector, which answers 429 like Teams above the per-tenant limit
 (50 requests per second): the shared planner arms every circle's stand-up, the timer tick queues
-1,000 prompts and 50 summary cards, and the outbox relay delivers them. Then every member answers on
-the card (an `adaptiveCard/action` invoke POSTed to /api/messages), the arrivals spread over one
-minute of the bot's clock, and the windows close. Checks: every prompt delivered exactly once, no
-request over the tenant limit (no 429), prompt throughput at least 90 % of the allowed rate, each
-circle's final card says "20 of 20 answered" with every answer, and each card thread stayed within
-Teams' per-thread limits (7 per second, 60 per 30 seconds). One JSON line goes to stdout.
+1,000 prompts and 50 summary cards, and the outbox relay delivers them. Then every member answers
+on the card (an `adaptiveCard/action` invoke POSTed to /api/messages), the arrivals spread over
+one minute, and the windows close. The bot's clock runs at real speed from Tuesday 09:25 in Rome.
+Checks: every prompt delivered exactly once, no request over the tenant limit (no 429), prompt
+throughput at least 90 % of the allowed rate, each circle's final card says "20 of 20 answered"
+with every answer, and each card's thread stayed within Teams' per-thread limits (7 per second,
+60 per 30 seconds). One JSON line goes to stdout.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any
 
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, func
+from sqlmodel import col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,8 +41,10 @@ from adapters.runtime import RUNTIME, Runtime
 from adapters.settings import load_settings
 from app import create_app
 from bot.standups.notifier import summary_key
-from domain.clock import FixedClock
+from domain.standups.service import REFRESH_EVERY
 from storage import conversations, migrate, sent_messages
+from storage.database import sync_url
+from storage.outbox import PENDING, OutboxRow
 from tests.support.throttling_connector import ThrottlingConnector
 
 TENANT = "tenant-bench"
@@ -47,6 +52,20 @@ BOT_ID = "28:bench-bot"
 TENANT_LIMIT = 50  # requests per second, Teams' per-app per-tenant limit
 STANDUP = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # Tuesday 09:30 in Rome
 ANSWERS_OVER = timedelta(minutes=1)
+
+
+class ShiftedClock:
+    """The wall clock moved to stand-up morning: it runs at real speed (the relay's retry delays and
+    Teams' rate limits are real time), and `set` jumps it to a moment of the bot's day."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def set(self, moment: datetime) -> None:
+        self._offset = moment - datetime.now(UTC)
 
 
 def circles_yaml(circles: int, members: int) -> str:
@@ -121,6 +140,18 @@ async def wait_for(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.05)
 
 
+def outbox_empty(url: str) -> bool:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            pending = connection.execute(
+                select(func.count()).select_from(OutboxRow).where(col(OutboxRow.status) == PENDING)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(pending) == 0
+
+
 async def tick_until_quiet(runtime: Runtime) -> None:
     while await runtime.timers.tick():
         pass
@@ -140,7 +171,7 @@ async def run(circles: int, members: int, database_url: str, concurrency: int) -
     migrate.upgrade(database_url)
     connector = ThrottlingConnector(per_second_limit=TENANT_LIMIT)
     await connector.start()
-    clock = FixedClock(STANDUP - timedelta(minutes=5))
+    clock = ShiftedClock(STANDUP - timedelta(minutes=5))
     app = create_app(load_settings(DATABASE_URL=database_url, _env_file=None), clock=clock, background=False)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -180,23 +211,23 @@ async def run(circles: int, members: int, database_url: str, concurrency: int) -
             semaphore = asyncio.Semaphore(concurrency)
 
             async def answer(n: int, c: int, i: int) -> None:
+                # Arrivals spread evenly over a minute; at most `concurrency` turns in flight, as Teams does.
+                arrival = answers_started + ANSWERS_OVER.total_seconds() * n / len(order)
+                await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
                 async with semaphore:
-                    clock.set(max(clock.now(), STANDUP + timedelta(minutes=1) + ANSWERS_OVER * n / len(order)))
-                    async with session.post(
-                        server.make_url("/api/messages"), json=answer_activity(connector.url, c, i)
-                    ) as r:
-                        statuses.append(r.status)
+                    url = server.make_url("/api/messages")
+                    async with session.post(url, json=answer_activity(connector.url, c, i)) as response:
+                        statuses.append(response.status)
 
             await asyncio.gather(*(answer(n, c, i) for n, (c, i) in enumerate(order)))
         answers_seconds = time.perf_counter() - answers_started
-        clock.set(STANDUP + timedelta(minutes=2, seconds=10))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(REFRESH_EVERY.total_seconds() + 1)  # the last coalesced refresh falls due
 
         # 3. The windows close: every card becomes final.
         ticker.cancel()
         clock.set(STANDUP + timedelta(hours=4))
         await tick_until_quiet(runtime)
-        await runtime.relay.drain(max_rounds=10_000)
+        await wait_for(lambda: outbox_empty(runtime.database.url))
         finals_ok = 0
         per_thread: dict[str, list[float]] = defaultdict(list)
         for moment, _method, conversation in connector.accepted:
