@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from apscheduler.triggers.interval import IntervalTrigger
 from botbuilder.core import TurnContext
 
-from adapters.oncall_timers import oncall_timer_handlers, plan_all_circles
+from adapters.oncall_timers import oncall_timer_handlers
 from adapters.runtime import Runtime
 from bot.cards import card_message
 from bot.commands import ALL_SCOPES, Command, CommandArgs
@@ -21,6 +20,7 @@ from dialogs.replies import say, sentence
 from domain import oncall_service as service
 from domain.circle import Circle
 from domain.oncall import primary_gaps, turns_between, who_is_on_call
+from domain.oncall_schedule import oncall_schedules
 from domain.oncall_time import MOMENT_EXAMPLES, OnCallError, format_local, parse_period
 from domain.rota import Layer
 
@@ -37,9 +37,6 @@ SWAP_USAGE = "`/oncall swap @person [primary|secondary]` swaps your next turn wi
     "swap two others: `/oncall swap @marco @sara`"  # fmt: skip
 DEFAULT_DAYS = 14
 MAX_DAYS = 60
-# How often the leader re-plans every circle's rota timers: a newly applied circles file gets
-# its handovers and reminders within this time. Planning is a few indexed writes per circle.
-PLAN_EVERY = timedelta(minutes=10)
 
 
 class OnCallCommands:
@@ -112,7 +109,7 @@ class OnCallCommands:
             raise OnCallError(f"{error}. Usage: {OVERRIDE_USAGE}") from None
         layer, rest = _layer(rest)
         covered = {t.member for t in turns_between(circle.rota, max(start, now), end, layer)} - {covering.handle}
-        override_id, override = await self._desk.run(
+        override_id, override = await self._desk.change_rota(
             service.add_override,
             circle,
             caller=caller_of(turn_context, circle),
@@ -140,7 +137,7 @@ class OnCallCommands:
             first, second = find_member(circle, people[0]), find_member(circle, people[1])
         else:
             raise OnCallError(f"usage: {SWAP_USAGE}")
-        overrides = await self._desk.run(
+        overrides = await self._desk.change_rota(
             service.swap_turns, circle, caller=caller, first=first, second=second, layer=layer
         )
         zone, now = circle.rota.zone, self._desk.clock.now()
@@ -153,7 +150,7 @@ class OnCallCommands:
     async def _cancel(self, turn_context: TurnContext, circle: Circle, words: list[str]) -> None:
         if not words or not words[0].lstrip("#").isdigit():
             raise OnCallError("which override? `/oncall cancel 3` (`/oncall overrides` lists them)")
-        override = await self._desk.run(
+        override = await self._desk.change_rota(
             service.cancel_override,
             circle,
             caller=caller_of(turn_context, circle),
@@ -172,9 +169,9 @@ def _layer(words: list[str]) -> tuple[Layer, list[str]]:
 
 
 def install_oncall(bot: BotComponents, runtime: Runtime, messenger: Messenger) -> OnCallDesk:
-    """Register `/oncall`, `/handover`, the handover buttons, the rota timers and the planning job."""
+    """Register `/oncall`, `/handover`, the handover buttons, the rota timers and the rota's schedules."""
     notifier = TeamsOnCallNotifier(messenger, runtime.clock)
-    desk = OnCallDesk(runtime.uow, runtime.clock, notifier)
+    desk = OnCallDesk(runtime.uow, runtime.clock, notifier, runtime.planner)
     oncall = OnCallCommands(desk)
     bot.commands.register(
         Command("oncall", "oncall [schedule [days] | override | swap | overrides | cancel]",
@@ -183,9 +180,6 @@ def install_oncall(bot: BotComponents, runtime: Runtime, messenger: Messenger) -
     HandoverCommands(desk).register(bot)
     for kind, handler in oncall_timer_handlers(runtime.clock, notifier).items():
         runtime.timers.register(kind, handler)
-
-    async def plan() -> None:
-        await plan_all_circles(runtime.uow, runtime.clock, notifier)
-
-    runtime.scheduler.add_leader_job("oncall-plan", plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()))
+    for schedule in oncall_schedules(runtime.settings.shift_change_grace):
+        runtime.planner.register(schedule)
     return desk
