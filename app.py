@@ -14,11 +14,11 @@ from typing import Any
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
-from adapters.alert_routes import install_alerts
+from adapters.alerts.routes import install_alerts
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
-from adapters.incident_timers import incident_timer_handlers
-from adapters.jira_delivery import register_jira_handlers
-from adapters.jira_tracker import jira_tracker_from_settings
+from adapters.incidents.timers import incident_timer_handlers
+from adapters.jira.delivery import register_jira_handlers
+from adapters.jira.tracker import jira_tracker_from_settings
 from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
@@ -27,17 +27,17 @@ from adapters.runtime import RUNTIME, Runtime
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
-from bot.incident_notifier import TeamsIncidentNotifier
+from bot.incidents.notifier import TeamsIncidentNotifier
 from bot.messenger import Messenger
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
-from dialogs.incident import install_incidents
-from dialogs.incident_desk import IncidentDesk
-from dialogs.oncall import install_oncall
-from dialogs.postmortem import install_postmortem_feature
-from domain import incident_service
+from dialogs.incidents.desk import IncidentDesk
+from dialogs.incidents.feature import install_incidents
+from dialogs.oncall.commands import install_oncall
+from dialogs.postmortems.feature import install_postmortem_feature
 from domain.clock import Clock, SystemClock
-from domain.incident import parse_incident_key
+from domain.incidents import service as incident_service
+from domain.incidents.model import parse_incident_key
 from domain.retry_policy import RetryPolicy
 from storage import migrate
 from storage.database import Database
