@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from adapters.alerts.delivery import ALERTS_INGEST, alert_delivery_handlers
+from adapters.alerts.delivery import ALERTS_INGEST
 from adapters.alerts.payloads import (
     ALERTMANAGER,
     GRAFANA,
@@ -24,8 +24,6 @@ from adapters.alerts.payloads import (
     notification_to_payload,
     parse_notification,
 )
-from adapters.runtime import Runtime
-from domain.ports import IncidentNotifier
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -38,19 +36,15 @@ MAX_ALERT_BODY_BYTES = 4 * 1024 * 1024
 _CHUNK_BYTES = 64 * 1024
 
 
-def install_alerts(app: web.Application, runtime: Runtime, notifier: IncidentNotifier, *, jira_enabled: bool) -> None:
-    """Add the webhook routes and register the `alerts.ingest` handler with the relay."""
-    add_alert_routes(app, runtime.uow, runtime.settings.alert_webhook_token)
-    handlers = alert_delivery_handlers(runtime.uow, runtime.clock, notifier, jira_enabled=jira_enabled)
-    for kind, handler in handlers.items():
-        runtime.relay.register(kind, handler)
-
-
-def add_alert_routes(app: web.Application, uow_factory: UnitOfWorkFactory, webhook_token: str) -> None:
-    """The two webhook endpoints; `webhook_token` is ALERT_WEBHOOK_TOKEN (empty: circle tokens only)."""
+def alert_routes(
+    uow_factory: UnitOfWorkFactory, webhook_token: str
+) -> dict[str, Callable[[web.Request], Awaitable[web.Response]]]:
+    """The two webhook endpoints (POST) by path; `webhook_token` is ALERT_WEBHOOK_TOKEN (empty: circle tokens only)."""
     tokens = WebhookTokens(uow_factory, webhook_token)
-    app.router.add_post(ALERTMANAGER_PATH, _receiver(ALERTMANAGER, tokens, uow_factory))
-    app.router.add_post(GRAFANA_PATH, _receiver(GRAFANA, tokens, uow_factory))
+    return {
+        ALERTMANAGER_PATH: _receiver(ALERTMANAGER, tokens, uow_factory),
+        GRAFANA_PATH: _receiver(GRAFANA, tokens, uow_factory),
+    }
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,15 @@
-"""`/oncall …`: who is on call, the schedule, overrides and swaps; and the feature's wiring."""
+"""`/oncall …`: who is on call, the schedule, overrides and swaps."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from apscheduler.triggers.interval import IntervalTrigger
 from botbuilder.core import TurnContext
 
-from adapters.oncall.timers import oncall_timer_handlers, plan_all_circles
-from adapters.runtime import Runtime
 from bot.cards import card_message
-from bot.commands import ALL_SCOPES, Command, CommandArgs
-from bot.messenger import Messenger
+from bot.commands import CommandArgs
 from bot.oncall.cards import name_of, oncall_card, overrides_card, schedule_card
-from bot.oncall.notifier import TeamsOnCallNotifier
-from bot.wiring import BotComponents
 from dialogs.oncall.desk import OnCallDesk, caller_of, find_member, mentions_as_handles
-from dialogs.oncall.handover import HandoverCommands
 from dialogs.replies import say, sentence
 from domain.circle import Circle
 from domain.oncall import service
@@ -37,9 +30,6 @@ SWAP_USAGE = "`/oncall swap @person [primary|secondary]` swaps your next turn wi
     "swap two others: `/oncall swap @marco @sara`"  # fmt: skip
 DEFAULT_DAYS = 14
 MAX_DAYS = 60
-# How often the leader re-plans every circle's rota timers: a newly applied circles file gets
-# its handovers and reminders within this time. Planning is a few indexed writes per circle.
-PLAN_EVERY = timedelta(minutes=10)
 
 
 class OnCallCommands:
@@ -166,26 +156,3 @@ def _layer(words: list[str]) -> tuple[Layer, list[str]]:
     if words and words[0].lower() in ("primary", "secondary"):
         return Layer(words[0].lower()), words[1:]
     return Layer.PRIMARY, words
-
-
-# --- wiring ---------------------------------------------------------------------------------------
-
-
-def install_oncall(bot: BotComponents, runtime: Runtime, messenger: Messenger) -> OnCallDesk:
-    """Register `/oncall`, `/handover`, the handover buttons, the rota timers and the planning job."""
-    notifier = TeamsOnCallNotifier(messenger, runtime.clock)
-    desk = OnCallDesk(runtime.uow, runtime.clock, notifier)
-    oncall = OnCallCommands(desk)
-    bot.commands.register(
-        Command("oncall", "oncall [schedule [days] | override | swap | overrides | cancel]",
-                "Who is on call now and next; the schedule; overrides and swaps", ALL_SCOPES, oncall.handle)
-    )  # fmt: skip
-    HandoverCommands(desk).register(bot)
-    for kind, handler in oncall_timer_handlers(runtime.clock, notifier).items():
-        runtime.timers.register(kind, handler)
-
-    async def plan() -> None:
-        await plan_all_circles(runtime.uow, runtime.clock, notifier)
-
-    runtime.scheduler.add_leader_job("oncall-plan", plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()))
-    return desk

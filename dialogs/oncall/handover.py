@@ -9,8 +9,8 @@ from botbuilder.core import TurnContext
 
 from bot.cards import Card
 from bot.commands import ALL_SCOPES, Command, CommandArgs
+from bot.feature import FeatureHost
 from bot.oncall.cards import ACCEPT_VERB, NOTES_INPUT, NOTES_VERB, handover_card, name_of, notes_sent_card
-from bot.wiring import BotComponents
 from dialogs.oncall.desk import OnCallDesk, caller_of
 from dialogs.replies import answering_errors, say, sentence
 from domain.circle import Circle
@@ -32,15 +32,15 @@ class HandoverCommands:
     def __init__(self, desk: OnCallDesk) -> None:
         self._desk = desk
 
-    def register(self, bot: BotComponents) -> None:
+    def register(self, host: FeatureHost) -> None:
         """Add the command and the card actions to the bot."""
-        bot.commands.register(
+        host.commands.register(
             Command("handover", "handover [secondary | notes <text> | accept]",
                     "Hand the on-call shift over: notes from the outgoing, acceptance by the incoming",
                     ALL_SCOPES, self.handle)
         )  # fmt: skip
-        bot.card_actions.register(ACCEPT_VERB, answering_errors(self.accept_button, OnCallError))
-        bot.card_actions.register(NOTES_VERB, answering_errors(self.notes_button, OnCallError))
+        host.card_actions.register(ACCEPT_VERB, answering_errors(self.accept_button, OnCallError))
+        host.card_actions.register(NOTES_VERB, answering_errors(self.notes_button, OnCallError))
 
     async def handle(self, turn_context: TurnContext, args: CommandArgs) -> None:
         """Entry point registered as the `handover` command."""

@@ -3,33 +3,27 @@ the GitLab/tracker outbox handlers and timers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-from aiohttp import web
 from botbuilder.core import TurnContext
 
 from adapters.gitlab.docs import gitlab_docs_from_settings
 from adapters.postmortems.delivery import register_postmortem_handlers
 from adapters.postmortems.timers import postmortem_timer_handlers
-from adapters.runtime import Runtime
 from bot.commands import ALL_SCOPES, Command
-from bot.messenger import Messenger
+from bot.feature import FeatureHost
 from bot.postmortems.notifier import TeamsPostmortemNotifier
-from bot.wiring import BotComponents
-from dialogs.incidents.desk import IncidentDesk
+from dialogs.incidents.feature import INCIDENT_DESK, ISSUE_TRACKER
 from dialogs.postmortems.actions import PostmortemActions
 from dialogs.postmortems.commands import PostmortemCommands
 from dialogs.postmortems.desk import PostmortemDesk
-from domain.incidents.issue_tracker import IssueTracker
 from domain.postmortems import service
 from storage.postmortems.repository import SqlPostmortems
 
 
-def install_postmortems(bot: BotComponents, desk: PostmortemDesk) -> PostmortemCommands:
+def install_postmortems(host: FeatureHost, desk: PostmortemDesk) -> PostmortemCommands:
     """Register `/postmortem`, the postmortem card verbs (and the report's "Start postmortem"), and the
     review-thread listener that nudges towards blameless wording."""
     commands = PostmortemCommands(desk)
-    bot.commands.register(
+    host.commands.register(
         Command(
             "postmortem",
             "postmortem start | action | review | agree | done | comment | show | list | search",
@@ -38,7 +32,7 @@ def install_postmortems(bot: BotComponents, desk: PostmortemDesk) -> PostmortemC
             commands.handle,
         )
     )
-    PostmortemActions(desk).register(bot.card_actions)
+    PostmortemActions(desk).register(host.card_actions)
 
     async def scan_review_comment(turn_context: TurnContext, text: str) -> None:
         # Comments in a review thread get the blameless check; the nudge goes through the outbox.
@@ -49,35 +43,29 @@ def install_postmortems(bot: BotComponents, desk: PostmortemDesk) -> PostmortemC
         if postmortem is not None and not postmortem.is_closed:
             await desk.run(service.review_comment, postmortem.incident_number, text)
 
-    bot.bot.add_channel_listener(scan_review_comment)
+    host.add_channel_listener(scan_review_comment)
     return commands
 
 
-def install_postmortem_feature(
-    app: web.Application,
-    runtime: Runtime,
-    bot: BotComponents,
-    incidents: IncidentDesk,
-    messenger: Messenger,
-    jira: IssueTracker | None,
-) -> PostmortemDesk:
+class PostmortemsFeature:
     """The whole postmortem feature: chat, card buttons, GitLab/tracker outbox handlers and timers.
 
     GitLab is used when GITLAB_URL is set; without it the postmortem lives in its Teams thread.
     """
-    gitlab = gitlab_docs_from_settings(runtime.settings)
-    enabled = gitlab is not None
-    notifier = TeamsPostmortemNotifier(messenger, runtime.clock, gitlab_enabled=enabled)
-    desk = PostmortemDesk(runtime.uow, runtime.clock, notifier, incidents, gitlab_enabled=enabled)
-    install_postmortems(bot, desk)
-    register_postmortem_handlers(runtime.relay, gitlab=gitlab, jira=jira, results=desk)
-    for kind, handler in postmortem_timer_handlers(desk.context).items():
-        runtime.timers.register(kind, handler)
-    if gitlab is not None:
 
-        async def close_gitlab(_app: web.Application) -> AsyncIterator[None]:
-            yield
-            gitlab.close()
+    name = "postmortems"
+    # A postmortem is an incident's: it reads incidents through their desk and files actions in Jira.
+    requires: tuple[str, ...] = ("incidents",)
 
-        app.cleanup_ctx.append(close_gitlab)
-    return desk
+    def install(self, host: FeatureHost) -> None:
+        gitlab = gitlab_docs_from_settings(host.settings)
+        enabled = gitlab is not None
+        notifier = TeamsPostmortemNotifier(host.messenger, host.clock, gitlab_enabled=enabled)
+        incidents = host.service(INCIDENT_DESK)
+        desk = PostmortemDesk(host.uow, host.clock, notifier, incidents, gitlab_enabled=enabled)
+        install_postmortems(host, desk)
+        register_postmortem_handlers(host.outbox, gitlab=gitlab, jira=host.service(ISSUE_TRACKER), results=desk)
+        for kind, handler in postmortem_timer_handlers(desk.context).items():
+            host.timers.register(kind, handler)
+        if gitlab is not None:
+            host.on_close(gitlab.close)
