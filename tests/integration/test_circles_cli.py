@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 import app
 from adapters.circles_cli import CirclesConfigInvalid, apply_at_startup
 from adapters.circles_file import load_circles
-from domain.oncall import shift_changes
+from domain.oncall.model import shift_changes
 from storage.database import sync_url
 from storage.unit_of_work import UnitOfWorkFactory
 

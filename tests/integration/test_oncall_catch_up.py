@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.circles_file import load_circles
-from bot.oncall_cards import handover_card, notes_prompt_card
+from bot.oncall.cards import handover_card, notes_prompt_card
 from domain.circle import Circle
 from domain.clock import FixedClock
-from domain.handover import HandoverBrief
+from domain.oncall.handover import HandoverBrief
 from domain.rota import Layer
 from storage.database import Database
 from storage.unit_of_work import UnitOfWorkFactory

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from adapters.oncall_timers import oncall_context, oncall_timer_handlers
+from adapters.oncall.timers import oncall_context, oncall_timer_handlers
 from adapters.schedule_planner import SchedulePlanner
 from adapters.timer_tick import TimerTick
-from domain import oncall_service as service
 from domain.circle import Circle
 from domain.clock import FixedClock
-from domain.oncall_schedule import oncall_schedules
+from domain.oncall import service
+from domain.oncall.schedule import oncall_schedules
 from domain.rota import Layer
 from storage.timers import TimerRow
 from storage.unit_of_work import UnitOfWorkFactory
