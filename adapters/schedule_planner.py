@@ -98,10 +98,6 @@ class SchedulePlanner:
             raise ValueError(f"a schedule named {schedule.name!r} is registered already")
         self._schedules[schedule.name] = schedule
 
-    @property
-    def schedule_names(self) -> list[str]:
-        return list(self._schedules)
-
     async def plan(self, *, circles: Sequence[str] | None = None) -> PlanResult:
         """Arm the runs of every active circle (or of the named ones); one transaction per circle."""
         if not self._schedules:
