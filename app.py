@@ -194,7 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.app_password, settings.jira_token, settings.gitlab_token, settings.alert_webhook_token]
+    return [
+        settings.app_password,
+        settings.jira_token,
+        settings.gitlab_token,
+        settings.alert_webhook_token,
+        settings.gitlab_webhook_token,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:

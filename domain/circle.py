@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from domain.activities.policy import ActivityPolicy
 from domain.rota import Rota
 
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
@@ -195,6 +196,8 @@ class Circle:
     rota: Rota = field(default_factory=Rota)
     escalation: tuple[EscalationStep, ...] = ()
     gitlab_activity_project: str | None = None
+    # The team's internal repository, for generic work (handbook: activities vs. the customer's repository).
+    gitlab_internal_project: str | None = None
     docs_repo: str = ""
     standup: Schedule | None = None
     feedback: Schedule | None = None
@@ -203,6 +206,7 @@ class Circle:
     postmortem: PostmortemPolicy = PostmortemPolicy()
     working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
     handover: HandoverPolicy = HandoverPolicy()
+    activities: ActivityPolicy = field(default_factory=ActivityPolicy)
 
     def __post_init__(self) -> None:
         if not self.docs_repo:

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from storage.activities.tables import ActivityFeedbackRow, ActivityRow
 from storage.alerts import AlertGroupRow
 from storage.bot_state import BotStateRow
 from storage.circles import CircleRow, CircleSettingRow
@@ -17,6 +18,8 @@ from storage.timers import TimerRow
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ActivityFeedbackRow",
+    "ActivityRow",
     "AlertGroupRow",
     "BotStateRow",
     "CircleRow",

@@ -1,0 +1,1 @@
+"""GitLab through python-gitlab: activity issues, notes and labels, and the webhook that keeps us in step."""
