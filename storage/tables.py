@@ -12,6 +12,7 @@ from storage.incidents import IncidentLinksRow, IncidentRow, TimelineRow
 from storage.outbox import OutboxRow
 from storage.postmortems import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
+from storage.schedules import ScheduleWatermarkRow
 from storage.sent_messages import SentMessageRow
 from storage.timers import TimerRow
 
@@ -33,6 +34,7 @@ __all__ = [
     "PostmortemRow",
     "ProcessedActivityRow",
     "RotaOverrideRow",
+    "ScheduleWatermarkRow",
     "SentMessageRow",
     "TimelineRow",
     "TimerRow",
