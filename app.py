@@ -33,6 +33,7 @@ from bot.messenger import Messenger
 from bot.oncall_notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
+from dialogs.activities.feature import install_activities_feature
 from dialogs.incident import install_incidents
 from dialogs.incident_desk import IncidentDesk
 from dialogs.oncall import install_oncall
@@ -127,6 +128,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     install_oncall(bot, runtime, messenger)
     install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
     install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
+    install_activities_feature(app, runtime, bot, messenger)
 
 
 def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:

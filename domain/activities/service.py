@@ -489,7 +489,8 @@ async def daily_check(ctx: ActivitiesContext, circle_name: str, day: date) -> li
 async def _ladder_step(
     ctx: ActivitiesContext, circle: Circle, activity: Activity, member: Member, step: str, missed: int
 ) -> None:
-    since = local_date(activity.last_feedback_at, circle.time_zone).isoformat() if activity.last_feedback_at else "?"
+    since_moment = activity.feedback_due_since or activity.created_at
+    since = local_date(since_moment, circle.time_zone).isoformat()
     key = f"activity:{activity.marker}:ladder:{step}:{since}"
     if step == "remind":
         text = (

@@ -1,7 +1,7 @@
 """activities
 
 Revision ID: activities1
-Revises: 0001
+Revises: schedules1
 
 Activities (#14): the activity table and its daily feedback.
 Create Date: 2026-12-01 15:23:58.428650
@@ -16,7 +16,7 @@ from alembic import op
 import storage.types
 
 revision: str = "activities1"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "schedules1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
