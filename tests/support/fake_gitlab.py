@@ -176,7 +176,9 @@ class FakeGitLab:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             if fault.status == 429:
                 # GitLab's Rack::Attack throttle answers in plain text, not JSON.
-                return web.Response(text="Retry later\n", status=429, headers={**headers, **self._rate_headers(0)})
+                reset_in = int(fault.retry_after) if fault.retry_after else 60
+                rate = self._rate_headers(0, reset_in=reset_in)
+                return web.Response(text="Retry later\n", status=429, headers={**headers, **rate})
             return web.json_response(
                 {"message": f"{fault.status} Internal Server Error"}, status=fault.status, headers=headers
             )
@@ -193,8 +195,8 @@ class FakeGitLab:
             raise web.HTTPServiceUnavailable()
         return response
 
-    def _rate_headers(self, remaining: int) -> dict[str, str]:
-        reset = int(time.time()) + 60
+    def _rate_headers(self, remaining: int, *, reset_in: int = 60) -> dict[str, str]:
+        reset = int(time.time()) + reset_in
         return {
             "RateLimit-Limit": str(self.rate_limit),
             "RateLimit-Observed": str(self.rate_limit - remaining),
