@@ -15,7 +15,7 @@ from adapters.gitlab.webhook import MergeRequestEvent, NoteEvent
 from bot.activities.notifier import TeamsActivityNotifier
 from dialogs.incident_desk import channel_of, member_of
 from domain.activities import service
-from domain.activities.feedback import local_date
+from domain.activities.feedback import Feedback, local_date
 from domain.activities.model import Activity, ActivityError
 from domain.activities.ports import Availability, NobodyAway, NoStandups, StandupToday, WipSummary
 from domain.activities.requests import ReadIssue
@@ -119,6 +119,21 @@ class ActivityDesk:
     async def overdue(self, circle: str, today: date) -> list[Activity]:
         """Overdue activities, for the stand-up summary."""
         return await self.read(service.overdue, circle, today)
+
+    async def feedback_from_standup(self, circle: str, member: str, today_answer: str) -> Activity | None:
+        """One place to type: a stand-up "today" answer also posted as the WIP activity's feedback note.
+
+        None when the member has no activity in progress (nothing is posted).
+        """
+        async with self.uow() as uow:
+            ctx = self.context(uow)
+            found = await ctx.activities.wip_of(circle, member)
+            person = (await service.circle_of(ctx, circle)).member(member)
+            if found is None or found.id is None or person is None:
+                return None
+            saved = await service.submit_feedback(ctx, circle, person, found.id, Feedback(done=today_answer))
+            await uow.commit()
+            return saved
 
     # --- ActivityResults: what the outbox handlers report ------------------------------------
 

@@ -30,6 +30,9 @@ from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
+# Where later features (stand-ups) find the activity desk: its ports and what it tells them.
+ACTIVITIES = web.AppKey("activities", ActivityDesk)
+
 
 def install_activities_feature(
     app: web.Application, runtime: Runtime, bot: BotComponents, messenger: Messenger
@@ -71,6 +74,7 @@ def install_activities_feature(
             gitlab.close()
 
         app.cleanup_ctx.append(close_gitlab)
+    app[ACTIVITIES] = desk
     log.debug("activities installed: %s", USAGE)
     return desk
 

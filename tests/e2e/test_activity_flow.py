@@ -13,12 +13,13 @@ import pytest
 
 from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
+from dialogs.activities.feature import ACTIVITIES
 from domain.clock import FixedClock
 from storage.activities.repository import SqlActivities
 from tests.support.activities import CHANNEL_ID, TEAM_ID, TENANT_ID, installed_in_team, next_activity_id
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
-from tests.support.fake_gitlab import FakeGitLab
+from tests.support.fake_gitlab import FakeGitLab, FakeIssue
 
 PROJECT = "acme/shop-activities"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gitlab"
@@ -285,3 +286,57 @@ async def test_feedback_written_on_gitlab_counts_and_work_started_there_asks_whi
     await settle(client)
     asked = [c for c in connector.cards() if c["body"][0]["text"] == "One activity at a time"]
     assert asked and "Park #1 and start #2" in texts_of(asked[-1])
+
+
+async def test_a_missed_webhook_is_caught_by_the_reconcile_and_an_imported_issue_names_its_gaps(
+    client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
+) -> None:
+    runtime = runtime_of(client)
+    await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY)
+    await settle(client)
+    await type_(client, connector, MARCO, "activity start #1")
+    await settle(client)
+
+    # Closed on GitLab's web UI while the webhook was down: the leader's reconcile notices.
+    [issue] = gitlab.project(PROJECT).issues
+    issue.state = "closed"
+    gitlab.add_note(issue, "Finished over the weekend", author="mbianchi")
+    await runtime.scheduler.run_job_now("activities-reconcile")
+    await settle(client)
+    async with runtime.uow.reader() as uow:
+        first = await SqlActivities(uow.session).by_issue(PROJECT, 1)
+    assert first is not None and first.status.value == "done"
+
+    # A hand-written issue adopted with /activity import: the missing template sections are named.
+    project = gitlab.project(PROJECT)
+    project.issues.append(
+        FakeIssue(2, "Fix the backups", "Nightly backups fail.\n\n## Tasks\n- [ ] check cron\n", ["backup"], [21], None)
+    )
+    answer = await type_(client, connector, MARCO, f"activity import {gitlab.url}/{PROJECT}/-/issues/2")
+    assert (
+        answer.text == f"Reading {PROJECT}#2 from GitLab; I'll tell you what its description lacks from the template."
+    )
+    await settle(client)
+    told = [s.text for s in connector.in_conversation(chat_of(MARCO)) if "Imported #2" in s.text]
+    assert told == [
+        "Imported #2 Fix the backups. Missing from the template: Description; Deadline; Definition of done. "
+        "Add them on GitLab."
+    ]
+    assert project.issues[1].labels == ["backup", "activity", "status::todo"]
+
+
+async def test_a_standup_answer_can_also_be_the_day_s_feedback_note(
+    client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
+) -> None:
+    desk = client.app[ACTIVITIES]
+    assert await desk.feedback_from_standup("shop", "marco", "nothing in progress yet") is None
+    await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY)
+    await settle(client)
+    await type_(client, connector, MARCO, "activity start #1")
+    saved = await desk.feedback_from_standup("shop", "marco", "upgrading staging today")
+    assert saved is not None and saved.last_feedback == "upgrading staging today"
+    summary = await desk.wip_summary("shop", "marco")
+    assert summary is not None and (summary.ref, summary.last_feedback) == ("#1", "upgrading staging today")
+    await settle(client)
+    [issue] = gitlab.project(PROJECT).issues
+    assert [n.body.splitlines()[2] for n in issue.notes if not n.system] == ["**Done:** upgrading staging today"]
