@@ -179,6 +179,7 @@ class GitLabActivities(GitLabDocs):
                 due_date=date.fromisoformat(issue.due_date) if issue.due_date else None,
                 assignees=tuple(a.get("username", "") for a in (issue.assignees or [])),
                 last_assignee_note_at=last_note,
+                updated_at=_parse_time(str(issue.updated_at)) if getattr(issue, "updated_at", None) else None,
             )
 
         return await self._call(f"read {project}#{iid}", read)

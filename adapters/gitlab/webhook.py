@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
@@ -34,7 +34,7 @@ class NoteEvent:
     project: str
     iid: int
     author: str
-    at: Any  # datetime
+    at: datetime
     system: bool
     body: str
 
@@ -120,6 +120,7 @@ def _labels(body: dict[str, Any]) -> tuple[str, ...]:
 def parse_issue_event(body: dict[str, Any]) -> RemoteIssue:
     attributes = _get(body, "object_attributes")
     due = attributes.get("due_date")
+    updated = attributes.get("updated_at")
     try:
         return RemoteIssue(
             project=str(_get(body, "project", "path_with_namespace")),
@@ -131,6 +132,7 @@ def parse_issue_event(body: dict[str, Any]) -> RemoteIssue:
             web_url=str(attributes.get("url") or ""),
             due_date=date.fromisoformat(str(due)[:10]) if due else None,
             assignees=tuple(str(a.get("username", "")) for a in body.get("assignees") or [] if isinstance(a, dict)),
+            updated_at=parse_gitlab_time(str(updated)) if updated else None,
         )
     except (TypeError, ValueError) as error:
         raise BadPayload(f"unreadable issue event: {error}") from None

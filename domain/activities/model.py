@@ -59,6 +59,8 @@ class Activity:
     last_feedback: str | None = None
     # Steps of the missing-feedback ladder already taken since the last feedback.
     feedback_level: int = 0
+    # When the status last changed (by the bot, or as GitLab reported): older GitLab events lose.
+    status_changed_at: datetime | None = None
     risk_notified: bool = False
     review_reason: str | None = None
     missing_sections: tuple[str, ...] = ()
@@ -104,13 +106,13 @@ class Activity:
             raise ActivityError(f"{self.ref} has no GitLab issue yet; wait for the link on its card, then start it")
         self.status = ActivityStatus.WIP
         self.started_at = self.started_at or at
-        self.wip_since, self.feedback_level = at, 0
+        self.wip_since, self.feedback_level, self.status_changed_at = at, 0, at
         self._changed("started")
 
-    def park(self) -> None:
+    def park(self, at: datetime) -> None:
         if self.status is not ActivityStatus.WIP:
             raise ActivityError(f"{self.ref} is not in progress, so there is nothing to park")
-        self.status = ActivityStatus.TODO
+        self.status, self.status_changed_at = ActivityStatus.TODO, at
         self._changed("parked")
 
     def record_feedback(self, at: datetime, text: str) -> None:
@@ -132,27 +134,27 @@ class Activity:
             Task(t.text, t.done or " ".join(t.text.split()).lower() in wanted) for t in self.definition_of_done
         ]
 
-    def send_to_review(self, *, reason: str | None) -> None:
+    def send_to_review(self, at: datetime, *, reason: str | None) -> None:
         """Ready: the definition of done is met, or the member says why it may go anyway."""
         if self.status is not ActivityStatus.WIP:
             raise ActivityError(f"{self.ref} is {self.status.label}; only the activity in progress goes to review")
         unticked = self.unticked_done_items()
         if unticked and not (reason or "").strip():
             raise DefinitionOfDoneUnmet(self, unticked)
-        self.status = ActivityStatus.REVIEW
+        self.status, self.status_changed_at = ActivityStatus.REVIEW, at
         self.review_reason = (reason or "").strip() or None
         self._changed("review")
 
-    def approve(self) -> None:
+    def approve(self, at: datetime) -> None:
         if self.status is not ActivityStatus.REVIEW:
             raise ActivityError(f"{self.ref} is {self.status.label}, not in review")
-        self.status = ActivityStatus.DONE
+        self.status, self.status_changed_at = ActivityStatus.DONE, at
         self._changed("done")
 
     def request_changes(self, at: datetime) -> None:
         if self.status is not ActivityStatus.REVIEW:
             raise ActivityError(f"{self.ref} is {self.status.label}, not in review")
-        self.status = ActivityStatus.WIP
+        self.status, self.status_changed_at = ActivityStatus.WIP, at
         self.wip_since, self.feedback_level = at, 0
         self._changed("changes_requested")
 
@@ -162,7 +164,7 @@ class Activity:
             if status is ActivityStatus.WIP:
                 self.started_at = self.started_at or at
                 self.wip_since, self.feedback_level = at, 0
-            self.status = status
+            self.status, self.status_changed_at = status, at
             self._changed(f"remote_{status.value}")
 
     def copy(self) -> Activity:

@@ -91,6 +91,8 @@ class RemoteIssue:
     assignees: tuple[str, ...] = ()
     # The assignee's newest non-system note, when the reader looked (reconcile).
     last_assignee_note_at: datetime | None = None
+    # GitLab's time of this state; a state older than the bot's last status change is stale.
+    updated_at: datetime | None = None
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -388,7 +390,7 @@ async def park_activity(ctx: ActivitiesContext, circle_name: str, by: Member, ac
 
 
 async def _park(ctx: ActivitiesContext, circle: Circle, activity: Activity, by: Member, *, reason: str) -> None:
-    activity.park()
+    activity.park(ctx.clock.now())
     await ctx.activities.save(activity)
     _status_update(ctx, circle, activity)
     marker = f"circlebot:parked:{activity.marker}:r{activity.revision}"
@@ -544,7 +546,7 @@ async def send_to_review(
     activity = await load(ctx, activity_id)
     if activity.owner != by.handle:
         raise ActivityError(f"{activity.ref} is {activity.owner}'s activity; its assignee sends it to review")
-    activity.send_to_review(reason=reason)
+    activity.send_to_review(ctx.clock.now(), reason=reason)
     await ctx.activities.save(activity)
     leader = team_leader(circle)
     leader_user = leader.gitlab_username if leader else None
@@ -574,7 +576,7 @@ async def approve(ctx: ActivitiesContext, circle_name: str, by: Member, activity
     circle = await circle_of(ctx, circle_name)
     _require_leader(circle, by)
     activity = await load(ctx, activity_id)
-    activity.approve()
+    activity.approve(ctx.clock.now())
     await ctx.activities.save(activity)
     _status_update(ctx, circle, activity, state_event="close")
     marker = f"circlebot:approved:{activity.marker}:r{activity.revision}"
@@ -659,6 +661,14 @@ async def issue_changed(ctx: ActivitiesContext, issue: RemoteIssue) -> Activity 
     activity.deadline = issue.due_date or parsed.deadline or activity.deadline
     activity.title = issue.title or activity.title
     remote = "done" if issue.state == "closed" else circle.activities.labels.status_of(issue.labels)
+    stale = (
+        issue.updated_at is not None
+        and activity.status_changed_at is not None
+        and issue.updated_at < activity.status_changed_at
+    )
+    if stale:
+        # An event sent before the bot's own latest move (webhooks may arrive late): its status is old news.
+        remote = None
     if issue.last_assignee_note_at is not None:
         activity.feedback_seen(issue.last_assignee_note_at)
     started_elsewhere = remote == "wip" and activity.status is not ActivityStatus.WIP

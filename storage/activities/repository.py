@@ -16,7 +16,7 @@ from storage.activities.tables import ActivityFeedbackRow, ActivityRow
 _COPIED = [
     "circle", "owner", "title", "description", "deadline", "project", "marker", "created_by", "created_at",
     "iid", "web_url", "started_at", "wip_since", "last_feedback_at", "last_feedback", "feedback_level",
-    "risk_notified", "review_reason", "revision",
+    "status_changed_at", "risk_notified", "review_reason", "revision",
 ]  # fmt: skip
 _OPEN = [ActivityStatus.TODO.value, ActivityStatus.WIP.value, ActivityStatus.REVIEW.value]
 # `/activity` shows the last few finished ones too, so a member sees their approval landed.

@@ -41,6 +41,7 @@ class ActivityRow(SQLModel, table=True):
     last_feedback_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     last_feedback: str | None = Field(default=None, sa_column=Column(Text))
     feedback_level: int = 0
+    status_changed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     risk_notified: bool = False
     review_reason: str | None = Field(default=None, sa_column=Column(Text))
     missing_sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

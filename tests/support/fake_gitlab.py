@@ -66,6 +66,8 @@ class FakeIssue:
     state: str = "opened"
     author: str = "circlebot"
     notes: list[FakeNote] = field(default_factory=list)
+    created_at: str = field(default_factory=lambda: _now())
+    updated_at: str = field(default_factory=lambda: _now())
 
 
 @dataclass
@@ -391,6 +393,7 @@ class FakeGitLab:
     def _update_issue(self, project: FakeProject, issue: FakeIssue, body: dict[str, Any]) -> web.Response:
         """PUT /projects/:id/issues/:iid: every change leaves the system note GitLab writes for it."""
         by = self.api_user
+        issue.updated_at = _now()
         before_labels = list(issue.labels)
         if "labels" in body:
             issue.labels = []
@@ -456,8 +459,9 @@ class FakeGitLab:
     def add_note(self, issue: FakeIssue, body: str, *, author: str, at: datetime | None = None) -> FakeNote:
         """Someone commented on the issue (the API does this for the token's user)."""
         moment = (at or datetime.now(UTC)).astimezone(UTC)
-        note = FakeNote(next(self._note_ids), body, author, moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+        note = FakeNote(next(self._note_ids), body, author, _now(moment))
         issue.notes.append(note)
+        issue.updated_at = max(issue.updated_at, note.created_at)  # a comment touches the issue too
         return note
 
     def _system_note(self, issue: FakeIssue, body: str, author: str) -> None:
@@ -510,6 +514,8 @@ class FakeGitLab:
             "title": issue.title,
             "state": issue.state,
             "description": issue.description,
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
             "labels": issue.labels,
             "due_date": issue.due_date,
             "author": {"id": self.users.get(issue.author, 0), "username": issue.author},
@@ -529,6 +535,11 @@ class FakeGitLab:
 
 def _not_found(message: str) -> web.Response:
     return web.json_response({"message": message}, status=404)
+
+
+def _now(moment: datetime | None = None) -> str:
+    """GitLab's API time format: ISO 8601 in UTC with milliseconds."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 _TASK_ITEM = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.*\S)\s*$", re.MULTILINE)

@@ -449,3 +449,14 @@ def test_feedback_is_asked_at_the_circle_s_local_time_on_its_days_of_every_membe
     checks = list(DailyActivityCheck().occurrences(circle, start, end))
     assert [c.due_at.isoformat() for c in checks] == ["2026-12-04T08:00:00+00:00", "2026-12-07T08:00:00+00:00"]
     assert list(FeedbackRequests().occurrences(a_circle(feedback=None), start, end)) == []
+
+
+async def test_a_late_webhook_from_before_the_bot_s_own_move_does_not_undo_it() -> None:
+    world = World()
+    activity_id = await world.started()
+    await service.send_to_review(world.ctx, "shop", world.marco, activity_id, reason="ok")
+    world.clock.advance(timedelta(minutes=1))
+    await service.approve(world.ctx, "shop", world.giulia, activity_id)
+    sent_before_approval = world.clock.now() - timedelta(seconds=30)
+    await service.issue_changed(world.ctx, remote(15, ("activity", "status::review"), updated_at=sent_before_approval))
+    assert world.status(activity_id) is ActivityStatus.DONE

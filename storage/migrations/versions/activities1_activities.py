@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("last_feedback_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_feedback", sa.Text(), nullable=True),
         sa.Column("feedback_level", sa.Integer(), nullable=False),
+        sa.Column("status_changed_at", storage.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("risk_notified", sa.Boolean(), nullable=False),
         sa.Column("review_reason", sa.Text(), nullable=True),
         sa.Column("missing_sections", sa.JSON(), nullable=False),
