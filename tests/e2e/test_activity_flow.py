@@ -19,7 +19,7 @@ from storage.activities.repository import SqlActivities
 from tests.support.activities import CHANNEL_ID, TEAM_ID, TENANT_ID, installed_in_team, next_activity_id
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
-from tests.support.fake_gitlab import FakeGitLab, FakeIssue
+from tests.support.fake_gitlab import FakeGitLab, FakeIssue, FakeMergeRequest
 
 PROJECT = "acme/shop-activities"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gitlab"
@@ -227,16 +227,18 @@ async def test_a_second_activity_asks_to_park_the_first(
     for title in ("First", "Second"):
         await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY | {"title": title})
     await settle(client)
-    await type_(client, connector, MARCO, "activity start #1")
-    question = await type_(client, connector, MARCO, "activity start #2")
-    assert "Park #1 and start #2 Second?" in texts_of(question.cards[0])
+    issues = {issue.title: issue for issue in gitlab.project(PROJECT).issues}  # filed concurrently: any order
+    first, second = issues["First"], issues["Second"]
+    await type_(client, connector, MARCO, f"activity start #{first.iid}")
+    question = await type_(client, connector, MARCO, f"activity start #{second.iid}")
+    assert f"Park #{first.iid} and start #{second.iid} Second?" in texts_of(question.cards[0])
 
-    card = await click(client, connector, MARCO, "activity.start", {"activity": 2, "park": True})
-    assert "Activity · #2 · IN PROGRESS" in texts_of(card)
+    park = next(a for a in question.cards[0]["actions"] if a["title"].startswith("Park"))
+    card = await click(client, connector, MARCO, "activity.start", park["data"])
+    assert f"Activity · #{second.iid} · IN PROGRESS" in texts_of(card)
     await settle(client)
-    first, second = gitlab.project(PROJECT).issues
     assert "status::todo" in first.labels and "status::wip" in second.labels
-    assert any("Parked by Marco Bianchi to start #2" in n.body for n in first.notes)
+    assert any(f"Parked by Marco Bianchi to start #{second.iid}" in n.body for n in first.notes)
 
 
 # --- the webhook -------------------------------------------------------------------------------
@@ -268,8 +270,9 @@ async def test_the_webhook_needs_the_token_and_ignores_events_it_does_not_use(cl
 async def test_feedback_written_on_gitlab_counts_and_work_started_there_asks_which_one(
     client: BotClient, connector: FakeConnector
 ) -> None:
-    for title in ("First", "Second"):
-        await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY | {"title": title})
+    await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY | {"title": "First"})
+    await settle(client)
+    await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY | {"title": "Second"})
     await settle(client)
     await type_(client, connector, MARCO, "activity start #1")
 
@@ -340,3 +343,22 @@ async def test_a_standup_answer_can_also_be_the_day_s_feedback_note(
     await settle(client)
     [issue] = gitlab.project(PROJECT).issues
     assert [n.body.splitlines()[2] for n in issue.notes if not n.system] == ["**Done:** upgrading staging today"]
+
+
+async def test_a_merge_request_that_closes_an_activity_gets_its_labels(
+    client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
+) -> None:
+    await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY)
+    await settle(client)
+    await type_(client, connector, MARCO, "activity start #1")
+    project = gitlab.project(PROJECT)
+    project.branches["1-upgrade-the-ingress-controller"] = "main"
+    project.merge_requests.append(
+        FakeMergeRequest(1, "1-upgrade-the-ingress-controller", "main", "Upgrade", "Closes #1", [], 21)
+    )
+    response = await hook(
+        client, "Merge Request Hook", fixture("merge_request_hook.json", **{"gitlabhq/gitlab-test": PROJECT})
+    )
+    assert response.status == 200
+    await settle(client)
+    assert project.merge_requests[0].labels == ["activity", "ingress", "status::wip"]
