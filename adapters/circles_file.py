@@ -24,16 +24,19 @@ from adapters.circles_schema import (
     ScheduleSpec,
 )
 from adapters.located_yaml import Loc, Problems, YamlSyntaxError, read_located_yaml
-from domain.activities.policy import ActivityLabels, ActivityPolicy, DeadlineRisk, FeedbackEscalation
 from domain.circle import (
     DEFAULT_ALERT_SEVERITIES,
     ESCALATION_TARGETS,
     MONDAY_TO_FRIDAY,
+    ActivityLabels,
+    ActivityPolicy,
     AlertPolicy,
     AlertRoute,
     Circle,
     CirclesConfig,
+    DeadlineRisk,
     EscalationStep,
+    FeedbackEscalation,
     HandoverPolicy,
     JiraBinding,
     Member,

@@ -6,13 +6,16 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from domain.activities.policy import ActivityLabels, ActivityPolicy, DeadlineRisk, FeedbackEscalation
 from domain.circle import (
     WEEKDAYS,
+    ActivityLabels,
+    ActivityPolicy,
     AlertPolicy,
     AlertRoute,
     Circle,
+    DeadlineRisk,
     EscalationStep,
+    FeedbackEscalation,
     HandoverPolicy,
     JiraBinding,
     Member,

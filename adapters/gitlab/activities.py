@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import gitlab
 import requests
 
-from adapters.gitlab_docs import GitLabDocs
+from adapters.gitlab.docs import GitLabDocs
 from adapters.outbox_relay import RetryLater
 from adapters.settings import Settings
 from domain.activities.service import RemoteIssue

@@ -63,11 +63,8 @@ class BadPayload(ValueError):
     """The body is not the event GitLab documents; the message names the missing field."""
 
 
-def install_gitlab_webhook(app: web.Application, token: str, handlers: WebhookHandlers) -> None:
-    app.router.add_post(GITLAB_WEBHOOK_PATH, _handler(token, handlers))
-
-
-def _handler(token: str, handlers: WebhookHandlers) -> Callable[[web.Request], Awaitable[web.Response]]:
+def gitlab_webhook(token: str, handlers: WebhookHandlers) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The handler of POST /api/gitlab/webhook for the secret `token`."""
     expected = token.encode()
 
     async def receive(request: web.Request) -> web.Response:

@@ -13,10 +13,9 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.activities.cards import activity_card, choose_card, feedback_card, review_card
-from bot.cards import Card, text_card
+from bot.cards import Card, card_activity, text_card
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
-from bot.postmortem_notifier import card_activity
 from domain.activities.feedback import local_date
 from domain.activities.model import Activity
 from domain.circle import Circle, Member

@@ -19,8 +19,8 @@ from bot.activities.cards import (
 from bot.card_actions import CardActionRegistry, CardActionResult
 from bot.cards import text_card
 from dialogs.activities.desk import ActivityDesk
-from dialogs.incident_desk import member_of
 from dialogs.replies import answering_errors
+from dialogs.turns import member_of
 from domain.activities import service
 from domain.activities.feedback import Feedback
 from domain.activities.model import (

@@ -13,7 +13,7 @@ from botbuilder.core import TurnContext
 
 from adapters.gitlab.webhook import MergeRequestEvent, NoteEvent
 from bot.activities.notifier import TeamsActivityNotifier
-from dialogs.incident_desk import channel_of, member_of
+from dialogs.turns import channel_of, member_of
 from domain.activities import service
 from domain.activities.feedback import Feedback, local_date
 from domain.activities.model import Activity, ActivityError

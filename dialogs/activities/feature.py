@@ -1,26 +1,22 @@
-"""Installs the activities feature: `/activity`, its card buttons, the GitLab outbox handlers, the
+"""Registers the activities feature: `/activity`, its card buttons, the GitLab outbox handlers, the
 webhook, the feedback and morning-check timers (planned by the shared planner) and the reconcile job."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import date
 
-from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.gitlab.activities import gitlab_activities_from_settings
-from adapters.gitlab.delivery import register_activity_handlers
-from adapters.gitlab.webhook import WebhookHandlers, install_gitlab_webhook
-from adapters.runtime import Runtime
+from adapters.gitlab.activity_delivery import register_activity_handlers
+from adapters.gitlab.webhook import GITLAB_WEBHOOK_PATH, WebhookHandlers, gitlab_webhook
 from adapters.timer_tick import TimerHandler
 from bot.activities.notifier import TeamsActivityNotifier
 from bot.commands import ALL_SCOPES, Command
-from bot.messenger import Messenger
-from bot.wiring import BotComponents
+from bot.feature import FeatureHost, ServiceKey
 from dialogs.activities.actions import ActivityActions
-from dialogs.activities.commands import USAGE, ActivityCommands
+from dialogs.activities.commands import ActivityCommands
 from dialogs.activities.desk import ActivityDesk
 from domain.activities import service
 from domain.activities.model import ActivityError
@@ -30,53 +26,46 @@ from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Where later features (stand-ups) find the activity desk: its ports and what it tells them.
-ACTIVITIES = web.AppKey("activities", ActivityDesk)
+# Stand-ups (which require "activities") plug in here: `desk.standups = …` prefills the feedback card,
+# and they read `desk.wip_summary(...)`, `desk.overdue(...)`, `desk.feedback_from_standup(...)`.
+ACTIVITY_DESK = ServiceKey[ActivityDesk]("activities.desk")
 
 
-def install_activities_feature(
-    app: web.Application, runtime: Runtime, bot: BotComponents, messenger: Messenger
-) -> ActivityDesk:
-    """The whole activities feature; GitLab is used when GITLAB_URL is set (activities need it)."""
-    gitlab = gitlab_activities_from_settings(runtime.settings)
-    notifier = TeamsActivityNotifier(messenger, runtime.clock)
-    desk = ActivityDesk(runtime.uow, runtime.clock, notifier, gitlab_enabled=gitlab is not None)
-    commands = ActivityCommands(desk)
-    bot.commands.register(
-        Command(
-            "activity",
-            "activity [new | import <issue> | start #12 | park | feedback <text> | ready | list [@member]]",
-            "Your GitLab activities: one at a time, daily feedback, review by the Team Leader",
-            ALL_SCOPES,
-            commands.handle,
+class ActivitiesFeature:
+    """GitLab activities: one at a time, daily feedback, review by the Team Leader (needs GITLAB_URL)."""
+
+    name = "activities"
+    requires: tuple[str, ...] = ()
+
+    def install(self, host: FeatureHost) -> None:
+        gitlab = gitlab_activities_from_settings(host.settings)
+        notifier = TeamsActivityNotifier(host.messenger, host.clock)
+        desk = ActivityDesk(host.uow, host.clock, notifier, gitlab_enabled=gitlab is not None)
+        commands = ActivityCommands(desk)
+        host.commands.register(
+            Command(
+                "activity",
+                "activity [new | import <issue> | start #12 | park | feedback <text> | ready | list [@member]]",
+                "Your GitLab activities: one at a time, daily feedback, review by the Team Leader",
+                ALL_SCOPES,
+                commands.handle,
+            )
         )
-    )
-    ActivityActions(desk).register(bot.card_actions)
-    register_activity_handlers(runtime.relay, gitlab, desk)
-    for kind, handler in activity_timer_handlers(desk).items():
-        runtime.timers.register(kind, handler)
-    for schedule in SCHEDULES:
-        runtime.planner.register(schedule)
-    install_gitlab_webhook(
-        app,
-        runtime.settings.gitlab_webhook_token,
-        WebhookHandlers(issue=desk.on_issue_event, note=desk.on_note_event, merge_request=desk.on_merge_request_event),
-    )
-    if gitlab is not None:
-        runtime.scheduler.add_leader_job(
-            "activities-reconcile",
-            desk.reconcile_all,
-            IntervalTrigger(minutes=runtime.settings.gitlab_reconcile_minutes),
+        ActivityActions(desk).register(host.card_actions)
+        register_activity_handlers(host.outbox, gitlab, desk)
+        for kind, handler in activity_timer_handlers(desk).items():
+            host.timers.register(kind, handler)
+        for schedule in SCHEDULES:
+            host.planner.register(schedule)
+        handlers = WebhookHandlers(
+            issue=desk.on_issue_event, note=desk.on_note_event, merge_request=desk.on_merge_request_event
         )
-
-        async def close_gitlab(_app: web.Application) -> AsyncIterator[None]:
-            yield
-            gitlab.close()
-
-        app.cleanup_ctx.append(close_gitlab)
-    app[ACTIVITIES] = desk
-    log.debug("activities installed: %s", USAGE)
-    return desk
+        host.add_route("POST", GITLAB_WEBHOOK_PATH, gitlab_webhook(host.settings.gitlab_webhook_token, handlers))
+        if gitlab is not None:
+            minutes = host.settings.gitlab_reconcile_minutes
+            host.add_job("activities-reconcile", desk.reconcile_all, IntervalTrigger(minutes=minutes))
+            host.on_close(gitlab.close)
+        host.provide(ACTIVITY_DESK, desk)
 
 
 def activity_timer_handlers(desk: ActivityDesk) -> dict[str, TimerHandler]:

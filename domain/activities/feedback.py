@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.activities.model import Activity, ActivityStatus
-from domain.activities.policy import DeadlineRisk, FeedbackEscalation
+from domain.circle import DeadlineRisk, FeedbackEscalation
 
 NOTE_MARKER_PREFIX = "circlebot:feedback:"
 

@@ -13,7 +13,9 @@ import pytest
 
 from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
-from dialogs.activities.feature import ACTIVITIES
+from bot.activities.notifier import TeamsActivityNotifier
+from bot.messenger import Messenger
+from dialogs.activities.desk import ActivityDesk
 from domain.clock import FixedClock
 from storage.activities.repository import SqlActivities
 from tests.support.activities import CHANNEL_ID, TEAM_ID, TENANT_ID, installed_in_team, next_activity_id
@@ -331,7 +333,8 @@ async def test_a_missed_webhook_is_caught_by_the_reconcile_and_an_imported_issue
 async def test_a_standup_answer_can_also_be_the_day_s_feedback_note(
     client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
 ) -> None:
-    desk = client.app[ACTIVITIES]
+    runtime = runtime_of(client)
+    desk = ActivityDesk(runtime.uow, runtime.clock, TeamsActivityNotifier(Messenger(), runtime.clock), True)
     assert await desk.feedback_from_standup("shop", "marco", "nothing in progress yet") is None
     await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY)
     await settle(client)

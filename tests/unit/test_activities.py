@@ -11,12 +11,11 @@ import pytest
 from domain.activities import service
 from domain.activities.feedback import Feedback
 from domain.activities.model import ActivityError, ActivityStatus, AnotherActivityInProgress, DefinitionOfDoneUnmet
-from domain.activities.policy import ActivityPolicy, FeedbackEscalation
 from domain.activities.requests import CREATE_ISSUE, LABEL_MERGE_REQUEST, POST_NOTE, UPDATE_ISSUE
 from domain.activities.schedule import DailyActivityCheck, FeedbackRequests
 from domain.activities.service import ActivitiesContext, NewActivity, RemoteIssue
 from domain.activities.template import Task, parse_description, render_description, tick_tasks
-from domain.circle import Circle, JiraBinding, Member, Role, Schedule
+from domain.circle import ActivityPolicy, Circle, FeedbackEscalation, JiraBinding, Member, Role, Schedule
 from domain.clock import FixedClock
 from tests.support.fake_activities import FakeActivities, FakeCircles, FakeUnitOfWork, RecordingNotifier
 
