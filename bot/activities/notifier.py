@@ -61,10 +61,19 @@ class TeamsActivityNotifier:
         await self._private(uow, circle, member, {"text": text}, text, key=key)
 
     async def ask_feedback(
-        self, uow: UnitOfWork, activity: Activity, circle: Circle, member: Member, prefill: str, *, key: str
+        self,
+        uow: UnitOfWork,
+        activity: Activity,
+        circle: Circle,
+        member: Member,
+        prefill: str,
+        *,
+        key: str,
+        late: str | None = None,
     ) -> None:
         today = local_date(self._clock.now(), circle.time_zone)
-        card = feedback_card(activity, circle, prefill=prefill, today=today)
+        note = f"This is {late}." if late else None
+        card = feedback_card(activity, circle, prefill=prefill, today=today, note=note)
         await self._private(uow, circle, member, card_activity(card), f"Feedback on {activity.ref}?", key=key)
 
     async def ask_review(self, uow: UnitOfWork, activity: Activity, circle: Circle) -> None:

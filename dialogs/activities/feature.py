@@ -75,7 +75,11 @@ def activity_timer_handlers(desk: ActivityDesk) -> dict[str, TimerHandler]:
         payload = timer.payload
         try:
             await service.request_feedback(
-                desk.context(uow), payload["circle"], payload["member"], date.fromisoformat(payload["day"])
+                desk.context(uow),
+                payload["circle"],
+                payload["member"],
+                date.fromisoformat(payload["day"]),
+                due_at=timer.due_at,
             )
         except ActivityError as error:
             # The circle went away: retrying cannot help, so this run just ends.

@@ -54,9 +54,17 @@ class ActivityNotifier(Protocol):
         ...
 
     async def ask_feedback(
-        self, uow: UnitOfWork, activity: Activity, circle: Circle, member: Member, prefill: str, *, key: str
+        self,
+        uow: UnitOfWork,
+        activity: Activity,
+        circle: Circle,
+        member: Member,
+        prefill: str,
+        *,
+        key: str,
+        late: str | None = None,
     ) -> None:
-        """The daily feedback card for the WIP activity."""
+        """The daily feedback card for the WIP activity; `late` says why it comes late, when it does."""
         ...
 
     async def ask_review(self, uow: UnitOfWork, activity: Activity, circle: Circle) -> None:

@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from domain.activities.feedback import (
     Feedback,
@@ -50,6 +51,7 @@ from domain.activities.template import Task, marker_comment, parse_description, 
 from domain.circle import Circle, Member, Role
 from domain.clock import Clock
 from domain.ports import UnitOfWork
+from domain.recurring import late_note
 
 
 @dataclass
@@ -446,8 +448,13 @@ async def submit_feedback(
     return activity
 
 
-async def request_feedback(ctx: ActivitiesContext, circle_name: str, handle: str, day: date) -> Activity | None:
-    """The feedback timer: the WIP activity's card, prefilled from today's stand-up; nothing when away or idle."""
+async def request_feedback(
+    ctx: ActivitiesContext, circle_name: str, handle: str, day: date, *, due_at: datetime | None = None
+) -> Activity | None:
+    """The feedback timer: the WIP activity's card, prefilled from today's stand-up; nothing when away or idle.
+
+    Sent late (the bot was down at `due_at`), the card says so, in the circle's time zone.
+    """
     circle = await circle_of(ctx, circle_name)
     member = circle.member(handle)
     if member is None or await ctx.availability.is_away(ctx.uow, circle.name, handle, day):
@@ -458,8 +465,15 @@ async def request_feedback(ctx: ActivitiesContext, circle_name: str, handle: str
     if activity.last_feedback_at is not None and local_date(activity.last_feedback_at, circle.time_zone) == day:
         return None  # already given today, on the card or on GitLab
     prefill = await ctx.standups.today_answer(ctx.uow, circle.name, handle, day) or ""
+    late = late_note("feedback request", due_at, ctx.clock.now(), ZoneInfo(circle.time_zone)) if due_at else None
     await ctx.notifier.ask_feedback(
-        ctx.uow, activity, circle, member, prefill, key=f"teams:activity:{activity.marker}:feedback:{day.isoformat()}"
+        ctx.uow,
+        activity,
+        circle,
+        member,
+        prefill,
+        key=f"teams:activity:{activity.marker}:feedback:{day.isoformat()}",
+        late=late,
     )
     return activity
 

@@ -101,9 +101,17 @@ class RecordingNotifier:
         self.said.append(("tell", member.handle, text))
 
     async def ask_feedback(
-        self, uow: Any, activity: Activity, circle: Circle, member: Member, prefill: str, *, key: str
+        self,
+        uow: Any,
+        activity: Activity,
+        circle: Circle,
+        member: Member,
+        prefill: str,
+        *,
+        key: str,
+        late: str | None = None,
     ) -> None:
-        self.said.append(("feedback", member.handle, prefill))
+        self.said.append(("feedback", member.handle, prefill + (f" [{late}]" if late else "")))
 
     async def ask_review(self, uow: Any, activity: Activity, circle: Circle) -> None:
         self.said.append(("review", circle.team_leader, activity.ref))

@@ -254,6 +254,21 @@ async def test_the_feedback_card_is_prefilled_from_today_s_standup_and_skipped_w
     await service.request_feedback(world.ctx, "shop", "marco", tuesday)
     assert ("feedback", "marco", "upgrade staging") in world.notifier.said
 
+    # After a restart, the 17:30 request comes at 18:10 and says so, in the circle's zone.
+    world.at(tuesday, hour=17)
+    world.clock.advance(timedelta(minutes=10))
+    world.notifier.said.clear()
+    await service.request_feedback(
+        world.ctx, "shop", "marco", tuesday, due_at=datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
+    )
+    assert world.notifier.said == [
+        (
+            "feedback",
+            "marco",
+            "upgrade staging [the 17:30 feedback request, sent at 18:10 (Europe/Rome) after a restart]",
+        )
+    ]
+
     world.away.add(("marco", date(2026, 12, 2)))
     world.at(date(2026, 12, 2), hour=16)
     assert await service.request_feedback(world.ctx, "shop", "marco", date(2026, 12, 2)) is None
