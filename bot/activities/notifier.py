@@ -23,6 +23,7 @@ from domain.clock import Clock
 from domain.ports import UnitOfWork
 from storage import conversations
 from storage.outbox import SqlOutbox
+from storage.sent_messages import lookup
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ class TeamsActivityNotifier:
         if target is None:
             return  # the card lives in the personal chat only; the channel hears the milestones
         key = card_key(activity)
-        if not await _sql(uow).outbox.contains(key):
+        sql = _sql(uow)
+        # Sent before (the outbox row, or the posted message once the row is gone): update it in place.
+        if not await sql.outbox.contains(key) and await lookup(sql.session, key) is None:
             self._messenger.send(uow, conversation=target, activity=card_activity(self.card(activity, circle)), key=key)
             return
         self._messenger.update(

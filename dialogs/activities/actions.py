@@ -82,19 +82,6 @@ class ActivityActions:
 
     async def start(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         activity, circle, member = await self._mine(turn_context, data)
-        if activity.status is ActivityStatus.WIP and data.get("park"):
-            # Started on GitLab while another was WIP: parking the other one is the choice made.
-            other = next(
-                (
-                    a
-                    for a in await self._desk.mine(circle, member)
-                    if a.status is ActivityStatus.WIP and a.id != activity.id
-                ),
-                None,
-            )
-            if other is not None:
-                await self._desk.run(service.park_activity, circle.name, member, other.id)
-            return self._card(activity, circle)
         try:
             started = await self._desk.run(
                 service.start_activity, circle.name, member, activity.id, park_current=bool(data.get("park"))

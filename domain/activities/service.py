@@ -370,11 +370,16 @@ async def start_activity(
     activity = await load(ctx, activity_id)
     if activity.owner != by.handle:
         raise ActivityError(f"{activity.ref} is {activity.owner}'s activity; only its assignee starts it")
-    current = await ctx.activities.wip_of(circle.name, by.handle)
-    if current is not None and current.id != activity.id:
-        if not park_current:
-            raise AnotherActivityInProgress(current, activity)
-        await _park(ctx, circle, current, by, reason=f"to start {activity.ref}")
+    mine = await ctx.activities.of_member(circle.name, by.handle)
+    others = [a for a in mine if a.status is ActivityStatus.WIP and a.id != activity.id]
+    if others and not park_current:
+        raise AnotherActivityInProgress(others[0], activity)
+    for other in others:
+        await _park(ctx, circle, other, by, reason=f"to start {activity.ref}")
+    if activity.status is ActivityStatus.WIP:
+        if not others:
+            raise ActivityError(f"{activity.ref} is already in progress")
+        return activity  # started on GitLab while another was WIP: parking that one was the choice
     activity.start(ctx.clock.now())
     await ctx.activities.save(activity)
     _status_update(ctx, circle, activity, assignee=by.gitlab_username)

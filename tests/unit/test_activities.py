@@ -396,6 +396,13 @@ async def test_work_started_on_gitlab_while_another_is_wip_asks_the_member_to_ch
     assert world.status(second) is ActivityStatus.WIP
     assert ("which", "marco", "#12->#15") in world.notifier.said
 
+    # The answer "Park #12, start #15": #12 goes back to to-do, #15 stays in progress.
+    await service.start_activity(world.ctx, "shop", world.marco, second, park_current=True)
+    assert world.status(second) is ActivityStatus.WIP
+    assert [a.ref for a in world.activities.rows.values() if a.status is ActivityStatus.TODO] == ["#12"]
+    with pytest.raises(ActivityError, match="#15 is already in progress"):
+        await service.start_activity(world.ctx, "shop", world.marco, second)
+
 
 async def test_an_issue_closed_on_gitlab_is_done_and_its_ticked_tasks_follow() -> None:
     world = World()
