@@ -22,7 +22,7 @@ import requests
 from adapters.gitlab.docs import GitLabDocs
 from adapters.outbox_relay import RetryLater
 from adapters.settings import Settings
-from domain.activities.service import RemoteIssue
+from domain.activities.context import RemoteIssue
 from domain.activities.template import marker_comment, tick_tasks
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from adapters.gitlab.activities import GitLabActivities
 from adapters.outbox_relay import HandlerRegistry, OutboxHandler, PermanentFailure, parse_payload
+from domain.activities.context import RemoteIssue
 from domain.activities.requests import (
     CREATE_ISSUE,
     LABEL_MERGE_REQUEST,
@@ -18,7 +19,6 @@ from domain.activities.requests import (
     ReadIssue,
     UpdateIssue,
 )
-from domain.activities.service import RemoteIssue
 from storage.outbox import OutboxMessage
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.gitlab.activities import parse_gitlab_time
-from domain.activities.service import RemoteIssue
+from domain.activities.context import RemoteIssue
 
 log = logging.getLogger(__name__)
 

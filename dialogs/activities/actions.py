@@ -21,7 +21,8 @@ from bot.cards import text_card
 from dialogs.activities.desk import ActivityDesk
 from dialogs.replies import answering_errors
 from dialogs.turns import member_of
-from domain.activities import service
+from domain.activities import daily, service
+from domain.activities.context import NewActivity
 from domain.activities.feedback import Feedback
 from domain.activities.model import (
     Activity,
@@ -31,7 +32,6 @@ from domain.activities.model import (
     DefinitionOfDoneUnmet,
     Repository,
 )
-from domain.activities.service import NewActivity
 from domain.circle import Circle, Member
 
 
@@ -123,7 +123,7 @@ class ActivityActions:
         today = self._desk.today(circle)
         if not answer.done.strip():
             return feedback_card(activity, circle, prefill="", today=today, note="Say in a line what was done today.")
-        saved = await self._desk.run(service.submit_feedback, circle.name, member, activity.id, answer)
+        saved = await self._desk.run(daily.submit_feedback, circle.name, member, activity.id, answer)
         return feedback_posted_card(saved, circle, today=today)
 
     async def ready(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:

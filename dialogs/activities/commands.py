@@ -12,7 +12,7 @@ from bot.commands import CommandArgs
 from bot.mentions import mentioned_accounts
 from dialogs.activities.desk import ActivityDesk
 from dialogs.replies import say, sentence
-from domain.activities import service
+from domain.activities import daily, service, sync
 from domain.activities.feedback import Feedback
 from domain.activities.model import ActivityError, AnotherActivityInProgress
 from domain.circle import Circle, Member
@@ -76,7 +76,7 @@ class ActivityCommands:
 
     async def _import(self, turn_context: TurnContext, circle: Circle, member: Member, rest: list[str]) -> None:
         ref = _required(rest, "/activity import https://gitlab.example.com/group/project/-/issues/12")
-        issue = await self._desk.run(service.request_import, circle.name, member, ref)
+        issue = await self._desk.run(sync.request_import, circle.name, member, ref)
         await say(
             turn_context, f"Reading {issue} from GitLab; I'll tell you what its description lacks from the template."
         )
@@ -98,7 +98,7 @@ class ActivityCommands:
         if not text:
             raise ActivityError("what did you do today? `/activity feedback upgraded staging, prod tomorrow`")
         activity = await self._desk.wip(circle, member)
-        saved = await self._desk.run(service.submit_feedback, circle.name, member, activity.id, Feedback(done=text))
+        saved = await self._desk.run(daily.submit_feedback, circle.name, member, activity.id, Feedback(done=text))
         await say(turn_context, f"Feedback saved; it goes on {saved.ref} as a note now.")
 
     async def _ready(self, turn_context: TurnContext, circle: Circle, member: Member, text: str) -> None:

@@ -14,12 +14,12 @@ from botbuilder.core import TurnContext
 from adapters.gitlab.webhook import MergeRequestEvent, NoteEvent
 from bot.activities.notifier import TeamsActivityNotifier
 from dialogs.turns import channel_of, member_of
-from domain.activities import service
+from domain.activities import context, daily, service, sync
+from domain.activities.context import ActivitiesContext, RemoteIssue
 from domain.activities.feedback import Feedback, local_date
 from domain.activities.model import Activity, ActivityError
 from domain.activities.ports import Availability, NobodyAway, NoStandups, StandupToday, WipSummary
 from domain.activities.requests import ReadIssue
-from domain.activities.service import ActivitiesContext, RemoteIssue
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from storage.activities.repository import SqlActivities
@@ -98,7 +98,7 @@ class ActivityDesk:
 
     async def find(self, circle: Circle, member: Member, ref: str) -> Activity:
         """`#15` among the circle's open activities, the member's own first."""
-        return service.find_by_ref(await self.open_in_circle(circle), ref, owner=member.handle)
+        return context.find_by_ref(await self.open_in_circle(circle), ref, owner=member.handle)
 
     async def wip(self, circle: Circle, member: Member) -> Activity:
         async with self.uow.reader() as uow:
@@ -128,10 +128,10 @@ class ActivityDesk:
         async with self.uow() as uow:
             ctx = self.context(uow)
             found = await ctx.activities.wip_of(circle, member)
-            person = (await service.circle_of(ctx, circle)).member(member)
+            person = (await context.circle_of(ctx, circle)).member(member)
             if found is None or found.id is None or person is None:
                 return None
-            saved = await service.submit_feedback(ctx, circle, person, found.id, Feedback(done=today_answer))
+            saved = await daily.submit_feedback(ctx, circle, person, found.id, Feedback(done=today_answer))
             await uow.commit()
             return saved
 
@@ -142,9 +142,9 @@ class ActivityDesk:
 
     async def issue_read(self, request: ReadIssue, issue: RemoteIssue) -> None:
         if request.purpose == "import" and request.owner:
-            await self.run(service.adopt_issue, request.circle, request.owner, issue)
+            await self.run(sync.adopt_issue, request.circle, request.owner, issue)
         else:
-            await self.run(service.issue_changed, issue)
+            await self.run(sync.issue_changed, issue)
 
     async def merge_requests_checked(self, activity_id: int, merge_requests: list[tuple[int, str, str]]) -> None:
         await self.run(service.merge_requests_checked, activity_id, merge_requests)
@@ -152,11 +152,11 @@ class ActivityDesk:
     # --- webhook events ----------------------------------------------------------------------
 
     async def on_issue_event(self, issue: RemoteIssue) -> None:
-        await self.run(service.issue_changed, issue)
+        await self.run(sync.issue_changed, issue)
 
     async def on_note_event(self, note: NoteEvent) -> None:
         await self.run(
-            service.note_written,
+            sync.note_written,
             note.project,
             note.iid,
             author=note.author,
@@ -169,7 +169,7 @@ class ActivityDesk:
         if event.action not in ("open", "reopen", "update"):
             return
         await self.run(
-            service.merge_request_opened,
+            sync.merge_request_opened,
             event.project,
             event.iid,
             source_branch=event.source_branch,
@@ -185,6 +185,6 @@ class ActivityDesk:
         queued = 0
         async with self.uow() as uow:
             for circle in await uow.circles.active():
-                queued += await service.reconcile(self.context(uow), circle.name)
+                queued += await sync.reconcile(self.context(uow), circle.name)
             await uow.commit()
         return queued

@@ -18,7 +18,7 @@ from bot.feature import FeatureHost, ServiceKey
 from dialogs.activities.actions import ActivityActions
 from dialogs.activities.commands import ActivityCommands
 from dialogs.activities.desk import ActivityDesk
-from domain.activities import service
+from domain.activities import daily
 from domain.activities.model import ActivityError
 from domain.activities.schedule import DAILY_CHECK_TIMER, FEEDBACK_REQUEST_TIMER, SCHEDULES
 from storage.timers import DueTimer
@@ -74,7 +74,7 @@ def activity_timer_handlers(desk: ActivityDesk) -> dict[str, TimerHandler]:
     async def feedback_request(timer: DueTimer, uow: SqlUnitOfWork) -> None:
         payload = timer.payload
         try:
-            await service.request_feedback(
+            await daily.request_feedback(
                 desk.context(uow),
                 payload["circle"],
                 payload["member"],
@@ -88,7 +88,7 @@ def activity_timer_handlers(desk: ActivityDesk) -> dict[str, TimerHandler]:
     async def daily_check(timer: DueTimer, uow: SqlUnitOfWork) -> None:
         payload = timer.payload
         try:
-            done = await service.daily_check(desk.context(uow), payload["circle"], date.fromisoformat(payload["day"]))
+            done = await daily.daily_check(desk.context(uow), payload["circle"], date.fromisoformat(payload["day"]))
         except ActivityError as error:
             log.warning("timer %s dropped: %s", timer.key, error, extra={"timer": timer.key})
             return

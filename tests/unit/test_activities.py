@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 
-from domain.activities import service
+from domain.activities import daily, service, sync
+from domain.activities.context import ActivitiesContext, NewActivity, RemoteIssue
 from domain.activities.feedback import Feedback
-from domain.activities.model import ActivityError, ActivityStatus, AnotherActivityInProgress, DefinitionOfDoneUnmet
+from domain.activities.model import (
+    ActivityError,
+    ActivityStatus,
+    AnotherActivityInProgress,
+    DefinitionOfDoneUnmet,
+    Repository,
+)
 from domain.activities.requests import CREATE_ISSUE, LABEL_MERGE_REQUEST, POST_NOTE, UPDATE_ISSUE
 from domain.activities.schedule import DailyActivityCheck, FeedbackRequests
-from domain.activities.service import ActivitiesContext, NewActivity, RemoteIssue
 from domain.activities.template import Task, parse_description, render_description, tick_tasks
 from domain.circle import ActivityPolicy, Circle, FeedbackEscalation, JiraBinding, Member, Role, Schedule
 from domain.clock import FixedClock
@@ -180,7 +186,7 @@ async def test_the_template_names_everything_missing_at_once() -> None:
 
 async def test_generic_work_goes_to_the_internal_repository_and_says_when_it_is_not_configured() -> None:
     world = World()
-    form = NewActivity("Renew certs", "", ["renew"], date(2026, 12, 4), ["renewed"], service.Repository.INTERNAL)
+    form = NewActivity("Renew certs", "", ["renew"], date(2026, 12, 4), ["renewed"], Repository.INTERNAL)
     created = await service.create_activity(world.ctx, "shop", world.marco, form)
     assert created.project == "sre/internal"
 
@@ -232,8 +238,8 @@ async def test_feedback_posts_one_marked_note_and_ticks_the_tasks() -> None:
     activity_id = await world.started()
     world.at(date(2026, 11, 30), hour=17)
     answer = Feedback("staging upgraded", blockers="", next_step="production on Wednesday", ticked=("Upgrade staging",))
-    await service.submit_feedback(world.ctx, "shop", world.marco, activity_id, answer)
-    await service.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback("and the changelog"))
+    await daily.submit_feedback(world.ctx, "shop", world.marco, activity_id, answer)
+    await daily.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback("and the changelog"))
 
     first, second = world.uow.outbox.of_kind(POST_NOTE)
     assert first["body"].startswith("**Daily feedback · 2026-11-30 · Marco Bianchi**")
@@ -251,16 +257,14 @@ async def test_the_feedback_card_is_prefilled_from_today_s_standup_and_skipped_w
     tuesday = date(2026, 12, 1)
     world.at(tuesday, hour=16)
     world.standup_answers[("marco", tuesday)] = "upgrade staging"
-    await service.request_feedback(world.ctx, "shop", "marco", tuesday)
+    await daily.request_feedback(world.ctx, "shop", "marco", tuesday)
     assert ("feedback", "marco", "upgrade staging") in world.notifier.said
 
     # After a restart, the 17:30 request comes at 18:10 and says so, in the circle's zone.
     world.at(tuesday, hour=17)
     world.clock.advance(timedelta(minutes=10))
     world.notifier.said.clear()
-    await service.request_feedback(
-        world.ctx, "shop", "marco", tuesday, due_at=datetime(2026, 12, 1, 16, 30, tzinfo=UTC)
-    )
+    await daily.request_feedback(world.ctx, "shop", "marco", tuesday, due_at=datetime(2026, 12, 1, 16, 30, tzinfo=UTC))
     assert world.notifier.said == [
         (
             "feedback",
@@ -271,16 +275,16 @@ async def test_the_feedback_card_is_prefilled_from_today_s_standup_and_skipped_w
 
     world.away.add(("marco", date(2026, 12, 2)))
     world.at(date(2026, 12, 2), hour=16)
-    assert await service.request_feedback(world.ctx, "shop", "marco", date(2026, 12, 2)) is None
+    assert await daily.request_feedback(world.ctx, "shop", "marco", date(2026, 12, 2)) is None
 
-    await service.note_written(
+    await sync.note_written(
         world.ctx, PROJECT, 15, author="mbianchi", at=world.clock.now(), system=False, body="done on the web"
     )
     world.at(date(2026, 12, 3), hour=9)
-    await service.note_written(
+    await sync.note_written(
         world.ctx, PROJECT, 15, author="mbianchi", at=world.clock.now(), system=False, body="wrote on GitLab"
     )
-    assert await service.request_feedback(world.ctx, "shop", "marco", date(2026, 12, 3)) is None
+    assert await daily.request_feedback(world.ctx, "shop", "marco", date(2026, 12, 3)) is None
 
 
 async def test_missing_feedback_reminds_then_notes_on_the_issue_then_tells_the_team_leader() -> None:
@@ -288,21 +292,21 @@ async def test_missing_feedback_reminds_then_notes_on_the_issue_then_tells_the_t
     activity_id = await world.started()  # Monday
     thursday, friday, monday = date(2026, 12, 3), date(2026, 12, 4), date(2026, 12, 7)
 
-    assert await service.daily_check(world.ctx, "shop", date(2026, 12, 1)) == []  # Monday is still open
-    assert await service.daily_check(world.ctx, "shop", date(2026, 12, 2)) == ["#15:remind"]  # Tuesday missed
+    assert await daily.daily_check(world.ctx, "shop", date(2026, 12, 1)) == []  # Monday is still open
+    assert await daily.daily_check(world.ctx, "shop", date(2026, 12, 2)) == ["#15:remind"]  # Tuesday missed
     assert world.notifier.told("marco")[-1].startswith(
         "No feedback on #15 Upgrade the ingress controller since 2026-11-30"
     )
-    assert await service.daily_check(world.ctx, "shop", date(2026, 12, 2)) == []  # each step once
-    assert await service.daily_check(world.ctx, "shop", thursday) == ["#15:note"]
+    assert await daily.daily_check(world.ctx, "shop", date(2026, 12, 2)) == []  # each step once
+    assert await daily.daily_check(world.ctx, "shop", thursday) == ["#15:note"]
     [note] = [n for n in world.uow.outbox.of_kind(POST_NOTE) if "no daily feedback" in n["body"]]
     assert note["body"].startswith("@mbianchi no daily feedback here for 2 working days")
-    assert await service.daily_check(world.ctx, "shop", friday) == ["#15:team_leader"]
+    assert await daily.daily_check(world.ctx, "shop", friday) == ["#15:team_leader"]
     assert "Marco Bianchi has given no feedback on #15" in world.notifier.told("giulia")[-1]
 
     world.at(friday, hour=17)
-    await service.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback("back on it"))
-    assert await service.daily_check(world.ctx, "shop", monday) == []  # the weekend is not a working day
+    await daily.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback("back on it"))
+    assert await daily.daily_check(world.ctx, "shop", monday) == []  # the weekend is not a working day
     assert world.activities.rows[activity_id].feedback_level == 0
 
 
@@ -311,8 +315,8 @@ async def test_the_ladder_is_configurable() -> None:
         a_circle(activities=ActivityPolicy(feedback_escalation=FeedbackEscalation(remind=0, note=0, team_leader=2)))
     )
     await world.started()
-    assert await service.daily_check(world.ctx, "shop", date(2026, 12, 2)) == []
-    assert await service.daily_check(world.ctx, "shop", date(2026, 12, 3)) == ["#15:team_leader"]
+    assert await daily.daily_check(world.ctx, "shop", date(2026, 12, 2)) == []
+    assert await daily.daily_check(world.ctx, "shop", date(2026, 12, 3)) == ["#15:team_leader"]
 
 
 # --- deadline risk -------------------------------------------------------------------------------
@@ -322,12 +326,12 @@ async def test_at_80_percent_of_the_time_with_under_half_the_tasks_ticked_member
     world = World()
     activity_id = await world.started()  # Monday 30 Nov, deadline Friday 11 Dec: 11 days
     world.at(date(2026, 12, 7), hour=17)
-    await service.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback("reading"))
-    assert "#15:risk" not in await service.daily_check(world.ctx, "shop", date(2026, 12, 8))  # 8 of 11 days
-    assert "#15:risk" in await service.daily_check(world.ctx, "shop", date(2026, 12, 9))  # 9 of 11 days
+    await daily.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback("reading"))
+    assert "#15:risk" not in await daily.daily_check(world.ctx, "shop", date(2026, 12, 8))  # 8 of 11 days
+    assert "#15:risk" in await daily.daily_check(world.ctx, "shop", date(2026, 12, 9))  # 9 of 11 days
     assert "0 of 3 tasks ticked" in world.notifier.told("marco")[-1]
     assert world.notifier.told("giulia")[-1].startswith("Marco Bianchi's #15")
-    assert "#15:risk" not in await service.daily_check(world.ctx, "shop", date(2026, 12, 10))  # once
+    assert "#15:risk" not in await daily.daily_check(world.ctx, "shop", date(2026, 12, 10))  # once
     assert [a.ref for a in await service.overdue(world.ctx, "shop", date(2026, 12, 14))] == ["#15"]
 
 
@@ -392,7 +396,7 @@ async def test_work_started_on_gitlab_while_another_is_wip_asks_the_member_to_ch
     await world.started(title="Upgrade ingress", iid=12)
     second = await world.activity(title="Rotate secrets", iid=15)
 
-    await service.issue_changed(world.ctx, remote(15, ("activity", "status::wip")))
+    await sync.issue_changed(world.ctx, remote(15, ("activity", "status::wip")))
     assert world.status(second) is ActivityStatus.WIP
     assert ("which", "marco", "#12->#15") in world.notifier.said
 
@@ -408,7 +412,7 @@ async def test_an_issue_closed_on_gitlab_is_done_and_its_ticked_tasks_follow() -
     world = World()
     activity_id = await world.started()
     description = "## Tasks\n- [x] Read the changelog\n- [ ] Upgrade staging\n## Definition of done\n- [ ] Runbook"
-    await service.issue_changed(world.ctx, remote(15, ("activity",), state="closed", description=description))
+    await sync.issue_changed(world.ctx, remote(15, ("activity",), state="closed", description=description))
     activity = world.activities.rows[activity_id]
     assert activity.status is ActivityStatus.DONE
     assert [t.text for t in activity.tasks if t.done] == ["Read the changelog"]
@@ -419,25 +423,25 @@ async def test_only_the_assignee_s_own_notes_count_as_feedback() -> None:
     activity_id = await world.started()
     later = MONDAY + timedelta(days=1)
     ours = "**Daily feedback**\n<!-- circlebot:feedback:x -->"
-    assert not await service.note_written(
+    assert not await sync.note_written(
         world.ctx, PROJECT, 15, author="mbianchi", at=later, system=True, body="added ~x"
     )
-    assert not await service.note_written(world.ctx, PROJECT, 15, author="grossi", at=later, system=False, body="nice")
-    assert not await service.note_written(world.ctx, PROJECT, 15, author="mbianchi", at=later, system=False, body=ours)
-    assert await service.note_written(world.ctx, PROJECT, 15, author="mbianchi", at=later, system=False, body="did it")
+    assert not await sync.note_written(world.ctx, PROJECT, 15, author="grossi", at=later, system=False, body="nice")
+    assert not await sync.note_written(world.ctx, PROJECT, 15, author="mbianchi", at=later, system=False, body=ours)
+    assert await sync.note_written(world.ctx, PROJECT, 15, author="mbianchi", at=later, system=False, body="did it")
     assert world.activities.rows[activity_id].last_feedback_at == later
 
 
 async def test_a_merge_request_for_an_activity_gets_its_labels() -> None:
     world = World()
     await world.started()
-    await service.merge_request_opened(
+    await sync.merge_request_opened(
         world.ctx, PROJECT, 3, source_branch="15-upgrade", title="Upgrade", description="", labels=("activity",)
     )
     [label] = world.uow.outbox.of_kind(LABEL_MERGE_REQUEST)
     assert label == {"project": PROJECT, "mr_iid": 3, "labels": ["status::wip"]}
     assert (
-        await service.merge_request_opened(
+        await sync.merge_request_opened(
             world.ctx, PROJECT, 4, source_branch="fix", title="Fix", description="see !15", labels=()
         )
         is None
@@ -446,11 +450,11 @@ async def test_a_merge_request_for_an_activity_gets_its_labels() -> None:
 
 def test_issue_references_read_as_project_and_number() -> None:
     url = "https://gitlab.example.com/acme/shop-activities/-/issues/12"
-    assert service.parse_issue_ref(url, default_project=None) == (PROJECT, 12)
-    assert service.parse_issue_ref("#12", default_project=PROJECT) == (PROJECT, 12)
-    assert service.parse_issue_ref("sre/internal#7", default_project=PROJECT) == ("sre/internal", 7)
+    assert sync.parse_issue_ref(url, default_project=None) == (PROJECT, 12)
+    assert sync.parse_issue_ref("#12", default_project=PROJECT) == (PROJECT, 12)
+    assert sync.parse_issue_ref("sre/internal#7", default_project=PROJECT) == ("sre/internal", 7)
     with pytest.raises(ActivityError, match="paste its URL or type `#12`"):
-        service.parse_issue_ref("twelve", default_project=PROJECT)
+        sync.parse_issue_ref("twelve", default_project=PROJECT)
 
 
 # --- when the work falls due ---------------------------------------------------------------------
@@ -479,5 +483,5 @@ async def test_a_late_webhook_from_before_the_bot_s_own_move_does_not_undo_it() 
     world.clock.advance(timedelta(minutes=1))
     await service.approve(world.ctx, "shop", world.giulia, activity_id)
     sent_before_approval = world.clock.now() - timedelta(seconds=30)
-    await service.issue_changed(world.ctx, remote(15, ("activity", "status::review"), updated_at=sent_before_approval))
+    await sync.issue_changed(world.ctx, remote(15, ("activity", "status::review"), updated_at=sent_before_approval))
     assert world.status(activity_id) is ActivityStatus.DONE
