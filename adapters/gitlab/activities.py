@@ -10,7 +10,9 @@ note by the marker hidden in its body. python-gitlab runs in a thread, never sle
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +33,9 @@ T = TypeVar("T")
 
 # Notes are read newest first; a retry comes within hours, so its note is among the last page.
 NOTES_PAGE = 100
+# GitLab.com lets one user create at most 60 notes a minute (its "notes create" limit); staying under
+# it here spares a 429 when a whole circle answers the 17:30 feedback card at once.
+NOTES_PER_MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,14 @@ class IssueLink:
 class GitLabActivities(GitLabDocs):
     """Shares the docs adapter's connection, thread and failure translation; adds the activity calls."""
 
-    def __init__(self, url: str, *, token: str, timeout: float = 15.0) -> None:
+    def __init__(
+        self, url: str, *, token: str, timeout: float = 15.0, notes_per_minute: int = NOTES_PER_MINUTE
+    ) -> None:
         super().__init__(url, token=token, timeout=timeout)
         self._paused_until = 0.0  # epoch seconds: GitLab's RateLimit-Reset after it said none remain
+        self._notes_per_minute = notes_per_minute
+        self._recent_notes: deque[float] = deque()  # monotonic times of the notes created this minute
+        self._notes_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"GitLabActivities(url={self._url!r})"
@@ -89,6 +99,7 @@ class GitLabActivities(GitLabDocs):
             for note in issue.notes.list(sort="desc", order_by="created_at", per_page=NOTES_PAGE, get_all=False):
                 if marker in str(note.body or ""):
                     return int(note.id)
+            self._take_note_slot()
             return int(issue.notes.create({"body": body}).id)
 
         return await self._call(f"comment on {project}#{iid}", ensure)
@@ -189,6 +200,20 @@ class GitLabActivities(GitLabDocs):
         if wait > 0:
             raise RetryLater(f"GitLab's rate limit is spent; waiting {wait:.0f} s to {what}", timedelta(seconds=wait))
         return await super()._call(what, work)
+
+    def _take_note_slot(self) -> None:
+        """Count a note against the per-minute budget, or ask the outbox to come back when one is free."""
+        now = time.monotonic()
+        with self._notes_lock:
+            while self._recent_notes and now - self._recent_notes[0] >= 60:
+                self._recent_notes.popleft()
+            if len(self._recent_notes) >= self._notes_per_minute:
+                wait = 60 - (now - self._recent_notes[0])
+                raise RetryLater(
+                    f"{self._notes_per_minute} notes posted in the last minute, GitLab's limit; the rest wait",
+                    timedelta(seconds=max(1, round(wait))),
+                )
+            self._recent_notes.append(now)
 
     def _remember_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         super()._remember_headers(response, *args, **kwargs)

@@ -197,3 +197,19 @@ async def test_a_hung_create_times_out_and_the_retry_finds_the_issue_it_made(git
         assert len(gitlab.project(PROJECT).issues) == 1
     finally:
         activities.close()
+
+
+async def test_notes_stay_under_gitlab_s_per_minute_limit(gitlab: FakeGitLab) -> None:
+    activities = GitLabActivities(gitlab.url, token=gitlab.token, timeout=2, notes_per_minute=2)
+    try:
+        iid = await create(activities)
+        for n in (1, 2):
+            await activities.ensure_note(project=PROJECT, iid=iid, marker=f"m{n}", body=f"note <!-- m{n} -->")
+        with pytest.raises(RetryLater, match="2 notes posted in the last minute") as waiting:
+            await activities.ensure_note(project=PROJECT, iid=iid, marker="m3", body="note <!-- m3 -->")
+        assert waiting.value.retry_after is not None and waiting.value.retry_after <= timedelta(seconds=60)
+        # A retry of a note already posted needs no slot: it is found, not created.
+        await activities.ensure_note(project=PROJECT, iid=iid, marker="m2", body="note <!-- m2 -->")
+        assert len(gitlab.issue(iid, PROJECT).notes) == 2
+    finally:
+        activities.close()
