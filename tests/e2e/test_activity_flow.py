@@ -365,3 +365,18 @@ async def test_a_merge_request_that_closes_an_activity_gets_its_labels(
     assert response.status == 200
     await settle(client)
     assert project.merge_requests[0].labels == ["activity", "ingress", "status::wip"]
+
+
+async def test_a_form_with_mistakes_comes_back_with_what_to_fix_and_what_was_typed(
+    client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
+) -> None:
+    form = await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY | {"tasks": "", "deadline": "11/12"})
+    assert "`11/12` is not a date; pick one or type YYYY-MM-DD" in texts_of(form)
+    title = next(e for e in form["body"] if e.get("id") == "title")
+    assert title["value"] == "Upgrade the ingress controller"
+    form = await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY | {"tasks": " \n "})
+    assert "The template needs at least one task (one per line)" in texts_of(form)
+    await settle(client)
+    assert gitlab.project(PROJECT).issues == []
+    stranger = await type_(client, connector, "29:someone-else", "activity")
+    assert stranger.text == "Activities are for circle members; ask your Team Leader to add you to circles.yaml"
