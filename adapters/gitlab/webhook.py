@@ -74,6 +74,8 @@ def gitlab_webhook(token: str, handlers: WebhookHandlers) -> Callable[[web.Reque
             reason = "set GITLAB_WEBHOOK_TOKEN on the bot" if not expected else "wrong X-Gitlab-Token"
             return web.json_response({"error": f"unauthorized: {reason}"}, status=401)
         event = request.headers.get("X-Gitlab-Event", "")
+        if event not in (*ISSUE_EVENTS, *NOTE_EVENTS, *MERGE_REQUEST_EVENTS):
+            return web.json_response({"ignored": f"event {event or '(none)'!r} is not used"})
         try:
             body = await request.json(loads=json.loads)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -88,10 +90,8 @@ def gitlab_webhook(token: str, handlers: WebhookHandlers) -> Callable[[web.Reque
                 if note is None:
                     return web.json_response({"ignored": "a comment on something other than an issue"})
                 await handlers.note(note)
-            elif event in MERGE_REQUEST_EVENTS:
-                await handlers.merge_request(parse_merge_request_event(body))
             else:
-                return web.json_response({"ignored": f"event {event or '(none)'!r} is not used"})
+                await handlers.merge_request(parse_merge_request_event(body))
         except BadPayload as error:
             log.warning("GitLab webhook payload rejected: %s", error, extra={"gitlab_event": event})
             return web.json_response({"error": str(error)}, status=400)

@@ -265,6 +265,12 @@ async def test_the_webhook_needs_the_token_and_ignores_events_it_does_not_use(cl
     assert wrong.status == 401 and await wrong.json() == {"error": "unauthorized: wrong X-Gitlab-Token"}
     pipeline = await hook(client, "Pipeline Hook", {"object_kind": "pipeline"})
     assert pipeline.status == 200 and (await pipeline.json())["ignored"] == "event 'Pipeline Hook' is not used"
+    unknown = await client.post(
+        "/api/gitlab/webhook",
+        data=b"\x00not json",
+        headers={"X-Gitlab-Token": WEBHOOK_TOKEN, "X-Gitlab-Event": "Job Hook"},
+    )
+    assert unknown.status == 200
     broken = await hook(client, "Issue Hook", {"object_kind": "issue"})
     assert broken.status == 400 and await broken.json() == {"error": "missing object_attributes"}
 
