@@ -49,7 +49,7 @@ class TeamsActivityNotifier:
             return
         target = await self._personal(uow, member)
         if target is None:
-            return  # the card lives in the personal chat only; the channel hears the milestones
+            return  # no 1:1 chat yet: buttons answer with the card where they were clicked instead
         key = card_key(activity)
         sql = _sql(uow)
         # Sent before (the outbox row, or the posted message once the row is gone): update it in place.
