@@ -29,6 +29,7 @@ from bot.messenger import Messenger
 from bot.oncall.notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
+from dialogs.activities.feature import ActivitiesFeature
 from dialogs.alerts.feature import AlertsFeature
 from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
@@ -48,7 +49,13 @@ PLAN_EVERY = timedelta(minutes=10)
 
 # Every feature of the bot, each installed once in this order; a feature comes after those it requires.
 # A new feature is its packages (domain/, storage/, bot/, dialogs/, adapters/) and one line here.
-FEATURES: tuple[Feature, ...] = (IncidentsFeature(), PostmortemsFeature(), OnCallFeature(), AlertsFeature())
+FEATURES: tuple[Feature, ...] = (
+    IncidentsFeature(),
+    PostmortemsFeature(),
+    OnCallFeature(),
+    AlertsFeature(),
+    ActivitiesFeature(),
+)
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -192,7 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.app_password, settings.jira_token, settings.gitlab_token, settings.alert_webhook_token]
+    return [
+        settings.app_password,
+        settings.jira_token,
+        settings.gitlab_token,
+        settings.alert_webhook_token,
+        settings.gitlab_webhook_token,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:
