@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC
@@ -32,13 +33,15 @@ class LeaderScheduler:
         self._on_leading: list[Job] = []
         # True once this process's takeover work (see on_becoming_leader) is done; leader jobs wait for it.
         self._in_office = False
+        self._taking_office = asyncio.Lock()
 
     def add_leader_job(self, name: str, job: Job, trigger: BaseTrigger) -> None:
         """Run `job` on `trigger`, on the leader only, never overlapping itself."""
 
         async def run_if_leader() -> None:
-            if not (self.leader.is_leader and self._in_office):
+            if not self.leader.is_leader:
                 return
+            await self._take_office()
             try:
                 await job()
             except Exception:
@@ -92,11 +95,16 @@ class LeaderScheduler:
         if not self.leader.is_leader:
             self._in_office = False
             return
-        if self._in_office:
-            return
-        for job in self._on_leading:
-            try:
-                await job()
-            except Exception:
-                log.exception("a job on becoming leader failed; leading anyway")
-        self._in_office = True
+        await self._take_office()
+
+    async def _take_office(self) -> None:
+        """Run the takeover jobs once per leadership, before the first leader job (whichever comes first)."""
+        async with self._taking_office:
+            if self._in_office:
+                return
+            for job in self._on_leading:
+                try:
+                    await job()
+                except Exception:
+                    log.exception("a job on becoming leader failed; leading anyway")
+            self._in_office = True

@@ -103,11 +103,6 @@ class FeatureHost:
     def metrics(self) -> Metrics:
         return self._runtime.metrics
 
-    @property
-    def planner(self) -> SchedulePlanner:
-        """The shared planner: `host.planner.register(schedule)` for recurring work (domain/recurring.py)."""
-        return self._runtime.planner
-
     # --- what a feature registers -----------------------------------------------------------
 
     @property
