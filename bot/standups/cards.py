@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import StandupQuestions
-from domain.handover import IncidentLine
-from domain.sla import humanize
+from domain.incidents.sla import humanize
+from domain.oncall.handover import IncidentLine
 from domain.standups.model import MAX_ANSWER_LENGTH, Entry, EntryStatus
 from domain.standups.ports import OpenBlocker, PromptDraft, WipActivity
 from domain.standups.service import MemberStats, Stats

@@ -7,8 +7,9 @@ import uuid
 from datetime import date
 from urllib.parse import quote
 
+from bot.cards import card_activity
 from bot.conversation_target import ConversationTarget
-from bot.incident_notifier import SessionUnitOfWork, card_activity
+from bot.incidents.notifier import SessionUnitOfWork
 from bot.messenger import Messenger
 from bot.standups.cards import prompt_card, summary_card
 from domain.circle import Circle, Member

@@ -8,8 +8,9 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
+from bot.card_actions import CardActionRegistry
 from bot.cards import Card, card_message
-from bot.commands import ALL_SCOPES, PERSONAL, Command, CommandArgs
+from bot.commands import ALL_SCOPES, PERSONAL, Command, CommandArgs, CommandRegistry
 from bot.standups.cards import (
     ANSWER_VERB,
     BLOCKERS,
@@ -23,7 +24,6 @@ from bot.standups.cards import (
     stats_card,
     summary_card,
 )
-from bot.wiring import BotComponents
 from dialogs.replies import answering_errors, say, sentence
 from dialogs.standups.desk import StandupDesk
 from domain.circle import Circle, Member
@@ -46,18 +46,18 @@ class StandupCommands:
     def __init__(self, desk: StandupDesk) -> None:
         self._desk = desk
 
-    def register(self, bot: BotComponents) -> None:
-        bot.commands.register(
+    def register(self, commands: CommandRegistry, card_actions: CardActionRegistry) -> None:
+        commands.register(
             Command("standup", "standup [skip [reason] | summary [date] | stats [30d]]",
                     "Answer or edit your daily stand-up; skip it; the day's summary; participation (Team Leader)",
                     ALL_SCOPES, self.standup)
         )  # fmt: skip
-        bot.commands.register(
+        commands.register(
             Command("ooo", "ooo 3d|until 2026-12-10|cancel [reason]",
                     "Out of office: no stand-up prompts, shown as away", ALL_SCOPES, self.ooo)
         )  # fmt: skip
-        bot.card_actions.register(ANSWER_VERB, answering_errors(self.answer_button, StandupError))
-        bot.card_actions.register(EDIT_VERB, answering_errors(self.edit_button, StandupError))
+        card_actions.register(ANSWER_VERB, answering_errors(self.answer_button, StandupError))
+        card_actions.register(EDIT_VERB, answering_errors(self.edit_button, StandupError))
 
     async def standup(self, turn_context: TurnContext, args: CommandArgs) -> None:
         """Entry point registered as the `standup` command."""

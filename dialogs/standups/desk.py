@@ -8,30 +8,15 @@ from typing import Any, TypeVar
 
 from botbuilder.core import TurnContext
 
-from dialogs.incident_desk import channel_of, member_of
+from adapters.standups.timers import standup_context
+from dialogs.turns import channel_of, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.standups.model import StandupError
 from domain.standups.ports import NoWipActivities, StandupNotifier, WipActivityLookup
-from domain.standups.service import StandupContext
-from storage.standups.repository import SqlStandupIncidents, SqlStandups
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWorkFactory
 
 T = TypeVar("T")
-
-
-def standup_context(
-    uow: SqlUnitOfWork, clock: Clock, notifier: StandupNotifier, wip: WipActivityLookup
-) -> StandupContext:
-    """The stand-up use cases' collaborators, on one unit of work."""
-    return StandupContext(
-        uow=uow,
-        clock=clock,
-        notifier=notifier,
-        standups=SqlStandups(uow.session),
-        incidents=SqlStandupIncidents(uow.session),
-        wip=wip,
-    )
 
 
 @dataclass

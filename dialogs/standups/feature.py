@@ -1,29 +1,82 @@
-"""The stand-up feature's wiring: commands, card buttons, timer kinds and its recurring schedule."""
+"""Registers the stand-up feature: `/standup`, `/ooo`, the prompt card's buttons, the stand-up timers
+and their recurring schedule; and joins it to activities both ways."""
 
 from __future__ import annotations
 
-from adapters.runtime import Runtime
-from bot.messenger import Messenger
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from adapters.standups.timers import standup_timer_handlers
+from bot.feature import FeatureHost
 from bot.standups.notifier import TeamsStandupNotifier
-from bot.wiring import BotComponents
+from dialogs.activities.desk import ActivityDesk
+from dialogs.activities.feature import ACTIVITY_DESK
 from dialogs.standups.commands import StandupCommands
 from dialogs.standups.desk import StandupDesk
-from dialogs.standups.timers import standup_timer_handlers
-from domain.standups.ports import NoWipActivities, WipActivityLookup
+from domain.circle import Circle, Member
+from domain.ports import UnitOfWork
+from domain.standups.model import EntryStatus
+from domain.standups.ports import WipActivity
 from domain.standups.schedule import StandupSchedule
+from storage.standups.repository import SqlStandups
 
 
-def install_standups(
-    bot: BotComponents, runtime: Runtime, messenger: Messenger, wip: WipActivityLookup | None = None
-) -> StandupDesk:
-    """Register `/standup`, `/ooo`, the prompt buttons, the stand-up timers and their schedule.
+class StandupsFeature:
+    """The daily stand-up (issue #13): private prompts, a live summary card, blockers that keep their age."""
 
-    `wip` is the activities feature's lookup of each member's WIP activity (issue #14).
-    """
-    desk = StandupDesk(runtime.uow, runtime.clock, TeamsStandupNotifier(messenger), wip or NoWipActivities())
-    StandupCommands(desk).register(bot)
-    for kind, handler in standup_timer_handlers(runtime.clock, desk.notifier, desk.wip).items():
-        runtime.timers.register(kind, handler)
-    # The shared planner arms each day's prompts, reminders, summary and close as durable timers.
-    runtime.planner.register(StandupSchedule())
-    return desk
+    name = "standups"
+    # Incidents and the rota for the summary and who is busy; activities for the WIP line of the prompt.
+    requires: tuple[str, ...] = ("incidents", "oncall", "activities")
+
+    def install(self, host: FeatureHost) -> None:
+        activities = host.service(ACTIVITY_DESK)
+        desk = StandupDesk(host.uow, host.clock, TeamsStandupNotifier(host.messenger), ActivityWip(activities))
+        StandupCommands(desk).register(host.commands, host.card_actions)
+        for kind, handler in standup_timer_handlers(host.clock, desk.notifier, desk.wip).items():
+            host.timers.register(kind, handler)
+        # The shared planner arms each day's prompts, reminders, summary and close as durable timers.
+        host.planner.register(StandupSchedule())
+        # Activities read back: today's "today" prefills the feedback card; nobody away is asked for it.
+        activities.standups = StandupAnswers()
+        activities.availability = StandupAvailability()
+
+
+class ActivityWip:
+    """The stand-up's WipActivityLookup on the activities feature's desk."""
+
+    def __init__(self, activities: ActivityDesk) -> None:
+        self._activities = activities
+
+    async def wip_of(self, circle: Circle, member: Member) -> WipActivity | None:
+        summary = await self._activities.wip_summary(circle.name, member.handle)
+        if summary is None:
+            return None
+        return WipActivity(f"{summary.ref} {summary.title}", summary.url, summary.last_feedback)
+
+
+class StandupAnswers:
+    """Activities' StandupToday port: the member's stand-up answer for "today", on the caller's transaction."""
+
+    async def today_answer(self, uow: UnitOfWork, circle: str, member: str, day: date) -> str | None:
+        entry = await SqlStandups(_session_of(uow)).entry(circle, day, member)
+        return entry.today if entry is not None and entry.status is EntryStatus.ANSWERED and entry.today else None
+
+
+class StandupAvailability:
+    """Activities' Availability port: away with `/ooo` (or on holiday) means not asked for feedback."""
+
+    async def is_away(self, uow: UnitOfWork, circle: str, member: str, day: date) -> bool:
+        if any(a.member == member for a in await SqlStandups(_session_of(uow)).aways(circle, day)):
+            return True
+        found = await uow.circles.get(circle)
+        person = found.member(member) if found is not None else None
+        policy = found.standup if found is not None else None
+        return (person is not None and day in person.holidays) or (policy is not None and day in policy.holidays)
+
+
+def _session_of(uow: UnitOfWork) -> AsyncSession:
+    session = getattr(uow, "session", None)
+    if not isinstance(session, AsyncSession):
+        raise TypeError("stand-ups read their tables through a SQL unit of work")
+    return session

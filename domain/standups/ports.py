@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from domain.circle import Circle, Member, StandupQuestions
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from domain.ports import UnitOfWork
 from domain.standups.model import Away, Blocker, Entry
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.circle import Member, Severity
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from domain.standups.model import MAX_REASON_LENGTH, IncidentRole, StandupError
 
 # The handbook's "strong criticality": whoever commands one of these is busy, not asked.

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from domain.circle import Circle, Member
 from domain.clock import Clock
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from domain.ports import UnitOfWork
 from domain.recurring import late_note
 from domain.standups.calendar import (

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.circle import Circle, Member
-from domain.handover import IncidentLine, build_brief
-from domain.incident import Incident
-from domain.oncall import who_is_on_call
+from domain.incidents.model import Incident
+from domain.oncall.handover import IncidentLine, build_brief
+from domain.oncall.model import who_is_on_call
 from domain.standups.calendar import participants, standup_days_between
 from domain.standups.model import Away, Blocker, Entry, EntryStatus
 from domain.standups.rules import commanded_incident

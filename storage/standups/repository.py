@@ -10,10 +10,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from domain.standups.model import Away, Blocker, Entry, EntryStatus
 from domain.standups.ports import DayState
-from storage.incidents import SqlIncidents
+from storage.incidents.repository import SqlIncidents
 from storage.standups.tables import StandupAwayRow, StandupBlockerRow, StandupDayRow, StandupEntryRow
 
 # "Yesterday" is prefilled from the latest answer at most this old: older plans are stale.

@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from adapters.incident_timers import incident_timer_handlers
+from adapters.incidents.timers import incident_timer_handlers
 from adapters.schedule_planner import SchedulePlanner
+from adapters.standups.timers import standup_context, standup_timer_handlers
 from adapters.timer_tick import TimerTick
-from dialogs.standups.desk import standup_context
-from dialogs.standups.timers import standup_timer_handlers
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
-from domain.incident_service import IncidentContext, declare_incident
+from domain.incidents.service import IncidentContext, declare_incident
 from domain.standups import service
 from domain.standups.model import Away, Blocker, Entry, EntryStatus, StandupError
 from domain.standups.ports import DayState, NoWipActivities, WipActivity

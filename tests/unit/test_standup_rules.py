@@ -11,7 +11,7 @@ import pytest
 
 from adapters.circles_file import load_circles
 from domain.circle import Circle, Member, Severity
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from domain.standups.model import Away, Blocker, Entry, EntryStatus, StandupError, blocker_lines, reconcile_blockers
 from domain.standups.rules import commanded_incident, incident_roles, paged_at_night, parse_day, parse_ooo
 from domain.standups.summary import build_summary
