@@ -93,6 +93,8 @@ def summary_card(summary: Summary, *, answers_until: str) -> Card:
     if summary.blockers:
         body.append(text_block("Blockers and tensions", weight="Bolder", color="warning"))
         body.append(text_block("\n\n".join(_blocker(b) for b in summary.blockers)))
+    if summary.overdue_activities:
+        body.append(text_block("Overdue activities: " + "; ".join(summary.overdue_activities), color="warning"))
     answered = [p for p in summary.people if p.state == "answered"]
     if answered:
         body.append(fact_set([(p.name + _note(p), _answer(p)) for p in answered]))
@@ -228,6 +230,7 @@ def _summary_example(final: bool) -> Summary:
         ),
         not_answered=("Sara Romano",),
         unreachable=("Elena Ricci",),
+        overdue_activities=("#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)",),
     )
 
 

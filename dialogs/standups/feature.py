@@ -54,6 +54,14 @@ class ActivityWip:
             return None
         return WipActivity(f"{summary.ref} {summary.title}", summary.url, summary.last_feedback)
 
+    async def overdue(self, circle: Circle, day: date) -> list[str]:
+        lines = []
+        for activity in await self._activities.overdue(circle.name, day):
+            owner = circle.member(activity.owner)
+            due = f", due {activity.deadline:%a %-d %b}" if activity.deadline else ""
+            lines.append(f"{activity.ref} {activity.title} ({owner.display_name if owner else activity.owner}{due})")
+        return lines
+
 
 class StandupAnswers:
     """Activities' StandupToday port: the member's stand-up answer for "today", on the caller's transaction."""

@@ -100,9 +100,13 @@ class WipActivity:
 
 
 class WipActivityLookup(Protocol):
-    """Plugged in by the activities feature; without it the prompt simply has no activity line."""
+    """Plugged in by the activities feature; without it the prompt and summary have no activity lines."""
 
     async def wip_of(self, circle: Circle, member: Member) -> WipActivity | None: ...
+
+    async def overdue(self, circle: Circle, day: date) -> list[str]:
+        """The circle's activities past their deadline on `day`, one line each, for the summary."""
+        ...
 
 
 class NoWipActivities:
@@ -110,6 +114,9 @@ class NoWipActivities:
 
     async def wip_of(self, circle: Circle, member: Member) -> WipActivity | None:
         return None
+
+    async def overdue(self, circle: Circle, day: date) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True)

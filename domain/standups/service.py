@@ -367,6 +367,7 @@ async def summarize(ctx: StandupContext, circle: Circle, day: date, *, final: bo
         open_incidents=await ctx.incidents.open_in_circle(circle.name),
         now=now,
         final=final,
+        overdue_activities=await ctx.wip.overdue(circle, day),
     )
 
 

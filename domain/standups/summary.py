@@ -48,6 +48,7 @@ class Summary:
     people: tuple[PersonLine, ...]
     not_answered: tuple[str, ...]  # names, never @mentions
     unreachable: tuple[str, ...]
+    overdue_activities: tuple[str, ...] = ()  # "#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)"
 
     @property
     def progress(self) -> str:
@@ -64,6 +65,7 @@ def build_summary(
     open_incidents: Sequence[Incident],
     now: datetime,
     final: bool,
+    overdue_activities: Sequence[str] = (),
 ) -> Summary:
     """The summary of `day` as it stands at `now`; `final` once the window has closed."""
     assert circle.standup is not None
@@ -112,6 +114,7 @@ def build_summary(
         people=tuple(people),
         not_answered=tuple(not_answered),
         unreachable=tuple(unreachable),
+        overdue_activities=tuple(overdue_activities),
     )
 
 

@@ -45,6 +45,9 @@ class FixedWip:
     async def wip_of(self, circle: Circle, member: Any) -> WipActivity | None:
         return WipActivity("Migrate the ingress", None, "half the routes moved") if member.handle == "marco" else None
 
+    async def overdue(self, circle: Circle, day: date) -> list[str]:
+        return ["#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)"]
+
 
 @dataclass
 class Standups:
@@ -252,6 +255,7 @@ async def test_yesterdays_today_and_the_wip_activity_prefill_the_prompt(
     draft = [d for h, d in notifier.prompts if h == "marco"][-1]
     assert draft.yesterday == "migrate the ingress"
     assert draft.today == "Continue Migrate the ingress (last feedback: half the routes moved)"
+    assert standups.last_summary().overdue_activities == ("#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)",)
 
 
 async def test_a_blocker_keeps_its_age_and_goes_to_the_team_leader_once_after_two_working_days(

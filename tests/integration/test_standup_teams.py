@@ -6,13 +6,18 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import col, select
 
+from bot.activities.notifier import TeamsActivityNotifier
 from bot.messenger import Messenger
 from bot.standups.notifier import TeamsStandupNotifier, summary_key
-from dialogs.standups.feature import StandupAnswers, StandupAvailability
+from dialogs.activities.desk import ActivityDesk
+from dialogs.standups.feature import ActivityWip, StandupAnswers, StandupAvailability
+from domain.activities.model import Activity, ActivityStatus, Repository
 from domain.circle import Circle
 from domain.clock import FixedClock
 from domain.standups.model import Away, Blocker, Entry, EntryStatus
+from domain.standups.ports import WipActivity
 from storage import conversations, sent_messages
+from storage.activities.repository import SqlActivities
 from storage.outbox import OutboxRow
 from storage.standups.repository import SqlStandups
 from storage.unit_of_work import UnitOfWorkFactory
@@ -93,3 +98,29 @@ async def test_activities_read_todays_answer_and_who_is_away(
         assert not await availability.is_away(uow, "demo", "marco", TUESDAY)
         assert await availability.is_away(uow, "demo", "elena", date(2026, 12, 7))  # her own holiday
         assert await availability.is_away(uow, "demo", "marco", date(2026, 12, 8))  # the circle's holiday
+
+
+async def test_the_prompt_and_summary_read_wip_and_overdue_activities_from_the_activities_desk(
+    uow_factory: UnitOfWorkFactory, circle: Circle, clock: FixedClock
+) -> None:
+    migrating = Activity(
+        circle="demo", owner="marco", title="Migrate the ingress", description="", tasks=[], definition_of_done=[],
+        deadline=date(2026, 11, 27), repository=Repository.CUSTOMER, project="acme/shop-activities",
+        marker="circlebot-activity-1", created_by="giulia", created_at=clock.now(), status=ActivityStatus.WIP,
+        iid=12, web_url="https://gitlab.example.com/acme/shop-activities/-/issues/12",
+        last_feedback="half the routes moved",
+    )  # fmt: skip
+    async with uow_factory() as uow:
+        await SqlActivities(uow.session).add(migrating)
+        await uow.commit()
+    activities = ActivityDesk(uow_factory, clock, TeamsActivityNotifier(Messenger(), clock), gitlab_enabled=False)
+    lookup = ActivityWip(activities)
+
+    wip = await lookup.wip_of(circle, circle.members[1])  # Marco
+    assert wip == WipActivity(
+        "#12 Migrate the ingress",
+        "https://gitlab.example.com/acme/shop-activities/-/issues/12",
+        "half the routes moved",
+    )
+    assert await lookup.wip_of(circle, circle.members[2]) is None  # Luca has none
+    assert await lookup.overdue(circle, TUESDAY) == ["#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)"]
