@@ -9,7 +9,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from bot.card_actions import CardActionRegistry
-from bot.cards import Card, card_message
+from bot.cards import Card, card_message, text_block
 from bot.commands import ALL_SCOPES, PERSONAL, Command, CommandArgs, CommandRegistry
 from bot.standups.cards import (
     ANSWER_VERB,
@@ -19,6 +19,7 @@ from bot.standups.cards import (
     TODAY,
     YESTERDAY,
     answered_card,
+    day_label,
     prompt_card,
     skipped_card,
     stats_card,
@@ -171,9 +172,7 @@ class StandupCommands:
         assert circle.standup is not None
         card = answered_card(circle.name, entry, circle.standup.questions, f"{sent_at} ({zone_name(circle, member)})")
         if day is not None and entry.day != day:
-            card["body"].insert(
-                1, {"type": "TextBlock", "wrap": True, "text": f"The window had closed: this counts for {entry.day}."}
-            )
+            card["body"].insert(1, text_block(f"The window had closed: this counts for {day_label(entry.day)}."))
         return card
 
     async def edit_button(self, turn_context: TurnContext, data: dict[str, Any]) -> Card:

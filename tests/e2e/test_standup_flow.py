@@ -213,3 +213,26 @@ async def test_standup_in_the_channel_sends_the_prompt_privately_and_stats_answe
         client, connector, privately(personal_message("standup stats", connector.service_url), "marco")
     )
     assert refused.text == "Only the Team Leader of demo sees stand-up statistics"
+
+
+async def test_answering_the_card_after_the_window_counts_for_the_next_stand_up(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    runtime = runtime_of(client)
+    runtime.clock.set(STANDUP_TIME - timedelta(hours=1))  # type: ignore[attr-defined]
+    await runtime.planner.plan()
+    await at(client, STANDUP_TIME)
+    [prompt] = [card for s in cards_in(connector, "a:chat-with-marco") for card in s.cards]
+
+    runtime.clock.set(datetime(2026, 12, 1, 18, 0, tzinfo=UTC))  # type: ignore[attr-defined]  # Tuesday evening
+    send = prompt["actions"][0]
+    answer = privately(card_action(send["verb"], connector.service_url, send["data"] | {
+        "yesterday": "rotated the certificates", "today": "migrate the ingress", "blockers": ""}), "marco")  # fmt: skip
+    answered = (await (await post_activity(client, answer)).json())["value"]
+    assert answered["body"][1]["text"] == "The window had closed: this counts for Wed 2 Dec."
+    assert answered["body"][0]["text"] == "Stand-up · demo · Wed 2 Dec"
+
+    connector.sent.clear()
+    await at(client, datetime(2026, 12, 2, 8, 30, tzinfo=UTC))  # Wednesday 09:30: Marco has answered already
+    assert not cards_in(connector, "a:chat-with-marco")
+    assert cards_in(connector, "a:chat-with-sara")
