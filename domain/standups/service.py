@@ -136,7 +136,6 @@ async def on_prompt(
 class _Known:
     """What the bot knows for a day's prompts, read once for all the members asked together."""
 
-    since: datetime
     until: datetime
     incidents: Sequence[Incident]
     blockers: Sequence[Blocker]
@@ -148,7 +147,6 @@ async def _known(ctx: StandupContext, circle: Circle, members: Sequence[Member],
     until = max([ctx.clock.now(), *(prompt_at(circle, m, day) for m in members)])
     member = members[0].handle if len(members) == 1 else None
     return _Known(
-        since=since,
         until=until,
         incidents=await ctx.incidents.touched_between(circle.name, since, until),
         blockers=await ctx.standups.known_blockers(circle.name, day, member),
