@@ -28,6 +28,10 @@ class OutboxWriter(Protocol):
         """
         ...
 
+    async def contains(self, idempotency_key: str) -> bool:
+        """True when a row with this key is queued in this transaction or already stored."""
+        ...
+
 
 class TimerScheduler(Protocol):
     async def schedule(self, kind: str, key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
@@ -66,6 +70,18 @@ class IncidentRepository(Protocol):
 
     async def count_similar(self, *, circle: str, service: str | None, fingerprint: str | None, since: datetime) -> int:
         """Incidents of the same circle and service, or with the same alert fingerprint, since `since`."""
+        ...
+
+
+class ConversationBook(Protocol):
+    """Where the bot can write: the stored conversation references (opaque to the domain)."""
+
+    async def channel(self, channel_id: str) -> dict[str, Any] | None:
+        """A reference for posting in the channel, or None when the bot was never installed there."""
+        ...
+
+    async def personal(self, *, teams_user_id: str | None = None, aad_id: str | None = None) -> dict[str, Any] | None:
+        """The reference of the 1:1 chat with a person, found by Teams user id or Entra ID object id."""
         ...
 
 
@@ -116,6 +132,9 @@ class UnitOfWork(Protocol):
 
     @property
     def circles(self) -> CircleDirectory: ...
+
+    @property
+    def conversations(self) -> ConversationBook: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clock import Clock
 from storage.circles import SqlCircles
+from storage.conversations import SqlConversations
 from storage.database import Database
 from storage.incidents.repository import SqlIncidents
 from storage.outbox import SqlOutbox
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(self.session, now)
         self.circles = SqlCircles(self.session)
         self.incidents = SqlIncidents(self.session)
+        self.conversations = SqlConversations(self.session)
         self._committed = False
         return self
 

@@ -27,7 +27,7 @@ class OnCallFeature:
 
     def install(self, host: FeatureHost) -> None:
         """Register `/oncall`, `/handover`, the handover buttons, the rota timers and the planning job."""
-        notifier = TeamsOnCallNotifier(host.messenger, host.clock)
+        notifier = TeamsOnCallNotifier(host.teams)
         desk = OnCallDesk(host.uow, host.clock, notifier)
         oncall = OnCallCommands(desk)
         host.commands.register(

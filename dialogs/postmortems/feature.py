@@ -60,7 +60,7 @@ class PostmortemsFeature:
     def install(self, host: FeatureHost) -> None:
         gitlab = gitlab_docs_from_settings(host.settings)
         enabled = gitlab is not None
-        notifier = TeamsPostmortemNotifier(host.messenger, host.clock, gitlab_enabled=enabled)
+        notifier = TeamsPostmortemNotifier(host.teams, gitlab_enabled=enabled)
         incidents = host.service(INCIDENT_DESK)
         desk = PostmortemDesk(host.uow, host.clock, notifier, incidents, gitlab_enabled=enabled)
         install_postmortems(host, desk)
