@@ -7,8 +7,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from domain.alerts.service import AlertGroups
     from domain.circle import Circle, Member
     from domain.incidents.model import Incident
+    from domain.oncall.ports import HandoverRepository, OverrideRepository
+    from domain.postmortems.service import PostmortemRepository
 
 
 class OutboxWriter(Protocol):
@@ -68,6 +71,10 @@ class IncidentRepository(Protocol):
 
     async def open_in_circle(self, circle: str) -> list[Incident]: ...
 
+    async def declared_between(self, circle: str, start: datetime, end: datetime) -> list[Incident]:
+        """The circle's incidents declared in [start, end), oldest first."""
+        ...
+
     async def count_similar(self, *, circle: str, service: str | None, fingerprint: str | None, since: datetime) -> int:
         """Incidents of the same circle and service, or with the same alert fingerprint, since `since`."""
         ...
@@ -89,6 +96,10 @@ class CircleDirectory(Protocol):
     async def get(self, name: str) -> Circle | None: ...
 
     async def by_channel(self, channel_id: str) -> Circle | None: ...
+
+    async def active(self) -> list[Circle]:
+        """The circles of the applied circles file, in file order."""
+        ...
 
 
 class IncidentNotifier(Protocol):
@@ -118,7 +129,12 @@ class IncidentNotifier(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: everything written through it commits together or not at all."""
+    """One transaction: everything written through it commits together or not at all.
+
+    It hands out every repository, each on the transaction: a use case, a notifier or a lookup
+    never builds one by hand. A feature with a new repository adds its property here and in
+    storage/unit_of_work.py.
+    """
 
     # Read-only properties, so implementations may narrow the types (SqlOutbox for OutboxWriter).
     @property
@@ -128,13 +144,25 @@ class UnitOfWork(Protocol):
     def timers(self) -> TimerScheduler: ...
 
     @property
-    def incidents(self) -> IncidentRepository: ...
-
-    @property
     def circles(self) -> CircleDirectory: ...
 
     @property
     def conversations(self) -> ConversationBook: ...
+
+    @property
+    def incidents(self) -> IncidentRepository: ...
+
+    @property
+    def postmortems(self) -> PostmortemRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def rota_overrides(self) -> OverrideRepository: ...
+
+    @property
+    def alert_groups(self) -> AlertGroups: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -148,3 +176,15 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+
+class UnitsOfWork(Protocol):
+    """Opens units of work: `uow()` to change things, `uow.reader()` for lookups.
+
+    A reader never commits; on SQLite it neither waits for nor blocks the single writer, so
+    every lookup (which circle, which incident, a list) goes through one.
+    """
+
+    def __call__(self) -> UnitOfWork: ...
+
+    def reader(self) -> UnitOfWork: ...

@@ -12,7 +12,6 @@ from domain.clock import Clock
 from domain.incidents.model import IncidentError
 from domain.incidents.service import IncidentContext
 from domain.ports import IncidentNotifier
-from storage.alerts.repository import SqlAlertGroups
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -40,7 +39,7 @@ def alert_delivery_handlers(
             ctx = IncidentContext(uow=uow, clock=clock, notifier=notifier, jira_enabled=jira_enabled)
             try:
                 result = await ingest_alerts(
-                    ctx, SqlAlertGroups(uow.session), uow.circles, notification, pinned_circle=pinned_circle
+                    ctx, uow.alert_groups, uow.circles, notification, pinned_circle=pinned_circle
                 )
             except IncidentError as error:
                 # A rule of the incident process refused the change; retrying would refuse it again.
