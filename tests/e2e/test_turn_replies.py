@@ -109,7 +109,7 @@ async def test_an_update_of_a_message_teams_never_saw_is_refused(connector: Fake
     update = card_message(help_card([], where="here"))
     update.id = "sent-41"
 
-    with pytest.raises(PermanentFailure, match="answered 404"):
+    with pytest.raises(PermanentFailure, match="HTTP 404"):
         await turn_context.update_activity(update)
     await turn_context.adapter.connector.close()
 
