@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from adapters.alerts.payloads import ALERTS_INGEST as ALERTS_INGEST  # the kind its handler takes
 from adapters.alerts.payloads import AlertPayloadError, notification_from_payload
 from adapters.outbox_relay import OutboxHandler, PermanentFailure
 from domain.alerts.service import ingest_alerts
@@ -16,8 +17,6 @@ from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
-ALERTS_INGEST = "alerts.ingest"
 
 
 def alert_delivery_handlers(

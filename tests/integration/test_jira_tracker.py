@@ -400,7 +400,7 @@ async def test_malformed_payload_is_parked_with_the_missing_field_named(bot: Cir
     assert row.status == "dead"
     assert row.last_error == (
         "permanent: malformed jira.create_issue outbox payload: "
-        "jira.create_issue payload needs a non-empty string 'project' (got None)"
+        "jira.create_issue payload lacks the field 'project'"
     )
 
 
