@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
+from domain.circle import Member
+
 SCHEMA_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -95,6 +97,28 @@ def submit_action(title: str, data: dict[str, Any] | None = None) -> dict[str, A
 def card_message(card: Card) -> Activity:
     """A message activity carrying `card`, truncated to fit Teams."""
     return MessageFactory.attachment(CardFactory.adaptive_card(truncate_for_teams(card)))
+
+
+def mention_entity(member: Member) -> dict[str, Any] | None:
+    """The entity that makes `<at>Name</at>` notify the member; None when we know no id for them."""
+    account = member.teams_user_id or member.aad_object_id
+    if not account:
+        return None
+    tag = f"<at>{member.display_name}</at>"
+    return {"type": "mention", "text": tag, "mentioned": {"id": account, "name": member.display_name}}
+
+
+def card_activity(card: Card, text: str | None = None, mentions: Sequence[Member] = ()) -> dict[str, Any]:
+    """A message carrying one Adaptive Card (cut to Teams' size), optionally with text @mentioning people."""
+    activity: dict[str, Any] = {
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": truncate_for_teams(card)}]
+    }
+    if text:
+        activity["text"] = text
+    entities = [entity for entity in map(mention_entity, mentions) if entity is not None]
+    if entities:
+        activity["entities"] = entities
+    return activity
 
 
 # --- cards ----------------------------------------------------------------------------------

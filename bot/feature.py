@@ -5,10 +5,11 @@ A feature (incidents, on-call, postmortems, alerts, …) is a package per layer 
 `dialogs/<f>/feature.py`, that `app.FEATURES` lists. `install` gets a `FeatureHost`: the running
 services (settings, clock, units of work, metrics, the messenger, `teams` — the Teams notifier core
 every feature's notifier is built on) and the registries a feature adds to (commands, card verbs,
-channel listeners, timer kinds, outbox kinds, leader jobs, HTTP routes, cleanups). Services one
-feature offers another (the incident desk to postmortems and alerts) pass through
-`provide`/`service` under a typed `ServiceKey`, and only from a feature named in `requires`, which
-`install_features` checks is installed earlier: dependencies run one way, never in a loop.
+channel listeners, timer kinds, recurring schedules, outbox kinds, leader jobs, HTTP routes,
+cleanups). Services one feature offers another (the incident desk to postmortems and alerts) pass
+through `provide`/`service` under a typed `ServiceKey`, and only from a feature named in
+`requires`, which `install_features` checks is installed earlier: dependencies run one way, never
+in a loop.
 
 This lives in bot/ because the host hands out Teams pieces (command and card registries, the
 messenger) as well as the runtime from adapters/; adapters/ and storage/ stay free of Teams.
@@ -27,6 +28,7 @@ from apscheduler.triggers.base import BaseTrigger
 from adapters.metrics import Metrics
 from adapters.outbox_relay import HandlerRegistry
 from adapters.runtime import Runtime
+from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import Job
 from adapters.settings import Settings
 from adapters.timer_tick import TimerHandler
@@ -122,6 +124,13 @@ class FeatureHost:
     def timers(self) -> TimerRegistry:
         """Durable timer kinds: `host.timers.register(kind, handler)`; the leader's tick runs them."""
         return self._runtime.timers
+
+    @property
+    def planner(self) -> SchedulePlanner:
+        """Recurring work (domain/recurring.py): `host.planner.register(schedule)`; its runs become
+        timers of the kinds registered above, planned at start-up, on a change, and caught up after
+        a restart. `await host.planner.plan(circles=[name])` re-plans a circle whose rota changed."""
+        return self._runtime.planner
 
     @property
     def outbox(self) -> HandlerRegistry:

@@ -14,7 +14,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot.cards import CARD_CONTENT_TYPE, Card, truncate_for_teams
+from bot.cards import card_activity as card_activity  # re-exported: every notifier's card message
+from bot.cards import mention_entity
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
 from domain.circle import Member
@@ -44,18 +45,6 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def mention_entity(member: Member) -> dict[str, Any] | None:
-    """The entity that makes `<at>Name</at>` notify the member; None when we know no id for them."""
-    account = member.teams_user_id or member.aad_object_id
-    if not account:
-        return None
-    return {
-        "type": "mention",
-        "text": f"<at>{member.display_name}</at>",
-        "mentioned": {"id": account, "name": member.display_name},
-    }
-
-
 def mentionable(members: Sequence[Member]) -> list[Member]:
     """The members Teams can notify with an @mention (it needs one of their ids)."""
     return [member for member in members if mention_entity(member) is not None]
@@ -67,19 +56,6 @@ def mention_activity(member: Member, text: str) -> Activity:
     if entity is None:
         return f"{member.display_name}: {text}"
     return {"text": f"{entity['text']} {text}", "entities": [entity]}
-
-
-def card_activity(card: Card, text: str | None = None, mentions: Sequence[Member] = ()) -> dict[str, Any]:
-    """A message carrying one Adaptive Card (cut to Teams' size), optionally with text @mentioning people."""
-    activity: dict[str, Any] = {
-        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": truncate_for_teams(card)}]
-    }
-    if text:
-        activity["text"] = text
-    entities = [entity for entity in map(mention_entity, mentions) if entity is not None]
-    if entities:
-        activity["entities"] = entities
-    return activity
 
 
 class TeamsNotifier:

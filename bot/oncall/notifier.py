@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.cards import mention_entity
 from bot.oncall.cards import handover_card, name_of, notes_prompt_card
-from bot.teams_notifier import TeamsNotifier, card_activity, mention_entity, mentionable, message_key
+from bot.teams_notifier import TeamsNotifier, card_activity, mentionable, message_key
 from domain.circle import Circle, Member
 from domain.incidents.sla import humanize
 from domain.oncall.handover import Handover, HandoverBrief
 from domain.oncall.moments import format_local
 from domain.ports import UnitOfWork
+from domain.recurring import late_note
 from domain.rota import Shift
 
 
@@ -80,6 +82,9 @@ class TeamsOnCallNotifier:
             f"from {format_local(shift.start, zone, now)} to {format_local(shift.end, zone, now)} "
             f"({circle.rota.time_zone}). `/oncall` shows who is on with you."
         )
+        late = late_note("shift reminder", shift.start - before, now, zone)
+        if late:
+            text += f" (Late: {late}.)"
         key = message_key(
             "shift-reminder", circle.name, shift.layer, shift.start.isoformat(), int(before.total_seconds())
         )

@@ -10,6 +10,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from botbuilder.core import TurnContext
 
 from adapters.oncall.timers import oncall_context
+from adapters.schedule_planner import SchedulePlanner
 from bot.mentions import mentioned_accounts
 from bot.oncall.notifier import TeamsOnCallNotifier
 from dialogs.incidents.desk import channel_of, member_of
@@ -32,6 +33,7 @@ class OnCallDesk:
     uow: UnitsOfWork
     clock: Clock
     notifier: TeamsOnCallNotifier
+    planner: SchedulePlanner
 
     async def run(
         self, use_case: Callable[Concatenate[OnCallContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -41,6 +43,18 @@ class OnCallDesk:
             result = await use_case(oncall_context(uow, self.clock, self.notifier), *args, **kwargs)
             await uow.commit()
             return result
+
+    async def change_rota(
+        self,
+        use_case: Callable[Concatenate[OnCallContext, Circle, P], Awaitable[T]],
+        circle: Circle,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run a rota change, then re-plan the circle's schedules at once (not at the next periodic plan)."""
+        result = await self.run(use_case, circle, *args, **kwargs)
+        await self.planner.plan(circles=[circle.name])
+        return result
 
     async def read(self, query: Callable[[OnCallContext], Awaitable[T]]) -> T:
         """Run a lookup on a read-only unit of work."""
