@@ -100,8 +100,8 @@ class TeamsNotifier:
         return True
 
     async def posted(self, uow: UnitOfWork, key: str) -> bool:
-        """True when the message `key` was queued (now or before): refresh it instead of posting again."""
-        return await uow.outbox.contains(key)
+        """True when the message `key` was queued or posted before: refresh it instead of posting again."""
+        return await uow.outbox.contains(key) or await uow.conversations.was_posted(key)
 
     def send(
         self, uow: UnitOfWork, target: ConversationTarget, activity: Activity, key: str, *, in_thread: str | None = None

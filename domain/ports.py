@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from domain.activities.ports import ActivityRepository
     from domain.alerts.service import AlertGroups
     from domain.circle import Circle, Member
     from domain.incidents.model import Incident
@@ -91,6 +92,10 @@ class ConversationBook(Protocol):
         """The reference of the 1:1 chat with a person, found by Teams user id or Entra ID object id."""
         ...
 
+    async def was_posted(self, key: str) -> bool:
+        """True when the message queued under outbox key `key` was posted (its activity id is known)."""
+        ...
+
 
 class CircleDirectory(Protocol):
     async def get(self, name: str) -> Circle | None: ...
@@ -163,6 +168,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alert_groups(self) -> AlertGroups: ...
+
+    @property
+    def activities(self) -> ActivityRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sent_messages
 from storage.types import UtcDateTime
 
 PERSONAL, GROUP_CHAT, CHANNEL = "personal", "groupChat", "channel"
@@ -171,6 +172,9 @@ class SqlConversations:
     async def personal(self, *, teams_user_id: str | None = None, aad_id: str | None = None) -> dict[str, Any] | None:
         record = await personal_conversation(self._session, teams_user_id=teams_user_id, aad_id=aad_id)
         return record.reference if record else None
+
+    async def was_posted(self, key: str) -> bool:
+        return await sent_messages.lookup(self._session, key) is not None
 
     async def get(self, conversation_id: str) -> ConversationRecord | None:
         return await get_reference(self._session, conversation_id)

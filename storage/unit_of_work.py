@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clock import Clock
+from storage.activities.repository import SqlActivities
 from storage.alerts.repository import SqlAlertGroups
 from storage.circles import SqlCircles
 from storage.conversations import SqlConversations
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
         self.handovers = SqlHandovers(self.session)
         self.rota_overrides = SqlRotaOverrides(self.session)
         self.alert_groups = SqlAlertGroups(self.session)
+        self.activities = SqlActivities(self.session)
         self._committed = False
         return self
 
