@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from domain.incidents.model import Incident
     from domain.oncall.ports import HandoverRepository, OverrideRepository
     from domain.postmortems.service import PostmortemRepository
+    from domain.standups.ports import StandupRepository
 
 
 class OutboxWriter(Protocol):
@@ -80,6 +81,10 @@ class IncidentRepository(Protocol):
         """Incidents of the same circle and service, or with the same alert fingerprint, since `since`."""
         ...
 
+    async def touched_between(self, circle: str, since: datetime, until: datetime) -> list[Incident]:
+        """Incidents of a circle with a timeline entry in [since, until), unlocked (for reading)."""
+        ...
+
 
 class ConversationBook(Protocol):
     """Where the bot can write: the stored conversation references (opaque to the domain)."""
@@ -94,6 +99,10 @@ class ConversationBook(Protocol):
 
     async def was_posted(self, key: str) -> bool:
         """True when the message queued under outbox key `key` was posted (its activity id is known)."""
+        ...
+
+    async def posted_activity_id(self, key: str) -> str | None:
+        """The Teams id of the message posted under outbox key `key` (for a link to it), once posted."""
         ...
 
 
@@ -171,6 +180,9 @@ class UnitOfWork(Protocol):
 
     @property
     def activities(self) -> ActivityRepository: ...
+
+    @property
+    def standups(self) -> StandupRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -18,6 +18,7 @@ from storage.oncall.handovers import SqlHandovers
 from storage.outbox import SqlOutbox
 from storage.postmortems.repository import SqlPostmortems
 from storage.rota_overrides import SqlRotaOverrides
+from storage.standups.repository import SqlStandups
 from storage.timers import SqlTimers
 
 
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.rota_overrides = SqlRotaOverrides(self.session)
         self.alert_groups = SqlAlertGroups(self.session)
         self.activities = SqlActivities(self.session)
+        self.standups = SqlStandups(self.session)
         self._committed = False
         return self
 

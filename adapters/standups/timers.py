@@ -8,26 +8,20 @@ from datetime import date
 
 from adapters.timer_tick import TimerHandler
 from domain.clock import Clock
+from domain.ports import UnitOfWork
 from domain.standups import service
 from domain.standups.model import StandupError
 from domain.standups.ports import StandupNotifier, WipActivityLookup
 from domain.standups.schedule import CLOSE, OPEN, PROMPT, REFRESH, REMIND
-from storage.standups.repository import SqlStandupIncidents, SqlStandups
 from storage.timers import DueTimer
-from storage.unit_of_work import SqlUnitOfWork
 
 
 def standup_context(
-    uow: SqlUnitOfWork, clock: Clock, notifier: StandupNotifier, wip: WipActivityLookup
+    uow: UnitOfWork, clock: Clock, notifier: StandupNotifier, wip: WipActivityLookup
 ) -> service.StandupContext:
     """The stand-up use cases' collaborators, on one unit of work."""
     return service.StandupContext(
-        uow=uow,
-        clock=clock,
-        notifier=notifier,
-        standups=SqlStandups(uow.session),
-        incidents=SqlStandupIncidents(uow.session),
-        wip=wip,
+        uow=uow, clock=clock, notifier=notifier, standups=uow.standups, incidents=uow.incidents, wip=wip
     )
 
 
@@ -35,7 +29,7 @@ def standup_timer_handlers(clock: Clock, notifier: StandupNotifier, wip: WipActi
     """Handlers for the prompt, reminder, summary post, refresh and window close of each stand-up."""
 
     def handler(run: Callable[[service.StandupContext, DueTimer, str, date], Awaitable[object]]) -> TimerHandler:
-        async def fire(timer: DueTimer, uow: SqlUnitOfWork) -> None:
+        async def fire(timer: DueTimer, uow: UnitOfWork) -> None:
             payload = timer.payload
             ctx = standup_context(uow, clock, notifier, wip)
             try:

@@ -31,7 +31,6 @@ from domain.circle import Circle, Member
 from domain.standups import service
 from domain.standups.calendar import clock_time, local_day, window_closes, zone_name, zone_of
 from domain.standups.model import StandupError
-from domain.standups.ports import PromptDraft
 from domain.standups.rules import parse_day, parse_ooo
 
 USAGE = (
@@ -109,12 +108,12 @@ class StandupCommands:
 
     async def _prompt(self, turn_context: TurnContext, scope: str) -> None:
         circle, member = await self._member(turn_context)
-        draft = await self._desk.read(service.draft_for, circle, member)
         if scope == PERSONAL:
+            draft = await self._desk.read(service.draft_for, circle, member)
             await turn_context.send_activity(card_message(prompt_card(draft)))
             return
         # In a channel the card would be everyone's: send it to the person's chat instead.
-        sent = await self._desk.run(_prompt_privately, circle, member, draft)
+        sent = await self._desk.run(service.prompt_privately, circle, member)
         if not sent:
             raise StandupError("I cannot message you privately yet: open a chat with me, say hi, then `standup`")
         await say(turn_context, f"{member.display_name}, I sent you the stand-up in our personal chat.")
@@ -196,10 +195,6 @@ class StandupCommands:
         except ValueError:
             day = None
         return circle, member, day
-
-
-async def _prompt_privately(ctx: service.StandupContext, circle: Circle, member: Member, draft: PromptDraft) -> bool:
-    return await ctx.notifier.prompt(ctx.uow, circle, member, draft, on_demand=True)
 
 
 def _text(data: dict[str, Any], name: str) -> str:

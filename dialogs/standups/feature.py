@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from adapters.standups.timers import standup_timer_handlers
 from bot.feature import FeatureHost
 from bot.standups.notifier import TeamsStandupNotifier
@@ -19,7 +17,6 @@ from domain.ports import UnitOfWork
 from domain.standups.model import EntryStatus
 from domain.standups.ports import WipActivity
 from domain.standups.schedule import StandupSchedule
-from storage.standups.repository import SqlStandups
 
 
 class StandupsFeature:
@@ -31,7 +28,7 @@ class StandupsFeature:
 
     def install(self, host: FeatureHost) -> None:
         activities = host.service(ACTIVITY_DESK)
-        desk = StandupDesk(host.uow, host.clock, TeamsStandupNotifier(host.messenger), ActivityWip(activities))
+        desk = StandupDesk(host.uow, host.clock, TeamsStandupNotifier(host.teams), ActivityWip(activities))
         StandupCommands(desk).register(host.commands, host.card_actions)
         for kind, handler in standup_timer_handlers(host.clock, desk.notifier, desk.wip).items():
             host.timers.register(kind, handler)
@@ -67,7 +64,7 @@ class StandupAnswers:
     """Activities' StandupToday port: the member's stand-up answer for "today", on the caller's transaction."""
 
     async def today_answer(self, uow: UnitOfWork, circle: str, member: str, day: date) -> str | None:
-        entry = await SqlStandups(_session_of(uow)).entry(circle, day, member)
+        entry = await uow.standups.entry(circle, day, member)
         return entry.today if entry is not None and entry.status is EntryStatus.ANSWERED and entry.today else None
 
 
@@ -75,16 +72,9 @@ class StandupAvailability:
     """Activities' Availability port: away with `/ooo` (or on holiday) means not asked for feedback."""
 
     async def is_away(self, uow: UnitOfWork, circle: str, member: str, day: date) -> bool:
-        if any(a.member == member for a in await SqlStandups(_session_of(uow)).aways(circle, day)):
+        if any(a.member == member for a in await uow.standups.aways(circle, day)):
             return True
         found = await uow.circles.get(circle)
         person = found.member(member) if found is not None else None
         policy = found.standup if found is not None else None
         return (person is not None and day in person.holidays) or (policy is not None and day in policy.holidays)
-
-
-def _session_of(uow: UnitOfWork) -> AsyncSession:
-    session = getattr(uow, "session", None)
-    if not isinstance(session, AsyncSession):
-        raise TypeError("stand-ups read their tables through a SQL unit of work")
-    return session

@@ -302,6 +302,12 @@ async def draft_for(ctx: StandupContext, circle: Circle, member: Member) -> Prom
     return await prompt_draft(ctx, circle, member, when, entry)
 
 
+async def prompt_privately(ctx: StandupContext, circle: Circle, member: Member) -> bool:
+    """`/standup` typed in a channel: the card goes to the member's personal chat; False if unreachable."""
+    draft = await draft_for(ctx, circle, member)
+    return await ctx.notifier.prompt(ctx.uow, circle, member, draft, on_demand=True)
+
+
 async def prompt_draft(
     ctx: StandupContext, circle: Circle, member: Member, day: date, entry: Entry | None, *, known: _Known | None = None
 ) -> PromptDraft:

@@ -1,8 +1,8 @@
-"""Implements domain.standups.ports.StandupRepository and IncidentLookup on a session."""
+"""Implements domain.standups.ports.StandupRepository on a session (the unit of work hands it out)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -10,10 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from domain.incidents.model import Incident
 from domain.standups.model import Away, Blocker, Entry, EntryStatus
 from domain.standups.ports import DayState
-from storage.incidents.repository import SqlIncidents
 from storage.standups.tables import StandupAwayRow, StandupBlockerRow, StandupDayRow, StandupEntryRow
 
 # "Yesterday" is prefilled from the latest answer at most this old: older plans are stale.
@@ -176,19 +174,6 @@ class SqlStandups:
     def _locked(self, query: SelectOfScalar[Any]) -> SelectOfScalar[Any]:
         bind = self._session.bind
         return query.with_for_update() if bind is not None and bind.dialect.name == "postgresql" else query
-
-
-class SqlStandupIncidents:
-    """The incidents a stand-up reads, through the incident repository."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._incidents = SqlIncidents(session)
-
-    async def open_in_circle(self, circle: str) -> list[Incident]:
-        return await self._incidents.open_in_circle(circle)
-
-    async def touched_between(self, circle: str, since: datetime, until: datetime) -> list[Incident]:
-        return await self._incidents.touched_between(circle, since, until)
 
 
 def _entry(row: StandupEntryRow) -> Entry:

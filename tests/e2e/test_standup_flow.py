@@ -117,10 +117,10 @@ async def test_prompt_answer_and_the_summary_card_updated_in_place(client: BotCl
     assert "Thanks, sent at 09:37 CET (Europe/Rome)" in text_of(answered)
     assert answered["actions"][0]["verb"] == "standup.edit"
 
-    connector.sent.clear()
+    connector.updates.clear()
     await at(client, STANDUP_TIME + timedelta(minutes=7, seconds=5))
-    [update] = [s for s in connector.sent if s.conversation_id == CHANNEL]
-    assert update.reply_to_id == await summary_activity_id(client)  # the same message, updated in place
+    [update] = [s for s in connector.updates if s.conversation_id == CHANNEL]
+    assert update.activity_id == await summary_activity_id(client)  # the same message, updated in place
     refreshed = text_of(update.cards[0])
     assert "1 of 6 answered" in refreshed
     assert "• Marco Bianchi: waiting for DB access (day 1)" in refreshed
@@ -162,9 +162,8 @@ async def test_reminder_skip_ooo_and_the_final_card(client: BotClient, connector
     reminders = [s.conversation_id for s in connector.sent if s.text.startswith("Reminder: your stand-up")]
     assert reminders == ["a:chat-with-marco"]  # Sara skipped; Giulia is away; the others cannot be reached
 
-    connector.sent.clear()
     await at(client, datetime(2026, 12, 1, 12, 30, tzinfo=UTC))  # the window closes
-    *_, final = [s for s in connector.sent if s.conversation_id == CHANNEL]
+    *_, final = [s for s in connector.updates if s.conversation_id == CHANNEL]
     shown = text_of(final.cards[0])
     assert "0 of 4 answered · final" in shown
     assert "Sara Romano: skipped — customer workshop" in shown and "Giulia Rossi: away — dentist" in shown

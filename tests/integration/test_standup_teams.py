@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from bot.activities.notifier import TeamsActivityNotifier
 from bot.messenger import Messenger
 from bot.standups.notifier import TeamsStandupNotifier, summary_key
+from bot.teams_notifier import TeamsNotifier
 from dialogs.activities.desk import ActivityDesk
 from dialogs.standups.feature import ActivityWip, StandupAnswers, StandupAvailability
 from domain.activities.model import Activity, ActivityStatus, Repository
@@ -57,7 +58,9 @@ async def test_an_old_blocker_reaches_the_team_leader_privately_with_a_link_to_t
             uow.session, key=summary_key("demo", THURSDAY), conversation_id="team-id",
             activity_id="1764752400000", now=datetime(2026, 12, 3, 8, 30, tzinfo=UTC),
         )  # fmt: skip
-        await TeamsStandupNotifier(Messenger()).escalate_blocker(uow, circle, blocker, 4)
+        await TeamsStandupNotifier(
+            TeamsNotifier(Messenger(), FixedClock(datetime(2026, 12, 3, 12, 30, tzinfo=UTC)))
+        ).escalate_blocker(uow, circle, blocker, 4)
         await uow.commit()
 
     [(chat, text)] = await texts_queued(uow_factory)
@@ -72,7 +75,9 @@ async def test_a_blocker_escalated_before_the_summary_was_posted_names_the_comma
     await say_hi(uow_factory, "user-id-0")
     async with uow_factory() as uow:
         blocker = Blocker("demo", "sara", "VPN down", date(2026, 11, 30), THURSDAY, id=5)
-        await TeamsStandupNotifier(Messenger()).escalate_blocker(uow, circle, blocker, 3)
+        await TeamsStandupNotifier(
+            TeamsNotifier(Messenger(), FixedClock(datetime(2026, 12, 3, 12, 30, tzinfo=UTC)))
+        ).escalate_blocker(uow, circle, blocker, 3)
         await uow.commit()
     [(_, text)] = await texts_queued(uow_factory)
     assert "`/standup summary 2026-12-03` shows the answer." in text
@@ -113,7 +118,9 @@ async def test_the_prompt_and_summary_read_wip_and_overdue_activities_from_the_a
     async with uow_factory() as uow:
         await SqlActivities(uow.session).add(migrating)
         await uow.commit()
-    activities = ActivityDesk(uow_factory, clock, TeamsActivityNotifier(Messenger(), clock), gitlab_enabled=False)
+    activities = ActivityDesk(
+        uow_factory, clock, TeamsActivityNotifier(TeamsNotifier(Messenger(), clock)), gitlab_enabled=False
+    )
     lookup = ActivityWip(activities)
 
     wip = await lookup.wip_of(circle, circle.members[1])  # Marco
