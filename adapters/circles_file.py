@@ -19,6 +19,7 @@ from adapters.circles_schema import (
     HandoverPolicySpec,
     MemberSpec,
     PostmortemSpec,
+    ReportSpec,
     RotaSpec,
     ScheduleSpec,
 )
@@ -36,6 +37,7 @@ from domain.circle import (
     JiraBinding,
     Member,
     PostmortemPolicy,
+    ReportPolicy,
     Role,
     Schedule,
     Severity,
@@ -224,6 +226,18 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
         handover=HandoverPolicy(
             handover.accept_within, handover.escalate_after, tuple(sorted(set(handover.shift_reminders), reverse=True))
         ),
+        report=_to_report_policy(spec.report or defaults.report or ReportSpec()),
+    )
+
+
+def _to_report_policy(spec: ReportSpec) -> ReportPolicy:
+    start, end = spec.business_hours
+    return ReportPolicy(
+        weekly_day=spec.weekly.day,
+        weekly_at=spec.weekly.time,
+        weekly_enabled=spec.weekly.enabled,
+        business_start=start,
+        business_end=end,
     )
 
 
@@ -259,6 +273,7 @@ def _to_member(spec: MemberSpec, team_leader: str) -> Member:
         gitlab_username=spec.gitlab,
         jira_account=spec.jira,
         phone=spec.phone,
+        time_zone=spec.time_zone,
     )
 
 

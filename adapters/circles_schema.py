@@ -69,6 +69,19 @@ def _period_days(value: Any) -> int:
     return delta.days
 
 
+def _business_hours(value: Any) -> tuple[time, time]:
+    example = 'write it as "HH:MM-HH:MM" on quarter hours, like "09:00-18:00"'
+    match = re.fullmatch(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*", value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a range of hours; {example}")
+    start, end = (_time_of_day(part) for part in match.groups())
+    if start.minute % 15 or end.minute % 15:
+        raise ValueError(f"{value!r}: business hours start and end on a quarter hour (:00, :15, :30, :45)")
+    if start >= end:
+        raise ValueError(f"{value!r}: business hours must end after they start, within one day")
+    return start, end
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Cadence = Annotated[timedelta | None, BeforeValidator(_cadence)]
 TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
@@ -77,6 +90,7 @@ TimeZoneName = Annotated[str, BeforeValidator(_time_zone)]
 Handle = Annotated[str, BeforeValidator(_handle)]
 PeriodDays = Annotated[int, BeforeValidator(_period_days)]
 JiraProjectKey = Annotated[str, BeforeValidator(_jira_project)]
+BusinessHours = Annotated[tuple[time, time], BeforeValidator(_business_hours)]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -95,6 +109,7 @@ class MemberSpec(_Model):
     gitlab: Text | None = None
     jira: Text | None = None
     phone: Text | None = None
+    time_zone: TimeZoneName | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> MemberSpec:
@@ -236,6 +251,17 @@ class HandoverPolicySpec(_Model):
     shift_reminders: list[Duration] = [timedelta(days=1), timedelta(hours=1)]
 
 
+class WeeklyReportSpec(_Model):
+    day: Weekday = 0
+    time: TimeOfDay = time(9, 0)
+    enabled: bool = True
+
+
+class ReportSpec(_Model):
+    weekly: WeeklyReportSpec = WeeklyReportSpec()
+    business_hours: BusinessHours = (time(9, 0), time(18, 0))
+
+
 class DefaultsSpec(_Model):
     time_zone: TimeZoneName | None = None
     sla: SlaTableSpec = SlaTableSpec()
@@ -246,6 +272,7 @@ class DefaultsSpec(_Model):
     working_days: list[Weekday] | None = None
     handover: HandoverPolicySpec | None = None
     alerts: AlertPolicySpec | None = None
+    report: ReportSpec | None = None
 
 
 class CircleSpec(_Model):
@@ -272,6 +299,7 @@ class CircleSpec(_Model):
     postmortem: PostmortemSpec | None = None
     working_days: list[Weekday] | None = None
     handover: HandoverPolicySpec | None = None
+    report: ReportSpec | None = None
 
 
 class FileSpec(_Model):

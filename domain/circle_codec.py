@@ -16,6 +16,7 @@ from domain.circle import (
     JiraBinding,
     Member,
     PostmortemPolicy,
+    ReportPolicy,
     Role,
     Schedule,
     Severity,
@@ -68,6 +69,7 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
             "escalate_after": format_duration(circle.handover.escalate_after),
             "shift_reminders": [format_duration(d) for d in circle.handover.shift_reminders],
         },
+        "report": _report_policy_to_dict(circle.report),
     }
 
 
@@ -117,6 +119,33 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
         working_days=tuple(WEEKDAYS.index(d) for d in data["working_days"]),
         # Specs stored before handover settings existed have no "handover" key.
         handover=_handover_from_dict(data.get("handover")),
+        # Specs stored before reports existed have no "report" key.
+        report=_report_policy_from_dict(data.get("report")),
+    )
+
+
+def _report_policy_to_dict(policy: ReportPolicy) -> dict[str, Any]:
+    return {
+        "weekly": {
+            "day": WEEKDAYS[policy.weekly_day],
+            "time": policy.weekly_at.strftime("%H:%M"),
+            "enabled": policy.weekly_enabled,
+        },
+        "business_hours": f"{policy.business_start:%H:%M}-{policy.business_end:%H:%M}",
+    }
+
+
+def _report_policy_from_dict(data: Mapping[str, Any] | None) -> ReportPolicy:
+    if not data:
+        return ReportPolicy()
+    start, end = data["business_hours"].split("-")
+    weekly = data["weekly"]
+    return ReportPolicy(
+        weekly_day=WEEKDAYS.index(weekly["day"]),
+        weekly_at=time.fromisoformat(weekly["time"]),
+        weekly_enabled=weekly["enabled"],
+        business_start=time.fromisoformat(start),
+        business_end=time.fromisoformat(end),
     )
 
 
@@ -165,6 +194,7 @@ def _member_to_dict(member: Member) -> dict[str, Any]:
         "gitlab": member.gitlab_username,
         "jira": member.jira_account,
         "phone": member.phone,
+        "time_zone": member.time_zone,
     }
 
 
@@ -179,6 +209,7 @@ def _member_from_dict(data: Mapping[str, Any]) -> Member:
         gitlab_username=data["gitlab"],
         jira_account=data["jira"],
         phone=data["phone"],
+        time_zone=data.get("time_zone"),
     )
 
 
