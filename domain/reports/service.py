@@ -1,0 +1,70 @@
+"""The report use cases: read a circle's facts for a period through a port, compute the figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.circle import Circle
+from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
+from domain.reports.period import Comparison, Period
+from domain.reports.report import CircleReport, build_report
+
+
+class ReportReads(Protocol):
+    """What reports read; storage implements it with one indexed query per method."""
+
+    async def incidents(self, circles: Sequence[str], start: datetime, end: datetime) -> list[IncidentFacts]:
+        """Incidents of `circles` declared in [start, end), with escalation and stakeholder-update moments."""
+        ...
+
+    async def postmortems(self, circles: Sequence[str], end: datetime) -> list[PostmortemFacts]:
+        """Postmortems of `circles` started before `end`."""
+        ...
+
+    async def actions(self, circles: Sequence[str], end: datetime) -> list[ActionFacts]:
+        """Corrective actions of `circles` added before `end`."""
+        ...
+
+    async def handovers(self, circles: Sequence[str], start: datetime, end: datetime) -> list[HandoverFacts]:
+        """Handovers of `circles` whose shift began in [start, end)."""
+        ...
+
+
+async def circle_report(reads: ReportReads, circle: Circle, comparison: Comparison, now: datetime) -> CircleReport:
+    """The report of `circle` for `comparison.current`, with `comparison.previous` for the change."""
+    names = [circle.name]
+    start = min(comparison.previous.start, comparison.current.start)
+    end = max(comparison.previous.end, comparison.current.end)
+    return build_report(
+        circle,
+        comparison,
+        incidents=await reads.incidents(names, start, end),
+        postmortems=await reads.postmortems(names, comparison.current.end),
+        actions=await reads.actions(names, comparison.current.end),
+        handovers=await reads.handovers(names, comparison.current.start, comparison.current.end),
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    """The facts of several consecutive periods (the dashboard's weeks), read once."""
+
+    periods: tuple[Period, ...]
+    incidents: tuple[IncidentFacts, ...]
+    actions: tuple[ActionFacts, ...]
+    handovers: tuple[HandoverFacts, ...]
+
+
+async def history(reads: ReportReads, circle: Circle, periods: Sequence[Period]) -> History:
+    """Everything the dashboard's charts need for `periods` (consecutive, oldest first)."""
+    names, start, end = [circle.name], periods[0].start, periods[-1].end
+    return History(
+        periods=tuple(periods),
+        incidents=tuple(await reads.incidents(names, start, end)),
+        actions=tuple(await reads.actions(names, end)),
+        handovers=tuple(await reads.handovers(names, start, end)),
+    )
