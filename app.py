@@ -35,6 +35,7 @@ from dialogs.incident import install_incidents
 from dialogs.incident_desk import IncidentDesk
 from dialogs.oncall import install_oncall
 from dialogs.postmortem import install_postmortem_feature
+from dialogs.reports.feature import install_reports
 from domain import incident_service
 from domain.clock import Clock, SystemClock
 from domain.incident import parse_incident_key
@@ -116,6 +117,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     install_oncall(bot, runtime, messenger)
     install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
     install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
+    install_reports(app, runtime, bot, messenger)
 
 
 def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:
@@ -194,7 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.app_password, settings.jira_token, settings.gitlab_token, settings.alert_webhook_token]
+    return [
+        settings.app_password,
+        settings.jira_token,
+        settings.gitlab_token,
+        settings.alert_webhook_token,
+        settings.link_secret,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:

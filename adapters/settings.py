@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(12, alias="OUTBOX_MAX_ATTEMPTS", ge=1, le=1000)
     outbox_delivery_timeout: float = Field(20.0, alias="OUTBOX_DELIVERY_TIMEOUT", gt=0, le=600)
     tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
+    public_url: str = Field("http://127.0.0.1:3978", alias="CIRCLEBOT_PUBLIC_URL")
+    link_secret: str = Field("", alias="CIRCLEBOT_LINK_SECRET", repr=False)
+    tab_resource: str = Field("", alias="CIRCLEBOT_TAB_RESOURCE")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -48,6 +51,20 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")):
             raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected the bot's public http(s):// base URL, like https://circlebot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("link_secret")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("expected at least 16 characters (e.g. openssl rand -hex 32)")
         return value
 
     @field_validator("jira_url", "gitlab_url")
@@ -74,6 +91,13 @@ class Settings(BaseSettings):
     def anonymous(self) -> bool:
         """True when no app id is set: local playground and tests, no Bot Framework auth."""
         return not self.app_id
+
+    @property
+    def tab_audiences(self) -> tuple[str, ...]:
+        """What a dashboard tab's Teams SSO token may name as its audience: the app id or its ID URI."""
+        host = self.public_url.split("://", 1)[1].split("/", 1)[0]
+        resource = self.tab_resource or f"api://{host}/{self.app_id}"
+        return (self.app_id, resource) if self.app_id else ()
 
     @property
     def jira_enabled(self) -> bool:

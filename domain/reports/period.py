@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 PERIOD_USAGE = "`week`, `month` or a month like `2026-11`"
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+_WEEK = re.compile(r"week:(\d{4}-\d{2}-\d{2})")
 
 
 class PeriodError(ValueError):
@@ -50,7 +51,10 @@ class Comparison:
 
 
 def parse_period(text: str, *, now: datetime, time_zone: str) -> Comparison:
-    """`week`, `month` or `YYYY-MM` (empty = week) as periods in `time_zone`."""
+    """`week`, `month` or `YYYY-MM` (empty = week) as periods in `time_zone`.
+
+    `week:YYYY-MM-DD` (a Monday) names one whole week: the weekly post links to it.
+    """
     word = text.strip().lower() or "week"
     if word in ("week", "this-week", "w"):
         return week_to_date(now, time_zone)
@@ -59,6 +63,12 @@ def parse_period(text: str, *, now: datetime, time_zone: str) -> Comparison:
     match = _MONTH.fullmatch(word)
     if match and 1 <= int(match.group(2)) <= 12:
         return calendar_month(int(match.group(1)), int(match.group(2)), time_zone)
+    week = _WEEK.fullmatch(word)
+    if week:
+        try:
+            return week_starting(date.fromisoformat(week.group(1)), time_zone)
+        except ValueError:
+            pass
     raise PeriodError(f"`{text}` is not a period: use {PERIOD_USAGE}")
 
 
@@ -83,6 +93,14 @@ def last_full_week(now: datetime, time_zone: str) -> Comparison:
     zone = ZoneInfo(time_zone)
     today = now.astimezone(zone).date()
     monday = today - timedelta(days=today.weekday() + 7)
+    return Comparison(_week(monday, zone), _week(monday - timedelta(days=7), zone))
+
+
+def week_starting(monday: date, time_zone: str) -> Comparison:
+    """The Monday-Sunday week from `monday`, against the week before it (the weekly post)."""
+    zone = ZoneInfo(time_zone)
+    if monday.weekday() != 0:
+        raise PeriodError(f"{monday} is not a Monday")
     return Comparison(_week(monday, zone), _week(monday - timedelta(days=7), zone))
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal
+from sqlalchemy import ColumnElement, case, func, literal
 from sqlalchemy import select as columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -171,3 +171,36 @@ async def _timeline_totals(session: AsyncSession, kind: str, label: Any) -> dict
         .group_by(col(IncidentRow.circle), col(IncidentRow.severity), label)
     )
     return {(circle, severity, str(what)): int(count) for circle, severity, what, count in rows.all()}
+
+
+async def overdue_actions(session: AsyncSession, today: date) -> dict[str, int]:
+    """Corrective actions not done and due before `today`, per circle."""
+    rows = await session.exec(
+        select(PostmortemRow.circle, func.count())
+        .select_from(PostmortemActionRow)
+        .join(PostmortemRow, col(PostmortemRow.incident_number) == col(PostmortemActionRow.incident_number))
+        .where(col(PostmortemActionRow.done_at).is_(None), col(PostmortemActionRow.due) < today)
+        .group_by(col(PostmortemRow.circle))
+    )
+    return {circle: int(count) for circle, count in rows.all()}
+
+
+async def response_time_totals(session: AsyncSession, stopped: str) -> dict[tuple[str, str], tuple[int, float]]:
+    """(count, sum of seconds) from declaration to `stopped` per (circle, severity).
+
+    `stopped` is "acknowledged_at" or "resolved_at"; incidents not there yet are left out.
+    """
+    end = col(getattr(IncidentRow, stopped))
+    start = col(IncidentRow.declared_at)
+    seconds: ColumnElement[Any]
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        seconds = func.extract("epoch", end - start)
+    else:
+        seconds = (func.julianday(end) - func.julianday(start)) * 86400.0
+    rows = await session.exec(
+        select(IncidentRow.circle, IncidentRow.severity, func.count(), func.coalesce(func.sum(seconds), 0.0))
+        .where(end.is_not(None))
+        .group_by(col(IncidentRow.circle), col(IncidentRow.severity))
+    )
+    # julianday() is a float of days: round away its sub-millisecond noise.
+    return {(circle, severity): (int(count), round(float(total), 3)) for circle, severity, count, total in rows.all()}

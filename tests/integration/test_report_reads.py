@@ -42,6 +42,8 @@ async def test_the_report_counts_what_the_incident_process_recorded(
         breaches = await queries.sla_breach_totals(session)
         escalations = await queries.escalation_totals(session)
         open_now = await queries.open_incidents(session)
+        to_acknowledge = await queries.response_time_totals(session, "acknowledged_at")
+        to_resolve = await queries.response_time_totals(session, "resolved_at")
 
     figures = report.current
     assert (figures.total, figures.manual, figures.from_alerts) == (2, 1, 1)
@@ -60,3 +62,5 @@ async def test_the_report_counts_what_the_incident_process_recorded(
     assert breaches == {("demo", "P1", "acknowledge"): 1}
     assert escalations == {("demo", "P1"): 3}
     assert open_now == {("demo", "P3"): 1}
+    assert to_acknowledge == {("demo", "P1"): (1, 21 * 60.0), ("demo", "P3"): (1, 10 * 60.0)}
+    assert to_resolve == {("demo", "P1"): (1, 90 * 60.0)}
