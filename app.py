@@ -24,11 +24,13 @@ from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.runtime import RUNTIME, Runtime
+from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
 from bot.incident_notifier import TeamsIncidentNotifier
 from bot.messenger import Messenger
+from bot.oncall_notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
 from dialogs.incident import install_incidents
@@ -65,6 +67,14 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         delivery_timeout=timedelta(seconds=settings.outbox_delivery_timeout),
     )
     relay_holder.append(relay)
+    planner = SchedulePlanner(
+        uow,
+        clock,
+        # The Team Leader hears of runs too late to do the way they hear of other rota news.
+        notifier=TeamsOnCallNotifier(Messenger(), clock),
+        lookback=settings.plan_lookback,
+        default_grace=settings.catch_up_grace,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -74,6 +84,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         timers=TimerTick(uow, {}, clock),
         scheduler=LeaderScheduler(LeaderElection(database)),
         metrics=Metrics(database, clock),
+        planner=planner,
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.durations import parse_duration
 
 DEFAULT_DATABASE_URL = "sqlite:///var/circlebot.db"
 
@@ -40,11 +43,30 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:3978", alias="CIRCLEBOT_PUBLIC_URL")
     link_secret: str = Field("", alias="CIRCLEBOT_LINK_SECRET", repr=False)
     tab_resource: str = Field("", alias="CIRCLEBOT_TAB_RESOURCE")
+    # Catch-up after a restart (adapters/schedule_planner.py): how late missed runs are still done.
+    shift_change_grace: timedelta = Field(timedelta(hours=12), alias="CIRCLEBOT_SHIFT_CHANGE_GRACE")
+    catch_up_grace: timedelta = Field(timedelta(hours=1), alias="CIRCLEBOT_CATCH_UP_GRACE")
+    plan_lookback: timedelta = Field(timedelta(hours=12), alias="CIRCLEBOT_PLAN_LOOKBACK")
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("shift_change_grace", "catch_up_grace", "plan_lookback", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        # The same duration words as circles.yaml ("12h", "90m", "1d"); plain seconds work too.
+        if isinstance(value, str):
+            return timedelta(seconds=int(value)) if value.strip().isdigit() else parse_duration(value)
+        return value
+
+    @field_validator("shift_change_grace", "catch_up_grace", "plan_lookback")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(days=7):
+            raise ValueError("expected a duration from 0s to 7d, like 12h or 30m")
+        return value
 
     @field_validator("database_url")
     @classmethod

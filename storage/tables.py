@@ -11,6 +11,7 @@ from storage.incidents import IncidentLinksRow, IncidentRow, TimelineRow
 from storage.outbox import OutboxRow
 from storage.postmortems import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
+from storage.schedules import ScheduleWatermarkRow
 from storage.sent_messages import SentMessageRow
 from storage.timers import TimerRow
 
@@ -30,6 +31,7 @@ __all__ = [
     "PostmortemRow",
     "ProcessedActivityRow",
     "RotaOverrideRow",
+    "ScheduleWatermarkRow",
     "SentMessageRow",
     "TimelineRow",
     "TimerRow",

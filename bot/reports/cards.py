@@ -19,8 +19,8 @@ from domain.sla import humanize
 T = TypeVar("T")
 
 
-def report_card(report: CircleReport, dashboard_url: str | None = None) -> Card:
-    """The `/report` answer and the weekly post."""
+def report_card(report: CircleReport, dashboard_url: str | None = None, *, late: str | None = None) -> Card:
+    """The `/report` answer and the weekly post; `late` says why a weekly post comes late."""
     now, before = report.current, report.previous
     comparison = report.comparison
     body = [
@@ -28,6 +28,8 @@ def report_card(report: CircleReport, dashboard_url: str | None = None) -> Card:
         text_block(f"Compared with {comparison.previous.label} · times in {report.time_zone}", subtle=True),
         fact_set(_headline(now, before, report.postmortems)),
     ]
+    if late:
+        body.insert(2, text_block(f"Posted late: {late}", subtle=True))
     if now.worst_breaches:
         body.append(text_block("Worst SLA breaches", weight="Bolder"))
         body.extend(

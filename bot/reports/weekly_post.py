@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from adapters.reports.links import LinkSigner
 from adapters.timer_tick import TimerHandler
@@ -12,6 +13,7 @@ from bot.incident_notifier import card_activity
 from bot.messenger import Messenger
 from bot.reports.cards import report_card
 from domain.clock import Clock
+from domain.recurring import late_note
 from domain.reports.period import week_starting
 from domain.reports.service import circle_report
 from storage import conversations
@@ -39,11 +41,12 @@ def weekly_report_handler(messenger: Messenger, clock: Clock, links: LinkSigner,
                       circle.name, circle.channel_id)  # fmt: skip
             return
         channel = ConversationTarget.from_dict(record.reference).in_conversation(circle.channel_id)
+        zone = ZoneInfo(circle.time_zone)
         link = f"{public_url}/tabs/dashboard?{links.query(circle.name, f'week:{week_of}', now)}"
         messenger.send(
             uow,
             conversation=channel,
-            activity=card_activity(report_card(report, link)),
+            activity=card_activity(report_card(report, link, late=late_note("weekly report", timer.due_at, now, zone))),
             key=f"teams:report:weekly:{circle.name}:{week_of}",
         )
 

@@ -12,11 +12,11 @@ from bot.messenger import Messenger
 from bot.reports.weekly_post import weekly_report_handler
 from bot.wiring import BotComponents
 from dialogs.reports.commands import ReportCommands
-from domain.reports.schedule import WEEKLY_REPORT
+from domain.reports.schedule import WEEKLY_REPORT, WeeklyReportSchedule
 
 
 def install_reports(app: web.Application, runtime: Runtime, bot: BotComponents, messenger: Messenger) -> LinkSigner:
-    """Register `/report`, the weekly report's timer, and the report figures on /metrics."""
+    """Register `/report`, the weekly report (its schedule with the planner, its timer), and /metrics figures."""
     settings = runtime.settings
     links = LinkSigner.from_settings(settings.link_secret, settings.app_password)
     commands = ReportCommands(runtime.uow, runtime.clock, links, settings.public_url)
@@ -25,6 +25,7 @@ def install_reports(app: web.Application, runtime: Runtime, bot: BotComponents, 
                 "MTTA, MTTR, SLA and on-call load of your circle, with the dashboard", ALL_SCOPES, commands.handle)
     )  # fmt: skip
     runtime.timers.register(WEEKLY_REPORT, weekly_report_handler(messenger, runtime.clock, links, settings.public_url))
+    runtime.planner.register(WeeklyReportSchedule())
     metrics = ReportMetrics(runtime.database)
     runtime.metrics.registry.register(metrics)
     runtime.metrics.add_refresher(metrics.refresh)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from domain.clock import FixedClock
-from domain.reports.schedule import WeeklyReportSchedule
 from tests.e2e.test_oncall_commands import client, facts, in_demo_channel, privately, runtime_of, say_in_channel  # noqa: F401
 from tests.support.activities import channel_message, personal_message
 from tests.support.bot_app import BotClient, post_activity
@@ -85,13 +84,10 @@ async def test_the_weekly_report_is_posted_once_to_the_circles_channel(
     await declare_ack_resolve(client, connector)
     runtime = runtime_of(client)
     monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Rome
-    async with runtime.uow() as uow:
-        circle = await uow.circles.get("demo")
-        assert circle is not None
-        [run] = WeeklyReportSchedule().occurrences(circle, monday - timedelta(hours=1), monday + timedelta(hours=1))
-        for _ in range(2):  # planned twice (a restart, a second replica): armed once
-            await uow.timers.schedule(run.kind, run.key, run.due_at, run.payload)
-        await uow.commit()
+    runtime.clock.set(monday - timedelta(hours=2))  # type: ignore[attr-defined]
+    first = await runtime.planner.plan()
+    again = await runtime.planner.plan()  # a restart, a configuration change: nothing is armed twice
+    assert "reports.weekly:demo:2026-11-23" in first.armed and not again.armed
     connector.sent.clear()
     runtime.clock.set(monday)  # type: ignore[attr-defined]
 
@@ -103,6 +99,25 @@ async def test_the_weekly_report_is_posted_once_to_the_circles_channel(
     assert facts(card)["Incidents"] == "1 (1 manual, 0 from alerts) (before: 0)"
     query = {k: v[0] for k, v in parse_qs(urlsplit(card["actions"][0]["url"]).query).items()}
     assert query["period"] == "week:2026-11-23"
+    assert "Posted late" not in str(card)
+
+
+async def test_a_weekly_report_missed_while_the_bot_was_down_says_it_is_late(
+    client: BotClient,  # noqa: F811
+    connector: FakeConnector,
+) -> None:
+    runtime = runtime_of(client)
+    runtime.clock.set(datetime(2026, 11, 30, 6, 0, tzinfo=UTC))  # type: ignore[attr-defined]
+    await runtime.planner.plan()
+    runtime.clock.set(datetime(2026, 11, 30, 11, 0, tzinfo=UTC))  # type: ignore[attr-defined]  # back at 12:00
+
+    await runtime.timers.tick()
+    await runtime.relay.drain()
+
+    [card] = [c for c in connector.cards() if c["body"][0]["text"].startswith("Report")]
+    assert card["body"][2]["text"] == (
+        "Posted late: the 09:00 weekly report, sent at 12:00 (Europe/Rome) after a restart"
+    )
 
 
 async def test_metrics_expose_open_incidents_breaches_and_response_times_for_grafana(
