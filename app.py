@@ -23,6 +23,7 @@ from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
+from adapters.reports.cli import add_report_commands
 from adapters.runtime import RUNTIME, Runtime
 from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import LeaderScheduler
@@ -242,6 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_outbox_retry)
 
     add_config_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -36,7 +36,7 @@ async def test_report_in_the_circles_channel_answers_the_weeks_figures_with_a_da
     assert shown["Incidents"] == "1 (1 manual, 0 from alerts) (before: 0)"
     assert (shown["MTTA"], shown["MTTR"]) == ("3m", "1h")
     assert shown["SLA met"] == "ack 100% (1/1) · resolve 100% (1/1)"
-    assert "Luca Ferrari: 1 pages, 1h on incidents (Europe/Rome)" in [b.get("text") for b in card["body"]]
+    assert "Luca Ferrari: 1 page, 1h on incidents (Europe/Rome)" in [b.get("text") for b in card["body"]]
     [button] = card["actions"]
     url = urlsplit(button["url"])
     assert (url.scheme, url.netloc, url.path) == ("http", "127.0.0.1:3978", "/tabs/dashboard")
