@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:3978", alias="CIRCLEBOT_PUBLIC_URL")
     link_secret: str = Field("", alias="CIRCLEBOT_LINK_SECRET", repr=False)
     tab_resource: str = Field("", alias="CIRCLEBOT_TAB_RESOURCE")
+    sso_keys_url: str = Field(
+        "https://login.microsoftonline.com/common/discovery/v2.0/keys", alias="CIRCLEBOT_SSO_KEYS_URL"
+    )
     # Catch-up after a restart (adapters/schedule_planner.py): how late missed runs are still done.
     shift_change_grace: timedelta = Field(timedelta(hours=12), alias="CIRCLEBOT_SHIFT_CHANGE_GRACE")
     catch_up_grace: timedelta = Field(timedelta(hours=1), alias="CIRCLEBOT_CATCH_UP_GRACE")
