@@ -52,7 +52,8 @@ def charts(trends: Trends) -> list[Chart]:
         ),
         heatmap(
             "load", "On-call load: minutes on incidents by hour of day, in each person's zone",
-            [name for name, _ in trends.load_by_hour], [hours for _, hours in trends.load_by_hour], minutes,
+            [(name, f"{name} ({zone})") for name, zone, _ in trends.load_by_hour],
+            [hours for _, _, hours in trends.load_by_hour], minutes,
             _load_alt(trends, span),
         ),
         line_chart(
@@ -93,6 +94,8 @@ def page(*, title: str, body: str, theme: str, scripts: Sequence[str] = (), bann
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
+        # No favicon request (a 404 in the browser console): the tab has Teams' icon anyway.
+        '<link rel="icon" href="data:,">'
         '<link rel="stylesheet" href="/tabs/static/dashboard.css">'
         f'{script_tags}</head><body class="theme-{theme_class}">{banner_html}<main id="dashboard">{body}</main>'
         "</body></html>"
@@ -127,8 +130,9 @@ def _trend_alt(what: str, values: dict[Severity, list[float | None]], span: str,
 def _load_alt(trends: Trends, span: str) -> str:
     if not trends.load_by_hour:
         return f"Nobody worked on an incident over {span}."
-    night = sorted(((sum(hours[:7]), name) for name, hours in trends.load_by_hour), reverse=True)
-    busiest = sorted(((sum(hours), name) for name, hours in trends.load_by_hour), reverse=True)[0]
+    people = [(f"{name} ({zone})", hours) for name, zone, hours in trends.load_by_hour]
+    night = sorted(((sum(hours[:7]), name) for name, hours in people), reverse=True)
+    busiest = sorted(((sum(hours), name) for name, hours in people), reverse=True)[0]
     return (
         f"Over {span}, {busiest[1]} spent the most time on incidents ({minutes(busiest[0])}); "
         f"the most sleep-hour time (00:00-07:00) was {night[0][1]}'s ({minutes(night[0][0])})."

@@ -78,17 +78,22 @@ def stacked_bars(
 
 
 def heatmap(
-    key: str, title: str, rows: Sequence[str], values: Sequence[Sequence[float]], fmt: Callable[[float], str], alt: str
+    key: str,
+    title: str,
+    rows: Sequence[tuple[str, str]],
+    values: Sequence[Sequence[float]],
+    fmt: Callable[[float], str],
+    alt: str,
 ) -> Chart:
-    """`rows` by 24 hours; darker is more. Each non-empty cell names its value."""
+    """`rows` (short label, full label) by 24 hours; darker is more. Each non-empty cell names its value."""
     height = TOP + 22 * max(len(rows), 1) + BOTTOM
     left = 150
     cell_w = (WIDTH - left - RIGHT) / 24
     peak = max([v for row in values for v in row] or [0]) or 1
     parts = []
-    for r, name in enumerate(rows):
+    for r, (short, name) in enumerate(rows):
         y = TOP + 22 * r
-        parts.append(f'<text class="label" x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name[:22])}</text>')
+        parts.append(f'<text class="label" x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(short[:24])}</text>')
         for hour, value in enumerate(values[r]):
             level = 0 if not value else 1 + min(4, int(4 * value / peak))
             tip = f"<title>{escape(name)} {hour:02d}:00 · {fmt(value)}</title>" if value else ""
@@ -100,7 +105,7 @@ def heatmap(
         parts.append(f'<text class="label" x="{left + (hour + 0.5) * cell_w:.1f}" y="{height - 14}" '
                      f'text-anchor="middle">{hour:02d}</text>')  # fmt: skip
     svg = _svg(key, title, alt, parts, height)
-    table = tuple((name, *(fmt(v) if v else "" for v in row)) for name, row in zip(rows, values, strict=True))
+    table = tuple((name, *(fmt(v) if v else "" for v in row)) for (_, name), row in zip(rows, values, strict=True))
     return Chart(key, title, svg, alt, ("person", *(f"{h:02d}" for h in range(24))), table)
 
 
@@ -169,7 +174,7 @@ def _y(value: float, top: float) -> float:
 
 
 def _nice_max(values: Sequence[float]) -> float:
-    """A round axis top at or above the largest value (1, 2 or 5 times a power of ten)."""
+    """A round axis top at or above the largest value, with round quarters (1, 2, 4 or 8 times 10 to the n)."""
     peak = max([v for v in values if v] or [1])
     power = 10 ** math.floor(math.log10(peak))
-    return float(next(power * m for m in (1, 2, 5, 10) if power * m >= peak))
+    return float(next(power * m for m in (1, 2, 4, 8, 10) if power * m >= peak))

@@ -24,8 +24,8 @@ class Trends:
     incidents: dict[Severity, list[int]]
     breaches: list[int]
     breach_minutes: list[float]
-    # (person's name and zone, minutes on incidents per local hour of day) over all the weeks.
-    load_by_hour: list[tuple[str, list[float]]]
+    # (person's name, their zone, minutes on incidents per local hour of day) over all the weeks.
+    load_by_hour: list[tuple[str, str, list[float]]]
     open_actions: list[int]
 
 
@@ -47,7 +47,7 @@ def trends(history: History, circle: Circle, now: datetime) -> Trends:
         incidents={s: [w[s].total if s in w else 0 for w in by_week] for s in Severity},
         breaches=[f.breaches for f in overall],
         breach_minutes=[f.breach_minutes for f in overall],
-        load_by_hour=[(f"{p.name} ({p.time_zone})", list(p.minutes_by_hour)) for p in load if not p.is_idle],
+        load_by_hour=[(p.name, p.time_zone, list(p.minutes_by_hour)) for p in load if not p.is_idle],
         open_actions=open_actions_at(history.actions, [min(week.end, now) for week in weeks]),
     )
 
