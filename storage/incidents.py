@@ -24,6 +24,8 @@ class IncidentRow(SQLModel, table=True):
         Index("ix_incident_recurrence", "circle", "service", "declared_at"),
         # Reports read a circle's incidents by declaration time.
         Index("ix_incident_circle_declared", "circle", "declared_at"),
+        # /metrics counts open incidents per circle and severity from this index alone.
+        Index("ix_incident_open", "status", "circle", "severity"),
     )
 
     number: int | None = Field(default=None, primary_key=True)

@@ -27,7 +27,7 @@ from adapters.reports.teams_sso import SsoError, TeamsSsoValidator
 from adapters.runtime import Runtime
 from domain.circle import Circle
 from domain.reports.period import PeriodError, parse_period, weeks_back
-from domain.reports.service import circle_report, history
+from domain.reports.service import report_and_history
 from domain.reports.trends import trends
 from storage.circles import SqlCircles
 from storage.reports import queries
@@ -208,10 +208,9 @@ class ReportRoutes:
         comparison = parse_period(seen.period, now=now, time_zone=circle.time_zone)
         last = min(comparison.current.end, now) - timedelta(seconds=1)
         async with self._runtime.database.read_session() as session:
-            reads = SqlReportReads(session)
-            report = await circle_report(reads, circle, comparison, now)
-            weeks = await history(reads, circle, weeks_back(last, circle.time_zone, WEEKS))
-        html = fragment(report, trends(weeks, circle, now), csv_href=seen.csv_href, note=seen.note)
+            weeks = weeks_back(last, circle.time_zone, WEEKS)
+            report, history = await report_and_history(SqlReportReads(session), circle, comparison, weeks, now)
+        html = fragment(report, trends(history, circle, now), csv_href=seen.csv_href, note=seen.note)
         if seen.csv_needs_token:
             filename = f"circlebot-{circle.name}.csv"
             html = html.replace('class="csv" ', f'class="csv" data-bearer="1" data-filename="{escape(filename)}" ')

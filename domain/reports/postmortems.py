@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domain.circle import PostmortemPolicy
 from domain.incident import Incident
@@ -35,10 +37,13 @@ def postmortem_figures(
 ) -> PostmortemFigures:
     """`today` is the circle's local date at the end of the period (or now): actions due before it are overdue."""
     resolved = [f for f in incidents if period.contains(f.declared_at) and f.resolved_at is not None]
+    recurrence = _Recurrence(incidents)
     triggered = sum(
         1
         for f in resolved
-        if evaluate_triggers(_as_incident(f), similar_recent=_similar(f, incidents, policy), policy=policy)
+        if evaluate_triggers(
+            _as_incident(f), similar_recent=recurrence.similar(f, policy.recurrence_window), policy=policy
+        )
     )
     postmortems = list(postmortems)
     end = period.end
@@ -60,21 +65,34 @@ def open_actions_at(actions: Iterable[ActionFacts], moments: Sequence[datetime])
     return [sum(1 for a in actions if a.added_at <= at and (a.done_at is None or a.done_at > at)) for at in moments]
 
 
-def _similar(incident: IncidentFacts, incidents: Sequence[IncidentFacts], policy: PostmortemPolicy) -> int:
-    """Incidents of the same service or alert within the recurrence window before it, itself included."""
-    since = incident.declared_at - policy.recurrence_window
-    return (
-        sum(
-            1
-            for other in incidents
-            if since <= other.declared_at <= incident.declared_at
-            and (
-                (incident.service is not None and other.service == incident.service)
-                or (incident.alert_fingerprint is not None and other.alert_fingerprint == incident.alert_fingerprint)
-            )
-        )
-        or 1
-    )
+class _Recurrence:
+    """Counts look-alikes fast: per service and per alert fingerprint, the declaration times in order."""
+
+    def __init__(self, incidents: Sequence[IncidentFacts]) -> None:
+        self._by: dict[tuple[str, str], list[tuple[datetime, int]]] = {}
+        for f in sorted(incidents, key=lambda f: f.declared_at):
+            for key in self._keys(f):
+                self._by.setdefault(key, []).append((f.declared_at, f.number))
+
+    def similar(self, incident: IncidentFacts, window: timedelta) -> int:
+        """Incidents of the same service or alert within `window` before it, itself included (at least 1)."""
+        since, until = incident.declared_at - window, incident.declared_at
+        numbers: set[int] = set()
+        for key in self._keys(incident):
+            moments = self._by.get(key, [])
+            low = bisect_left(moments, (since, -1))
+            high = bisect_right(moments, (until, sys.maxsize))
+            numbers.update(number for _, number in moments[low:high])
+        return len(numbers) or 1
+
+    @staticmethod
+    def _keys(incident: IncidentFacts) -> list[tuple[str, str]]:
+        keys = []
+        if incident.service is not None:
+            keys.append(("service", incident.service))
+        if incident.alert_fingerprint is not None:
+            keys.append(("alert", incident.alert_fingerprint))
+        return keys
 
 
 def _as_incident(facts: IncidentFacts) -> Incident:

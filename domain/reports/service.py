@@ -17,7 +17,7 @@ class ReportReads(Protocol):
     """What reports read; storage implements it with one indexed query per method."""
 
     async def incidents(self, circles: Sequence[str], start: datetime, end: datetime) -> list[IncidentFacts]:
-        """Incidents of `circles` declared in [start, end), with escalation and stakeholder-update moments."""
+        """Incidents of `circles` declared in [start, end), oldest first, with escalation and update moments."""
         ...
 
     async def postmortems(self, circles: Sequence[str], end: datetime) -> list[PostmortemFacts]:
@@ -59,12 +59,23 @@ class History:
     handovers: tuple[HandoverFacts, ...]
 
 
-async def history(reads: ReportReads, circle: Circle, periods: Sequence[Period]) -> History:
-    """Everything the dashboard's charts need for `periods` (consecutive, oldest first)."""
-    names, start, end = [circle.name], periods[0].start, periods[-1].end
-    return History(
-        periods=tuple(periods),
-        incidents=tuple(await reads.incidents(names, start, end)),
-        actions=tuple(await reads.actions(names, end)),
-        handovers=tuple(await reads.handovers(names, start, end)),
+async def report_and_history(
+    reads: ReportReads, circle: Circle, comparison: Comparison, weeks: Sequence[Period], now: datetime
+) -> tuple[CircleReport, History]:
+    """The dashboard's report and its weeks of charts, from one read of each kind of fact."""
+    names = [circle.name]
+    start = min(comparison.previous.start, comparison.current.start, weeks[0].start)
+    end = max(comparison.previous.end, comparison.current.end, weeks[-1].end)
+    incidents = await reads.incidents(names, start, end)
+    actions = await reads.actions(names, end)
+    handovers = await reads.handovers(names, start, end)
+    report = build_report(
+        circle,
+        comparison,
+        incidents=incidents,
+        postmortems=await reads.postmortems(names, comparison.current.end),
+        actions=[a for a in actions if a.added_at < comparison.current.end],
+        handovers=handovers,
+        now=now,
     )
+    return report, History(tuple(weeks), tuple(incidents), tuple(actions), tuple(handovers))

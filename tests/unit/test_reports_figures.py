@@ -208,3 +208,28 @@ def test_the_report_names_who_carried_the_most_night_load(circle: Circle) -> Non
     report = build_report(circle, NOVEMBER, incidents=LOAD_INCIDENTS, postmortems=[], actions=[], handovers=[], now=NOW)
     assert report.night_carrier is not None and report.night_carrier.handle == "marco"
     assert report.current.total == 2 and report.previous.total == 0
+
+
+def test_a_half_hour_zone_splits_at_its_own_local_hours(circle: Circle) -> None:
+    """Asia/Kolkata is UTC+05:30: 01:00Z-02:00Z is 06:30-07:30 there, half sleep, half off-hours."""
+    circle = dataclasses.replace(
+        circle, members=tuple(dataclasses.replace(m, time_zone="Asia/Kolkata") if m.handle == "sara" else m
+                              for m in circle.members)
+    )  # fmt: skip
+    night = [facts(30, "2026-11-10T01:00", commander="sara", resolved_at=utc("2026-11-10T02:00"))]
+    sara = next(p for p in oncall_load(night, [], circle, working_hours(circle), NOVEMBER.current, NOW)
+                if p.handle == "sara")  # fmt: skip
+    assert sara.minutes == {BUSINESS: 0, OFF_HOURS: 30, SLEEP: 30}
+    assert (sara.minutes_by_hour[6], sara.minutes_by_hour[7]) == (30, 30)
+
+
+def test_an_incident_left_open_for_days_counts_every_hour_of_every_day(circle: Circle) -> None:
+    """Sunday 22 Nov 23:00 (Rome) to Wednesday 25 Nov 23:00: two whole working days and two partial ones."""
+    open_long = [facts(40, "2026-11-22T22:00", commander="marco", resolved_at=utc("2026-11-25T22:00"))]
+    week = calendar_month(2026, 11, "Europe/Rome").current
+    marco = next(p for p in oncall_load(open_long, [], circle, working_hours(circle), week, NOW.replace(day=28))
+                 if p.handle == "marco")  # fmt: skip
+    # Sun 23-24 off-hours 60; Mon, Tue whole: sleep 7h, business 9h, off-hours 8h each; Wed 00-23: 7h, 9h, 7h.
+    assert marco.minutes == {SLEEP: 3 * 420, BUSINESS: 3 * 540, OFF_HOURS: 60 + 2 * 480 + 420}
+    assert marco.minutes_by_hour[23] == 60 * 3 and marco.minutes_by_hour[0] == 60 * 3
+    assert sum(marco.minutes_by_hour) == 72 * 60

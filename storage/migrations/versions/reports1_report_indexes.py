@@ -1,4 +1,4 @@
-"""report indexes: incidents by circle and declaration time, timeline entries by kind
+"""report indexes: incidents by circle and declaration time, open incidents, timeline entries by kind
 
 Revision ID: reports1
 Revises: schedules1
@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.create_index("ix_incident_circle_declared", ["circle", "declared_at"], unique=False)
+        batch_op.create_index("ix_incident_open", ["status", "circle", "severity"], unique=False)
     with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
         batch_op.create_index("ix_incident_timeline_kind", ["kind", "incident_number"], unique=False)
 
@@ -26,4 +27,5 @@ def downgrade() -> None:
     with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
         batch_op.drop_index("ix_incident_timeline_kind")
     with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index("ix_incident_open")
         batch_op.drop_index("ix_incident_circle_declared")
