@@ -14,11 +14,7 @@ from typing import Any
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
-from adapters.alert_routes import install_alerts
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
-from adapters.incident_timers import incident_timer_handlers
-from adapters.jira_delivery import register_jira_handlers
-from adapters.jira_tracker import jira_tracker_from_settings
 from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
@@ -29,19 +25,17 @@ from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
-from bot.incident_notifier import TeamsIncidentNotifier
+from bot.feature import Feature, FeatureHost, install_features
 from bot.messenger import Messenger
-from bot.oncall_notifier import TeamsOnCallNotifier
+from bot.oncall.notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
-from dialogs.incident import install_incidents
-from dialogs.incident_desk import IncidentDesk
-from dialogs.oncall import install_oncall
-from dialogs.postmortem import install_postmortem_feature
-from dialogs.reports.feature import install_reports
-from domain import incident_service
+from dialogs.alerts.feature import AlertsFeature
+from dialogs.incidents.feature import IncidentsFeature
+from dialogs.oncall.feature import OnCallFeature
+from dialogs.postmortems.feature import PostmortemsFeature
+from dialogs.reports.feature import ReportsFeature
 from domain.clock import Clock, SystemClock
-from domain.incident import parse_incident_key
 from domain.retry_policy import RetryPolicy
 from storage import migrate
 from storage.database import Database
@@ -49,6 +43,16 @@ from storage.leader import LeaderElection
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("circlebot")
+
+# Every feature of the bot, each installed once in this order; a feature comes after those it requires.
+# A new feature is its packages (domain/, storage/, bot/, dialogs/, adapters/) and one line here.
+FEATURES: tuple[Feature, ...] = (
+    IncidentsFeature(),
+    PostmortemsFeature(),
+    OnCallFeature(),
+    AlertsFeature(),
+    ReportsFeature(),
+)
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -103,12 +107,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
 
 
 def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents) -> None:
-    """Every feature's commands, card buttons, outbox deliveries and timers, wired once."""
-    settings, clock = runtime.settings, runtime.clock
-    messenger = Messenger()
+    """The Teams delivery every feature sends through, then every feature in FEATURES, in order."""
+    settings = runtime.settings
     delivery = build_teams_delivery(
         runtime.database,
-        clock,
+        runtime.clock,
         app_id=settings.app_id,
         app_password=settings.app_password,
         app_type=settings.app_type,
@@ -116,29 +119,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     )
     register_teams_handlers(runtime.relay, delivery)
     app.cleanup_ctx.append(_closing(delivery.close))
-
-    notifier = TeamsIncidentNotifier(messenger, clock)
-    tracker = jira_tracker_from_settings(settings)
-    desk = IncidentDesk(runtime.uow, clock, notifier, jira_enabled=tracker is not None)
-    if tracker is not None:
-        register_jira_handlers(runtime.relay, tracker, on_issue_created=_link_jira_issue(desk))
-        app.cleanup_ctx.append(_closing(tracker.close))
-    for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
-        runtime.timers.register(kind, handler)
-    install_incidents(bot, desk)
-    install_oncall(bot, runtime, messenger)
-    install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
-    install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
-    install_reports(app, runtime, bot, messenger)
-
-
-def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:
-    async def on_issue_created(payload: dict[str, Any], key: str) -> None:
-        number = parse_incident_key(str(payload["incident"]))
-        if number is not None:
-            await desk.run(incident_service.link_issue, number, key)
-
-    return on_issue_created
+    install_features(FeatureHost(app, runtime, bot, Messenger()), FEATURES)
 
 
 def _closing(close: Callable[[], Any]) -> Callable[[web.Application], AsyncIterator[None]]:

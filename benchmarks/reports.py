@@ -43,7 +43,7 @@ from domain.reports.service import circle_report, report_and_history
 from domain.reports.trends import trends
 from storage import migrate
 from storage.database import Database, sync_url
-from storage.incidents import IncidentRow, TimelineRow
+from storage.incidents.repository import IncidentRow, TimelineRow
 from storage.reports import queries
 from storage.reports.reads import SqlReportReads
 from storage.unit_of_work import UnitOfWorkFactory

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -24,12 +25,14 @@ from adapters.reports.export import incidents_csv
 from adapters.reports.links import LinkError, LinkSigner
 from adapters.reports.page import fragment, page
 from adapters.reports.teams_sso import SsoError, TeamsSsoValidator
-from adapters.runtime import Runtime
+from adapters.settings import Settings
 from domain.circle import Circle
+from domain.clock import Clock
 from domain.reports.period import PeriodError, parse_period, weeks_back
 from domain.reports.service import report_and_history
 from domain.reports.trends import trends
 from storage.circles import SqlCircles
+from storage.database import Database
 from storage.reports import queries
 from storage.reports.reads import SqlReportReads
 
@@ -68,24 +71,31 @@ class _Seen:
 
 
 class ReportRoutes:
-    def __init__(self, runtime: Runtime, links: LinkSigner, sso: TeamsSsoValidator) -> None:
-        self._runtime = runtime
+    def __init__(
+        self, settings: Settings, clock: Clock, database: Database, links: LinkSigner, sso: TeamsSsoValidator
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._database = database
         self._links = links
         self._sso = sso
 
-    def install(self, app: web.Application) -> None:
-        app.router.add_get("/tabs/dashboard", self.dashboard)
-        app.router.add_get("/tabs/dashboard/view", self.view)
-        app.router.add_get("/tabs/export.csv", self.export)
-        app.router.add_get("/tabs/configure", self.configure)
-        app.router.add_get("/tabs/static/{name}", self.static)
+    def routes(self) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]]:
+        """(method, path, handler) of every route under /tabs/."""
+        return [
+            ("GET", "/tabs/dashboard", self.dashboard),
+            ("GET", "/tabs/dashboard/view", self.view),
+            ("GET", "/tabs/export.csv", self.export),
+            ("GET", "/tabs/configure", self.configure),
+            ("GET", "/tabs/static/{name}", self.static),
+        ]
 
     async def dashboard(self, request: web.Request) -> web.Response:
         """A signed link or local mode: the whole page; in Teams: the page that signs in first."""
         theme = request.query.get("theme", "default")
         if "sig" in request.query:
             try:
-                grant = self._links.verify(dict(request.query), self._runtime.clock.now())
+                grant = self._links.verify(dict(request.query), self._clock.now())
             except LinkError as error:
                 return _html(page(title="circlebot", body=_message(str(error)), theme=theme), status=403)
             circle = await self._circle(grant.circle)
@@ -95,7 +105,7 @@ class ReportRoutes:
             seen = _Seen(circle, grant.period, f"shared link, valid until {until:%a %d %b %H:%M}",
                          "/tabs/export.csv?" + urlencode(dict(request.query)))  # fmt: skip
             return await self._page(seen, theme)
-        if self._runtime.settings.anonymous:
+        if self._settings.anonymous:
             if not _is_local(request):
                 return _html(page(title="circlebot", body=_message(LOCAL_BANNER), theme=theme), status=403)
             circles = await self._circles()
@@ -123,12 +133,12 @@ class ReportRoutes:
         """The period's incidents as CSV, for a signed link, a Teams token or local mode."""
         try:
             if "sig" in request.query:
-                grant = self._links.verify(dict(request.query), self._runtime.clock.now())
+                grant = self._links.verify(dict(request.query), self._clock.now())
                 circle, period = await self._circle(grant.circle), grant.period
             elif request.headers.get("Authorization"):
                 seen = await self._signed_in(request)
                 circle, period = seen.circle, seen.period
-            elif self._runtime.settings.anonymous and _is_local(request):
+            elif self._settings.anonymous and _is_local(request):
                 circle, period = (
                     await self._circle(request.query.get("circle", "")),
                     request.query.get("period", "week"),
@@ -137,15 +147,15 @@ class ReportRoutes:
                 raise _Refused(401, "sign in with Teams or use the link from a /report card")
             if circle is None:
                 raise _Refused(404, "no such circle")
-            comparison = parse_period(period, now=self._runtime.clock.now(), time_zone=circle.time_zone)
+            comparison = parse_period(period, now=self._clock.now(), time_zone=circle.time_zone)
         except (LinkError, PeriodError) as error:
             return web.Response(status=403, text=str(error), headers=SECURITY_HEADERS)
         except _Refused as refused:
             return web.Response(status=refused.status, text=refused.text, headers=SECURITY_HEADERS)
         current = comparison.current
-        async with self._runtime.database.read_session() as session:
+        async with self._database.read_session() as session:
             facts = await queries.incident_facts(session, [circle.name], current.start, current.end)
-        body = incidents_csv(facts, circle, current, self._runtime.clock.now())
+        body = incidents_csv(facts, circle, current, self._clock.now())
         filename = f"circlebot-{circle.name}-{period.replace(':', '-')}.csv"
         headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
         return web.Response(text=body, content_type="text/csv", charset="utf-8", headers=headers)
@@ -204,10 +214,10 @@ class ReportRoutes:
         return _html(page(title=title, body=body, theme=theme, scripts=[], banner=banner))
 
     async def _fragment(self, seen: _Seen) -> str:
-        circle, now = seen.circle, self._runtime.clock.now()
+        circle, now = seen.circle, self._clock.now()
         comparison = parse_period(seen.period, now=now, time_zone=circle.time_zone)
         last = min(comparison.current.end, now) - timedelta(seconds=1)
-        async with self._runtime.database.read_session() as session:
+        async with self._database.read_session() as session:
             weeks = weeks_back(last, circle.time_zone, WEEKS)
             report, history = await report_and_history(SqlReportReads(session), circle, comparison, weeks, now)
         html = fragment(report, trends(history, circle, now), csv_href=seen.csv_href, note=seen.note)
@@ -217,7 +227,7 @@ class ReportRoutes:
         return html
 
     async def _circles(self) -> list[Circle]:
-        async with self._runtime.database.read_session() as session:
+        async with self._database.read_session() as session:
             return await SqlCircles(session).active()
 
     async def _circle(self, name: str) -> Circle | None:

@@ -37,7 +37,7 @@ def report_card(report: CircleReport, dashboard_url: str | None = None, *, late:
 
 def _example_report(*, quiet: bool = False) -> CircleReport:
     from domain.circle import Circle, JiraBinding, Member, Role, SlaPolicy
-    from domain.incident import Source
+    from domain.incidents.model import Source
     from domain.reports.facts import IncidentFacts
     from domain.reports.report import build_report
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from adapters.reports.links import LinkSigner
 from adapters.timer_tick import TimerHandler
 from bot.conversation_target import ConversationTarget
-from bot.incident_notifier import card_activity
+from bot.incidents.notifier import card_activity
 from bot.messenger import Messenger
 from bot.reports.cards import report_card
 from domain.clock import Clock

@@ -11,7 +11,7 @@ from adapters.reports.links import LinkSigner
 from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.reports.cards import report_card
-from dialogs.incident_desk import channel_of, member_of
+from dialogs.incidents.desk import channel_of, member_of
 from dialogs.replies import say, sentence
 from domain.circle import Circle
 from domain.clock import Clock

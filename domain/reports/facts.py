@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.circle import Severity
-from domain.incident import Source
+from domain.incidents.model import Source
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.circle import Circle
-from domain.incident_service import escalation_target
+from domain.incidents.service import escalation_target
 from domain.reports.facts import HandoverFacts, IncidentFacts
 from domain.reports.period import Period
 from domain.rota import OnCall, Rota, Shift, on_call_at

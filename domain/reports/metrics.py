@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.circle import Severity, SlaPolicy
-from domain.incident import Source
+from domain.incidents.model import Source
 from domain.reports.facts import IncidentFacts
 from domain.reports.period import Period
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.circle import PostmortemPolicy
-from domain.incident import Incident
-from domain.postmortem_triggers import evaluate_triggers
+from domain.incidents.model import Incident
+from domain.incidents.triggers import evaluate_triggers
 from domain.reports.facts import ActionFacts, IncidentFacts, PostmortemFacts
 from domain.reports.period import Period
 
@@ -96,7 +96,7 @@ class _Recurrence:
 
 
 def _as_incident(facts: IncidentFacts) -> Incident:
-    """Just enough of an incident for the handbook's trigger rules (domain.postmortem_triggers)."""
+    """Just enough of an incident for the handbook's trigger rules (domain.incidents.triggers)."""
     return Incident(
         number=facts.number,
         circle=facts.circle,

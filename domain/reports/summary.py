@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import TypeVar
 
 from domain.circle import Severity
+from domain.incidents.sla import humanize
 from domain.reports.load import SLEEP, PersonLoad
 from domain.reports.metrics import Breach, ClockFigures, IncidentFigures
 from domain.reports.postmortems import PostmortemFigures
 from domain.reports.report import CircleReport
-from domain.sla import humanize
 
 T = TypeVar("T")
 

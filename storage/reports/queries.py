@@ -18,11 +18,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.circle import Severity
-from domain.incident import OPEN_STATUSES, Source
+from domain.incidents.model import OPEN_STATUSES, Source
 from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
-from storage.handovers import HandoverRow
-from storage.incidents import IncidentRow, TimelineRow
-from storage.postmortems import PostmortemActionRow, PostmortemRow
+from storage.incidents.repository import IncidentRow, TimelineRow
+from storage.oncall.handovers import HandoverRow
+from storage.postmortems.repository import PostmortemActionRow, PostmortemRow
 
 ESCALATED, STAKEHOLDER_UPDATE, SLA_BREACH = "escalated", "stakeholder_update", "sla_breach"
 
@@ -150,7 +150,7 @@ async def sla_breach_totals(session: AsyncSession) -> dict[tuple[str, str, str],
     """SLA breach notices ever recorded per (circle, severity, clock).
 
     The breach timer records "SLA breached: acknowledge …" or "SLA breached: resolve …"
-    (domain.incident_service.on_sla_timer); the clock is read from that text.
+    (domain.incidents.service.on_sla_timer); the clock is read from that text.
     """
     clock = case((col(TimelineRow.text).like("SLA breached: acknowledge%"), "acknowledge"), else_="resolve")
     return await _timeline_totals(session, SLA_BREACH, clock)

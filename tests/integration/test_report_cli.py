@@ -15,7 +15,7 @@ import app
 from adapters.circles_file import load_circles
 from domain.circle import Severity
 from domain.clock import FixedClock
-from domain.incident import Incident, Source
+from domain.incidents.model import Incident, Source
 from storage import migrate
 from storage.database import Database
 from storage.unit_of_work import UnitOfWorkFactory

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.circle import Circle, Severity
-from domain.incident import Source
-from domain.incident_service import acknowledge, resolve, send_stakeholder_update
+from domain.incidents.model import Source
+from domain.incidents.service import acknowledge, resolve, send_stakeholder_update
 from domain.reports.load import SLEEP, pages_of
 from domain.reports.period import week_to_date
 from domain.reports.service import circle_report

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from domain.circle import Severity
-from domain.incident import Incident, Source
-from domain.postmortem import Postmortem
-from storage.postmortems import SqlPostmortems
+from domain.incidents.model import Incident, Source
+from domain.postmortems.model import Postmortem
+from storage.postmortems.repository import SqlPostmortems
 from storage.unit_of_work import UnitOfWorkFactory
 
 COMMANDERS = ("marco", "luca", "sara", "elena")

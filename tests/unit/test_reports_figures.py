@@ -9,7 +9,7 @@ import pytest
 
 from adapters.circles_file import load_circles
 from domain.circle import Circle, EscalationStep, Severity
-from domain.incident import Source
+from domain.incidents.model import Source
 from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
 from domain.reports.load import BUSINESS, OFF_HOURS, SLEEP, oncall_load
 from domain.reports.metrics import incident_figures
