@@ -30,6 +30,7 @@ from bot.messenger import Messenger
 from bot.oncall.notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
+from dialogs.activities.feature import ActivitiesFeature
 from dialogs.alerts.feature import AlertsFeature
 from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
@@ -51,6 +52,7 @@ FEATURES: tuple[Feature, ...] = (
     PostmortemsFeature(),
     OnCallFeature(),
     AlertsFeature(),
+    ActivitiesFeature(),
     ReportsFeature(),
 )
 
@@ -194,6 +196,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.jira_token,
         settings.gitlab_token,
         settings.alert_webhook_token,
+        settings.gitlab_webhook_token,
         settings.link_secret,
     ]
 

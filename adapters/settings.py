@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     jira_token: str = Field("", alias="JIRA_TOKEN", repr=False)
     gitlab_url: str = Field("", alias="GITLAB_URL")
     gitlab_token: str = Field("", alias="GITLAB_TOKEN", repr=False)
+    gitlab_webhook_token: str = Field("", alias="GITLAB_WEBHOOK_TOKEN", repr=False)
+    # How often the leader reads every open activity issue back, for webhook events it missed.
+    gitlab_reconcile_minutes: float = Field(30.0, alias="GITLAB_RECONCILE_MINUTES", gt=0, le=1440)
     alert_webhook_token: str = Field("", alias="ALERT_WEBHOOK_TOKEN", repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["auto", "json", "text"] = Field("auto", alias="LOG_FORMAT")

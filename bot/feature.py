@@ -105,7 +105,7 @@ class FeatureHost:
 
     @property
     def planner(self) -> SchedulePlanner:
-        """Recurring work: `host.planner.register(schedule)` (a domain.recurring.RecurringSchedule)."""
+        """The shared planner: `host.planner.register(schedule)` for recurring work (domain/recurring.py)."""
         return self._runtime.planner
 
     # --- what a feature registers -----------------------------------------------------------

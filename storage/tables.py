@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from storage.activities.tables import ActivityFeedbackRow, ActivityRow
 from storage.alerts.repository import AlertGroupRow
 from storage.bot_state import BotStateRow
 from storage.circles import CircleRow, CircleSettingRow
@@ -18,6 +19,8 @@ from storage.timers import TimerRow
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ActivityFeedbackRow",
+    "ActivityRow",
     "AlertGroupRow",
     "BotStateRow",
     "CircleRow",

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from adapters.reports.links import LinkSigner
 from adapters.timer_tick import TimerHandler
+from bot.cards import card_activity
 from bot.conversation_target import ConversationTarget
-from bot.incidents.notifier import card_activity
 from bot.messenger import Messenger
 from bot.reports.cards import report_card
 from domain.clock import Clock

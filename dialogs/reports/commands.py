@@ -11,8 +11,8 @@ from adapters.reports.links import LinkSigner
 from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.reports.cards import report_card
-from dialogs.incidents.desk import channel_of, member_of
 from dialogs.replies import say, sentence
+from dialogs.turns import channel_of, member_of
 from domain.circle import Circle
 from domain.clock import Clock
 from domain.reports.period import PERIOD_USAGE, PeriodError, parse_period

@@ -1,7 +1,7 @@
 """report indexes: incidents by circle and declaration time, open incidents, timeline entries by kind
 
 Revision ID: reports1
-Revises: schedules1
+Revises: activities1
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "reports1"
-down_revision: str | Sequence[str] | None = "schedules1"
+down_revision: str | Sequence[str] | None = "activities1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
