@@ -174,3 +174,15 @@ async def test_local_mode_opens_on_this_machine_only_and_says_so(local_app: BotC
     proxied = await local_app.get("/tabs/dashboard", headers={"X-Forwarded-For": "203.0.113.9"})
     assert proxied.status == 403
     assert (await local_app.get("/tabs/export.csv?circle=demo&period=week")).status == 200
+
+
+async def test_the_channel_tab_configuration_page_and_the_tabs_own_scripts_are_served(teams_app: BotClient) -> None:
+    configure = await teams_app.get("/tabs/configure?theme=dark")
+    html = await configure.text()
+    assert configure.status == 200 and '<script src="/tabs/static/configure.js"></script>' in html
+    for name, kind in [("dashboard.js", "text/javascript"), ("configure.js", "text/javascript"),
+                       ("dashboard.css", "text/css")]:  # fmt: skip
+        response = await teams_app.get(f"/tabs/static/{name}")
+        assert (response.status, response.content_type) == (200, kind)
+    assert (await teams_app.get("/tabs/static/../../app.py")).status == 404
+    assert (await teams_app.get("/tabs/static/secrets.txt")).status == 404
