@@ -17,7 +17,6 @@ from domain.recurring import late_note
 from domain.reports.period import week_starting
 from domain.reports.service import circle_report
 from storage import conversations
-from storage.reports.reads import SqlReportReads
 from storage.timers import DueTimer
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -34,7 +33,7 @@ def weekly_report_handler(messenger: Messenger, clock: Clock, links: LinkSigner,
         week_of = str(timer.payload["week_of"])
         comparison = week_starting(date.fromisoformat(week_of), circle.time_zone)
         now = clock.now()
-        report = await circle_report(SqlReportReads(uow.session), circle, comparison, now)
+        report = await circle_report(uow.reports, circle, comparison, now)
         record = await conversations.channel_conversation(uow.session, circle.channel_id)
         if record is None:
             log.error("weekly report of %s not posted: install circlebot in the team of channel %s first",

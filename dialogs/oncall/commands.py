@@ -64,8 +64,7 @@ class OnCallCommands:
     async def _now(self, turn_context: TurnContext) -> None:
         circles = await self._desk.circles_for(turn_context)
         if not circles:
-            async with self._desk.uow() as uow:
-                circles = await uow.circles.active()
+            circles = await self._desk.all_circles()
         if not circles:
             raise OnCallError("no circle is configured yet: see circles.example.yaml and `circlebot config apply`")
         now = self._desk.clock.now()
@@ -102,7 +101,7 @@ class OnCallCommands:
             raise OnCallError(f"{error}. Usage: {OVERRIDE_USAGE}") from None
         layer, rest = _layer(rest)
         covered = {t.member for t in turns_between(circle.rota, max(start, now), end, layer)} - {covering.handle}
-        override_id, override = await self._desk.run(
+        override_id, override = await self._desk.change_rota(
             service.add_override,
             circle,
             caller=caller_of(turn_context, circle),
@@ -130,7 +129,7 @@ class OnCallCommands:
             first, second = find_member(circle, people[0]), find_member(circle, people[1])
         else:
             raise OnCallError(f"usage: {SWAP_USAGE}")
-        overrides = await self._desk.run(
+        overrides = await self._desk.change_rota(
             service.swap_turns, circle, caller=caller, first=first, second=second, layer=layer
         )
         zone, now = circle.rota.zone, self._desk.clock.now()
@@ -143,7 +142,7 @@ class OnCallCommands:
     async def _cancel(self, turn_context: TurnContext, circle: Circle, words: list[str]) -> None:
         if not words or not words[0].lstrip("#").isdigit():
             raise OnCallError("which override? `/oncall cancel 3` (`/oncall overrides` lists them)")
-        override = await self._desk.run(
+        override = await self._desk.change_rota(
             service.cancel_override,
             circle,
             caller=caller_of(turn_context, circle),

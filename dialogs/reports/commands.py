@@ -12,13 +12,10 @@ from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.reports.cards import report_card
 from dialogs.replies import say, sentence
+from dialogs.reports.desk import ReportDesk
 from dialogs.turns import channel_of, member_of
 from domain.circle import Circle
-from domain.clock import Clock
 from domain.reports.period import PERIOD_USAGE, PeriodError, parse_period
-from domain.reports.service import circle_report
-from storage.reports.reads import SqlReportReads
-from storage.unit_of_work import UnitOfWorkFactory
 
 USAGE = f"`/report [week|month|2026-11] [circle]` — the period is {PERIOD_USAGE} (default: this week)"
 
@@ -29,8 +26,7 @@ class ReportError(ValueError):
 
 @dataclass
 class ReportCommands:
-    uow: UnitOfWorkFactory
-    clock: Clock
+    desk: ReportDesk
     links: LinkSigner
     public_url: str
 
@@ -38,10 +34,9 @@ class ReportCommands:
         """Entry point registered as the `report` command."""
         try:
             circle, period = await self._circle_and_period(turn_context, args.words)
-            now = self.clock.now()
+            now = self.desk.now()
             comparison = parse_period(period, now=now, time_zone=circle.time_zone)
-            async with self.uow.reader() as uow:
-                report = await circle_report(SqlReportReads(uow.session), circle, comparison, now)
+            report = await self.desk.report(circle, comparison, now)
         except (ReportError, PeriodError) as error:
             return await say(turn_context, sentence(str(error)))
         card = report_card(report, dashboard_link(self.public_url, self.links, circle.name, period or "week", now))
@@ -53,11 +48,10 @@ class ReportCommands:
         names = [w for w in words if not _looks_like_period(w)]
         if len(periods) > 1 or len(names) > 1:
             raise ReportError(f"one period and at most one circle, please: {USAGE}")
-        async with self.uow.reader() as uow:
-            channel = channel_of(turn_context)
-            here = await uow.circles.by_channel(channel) if channel else None
-            mine = [c for c in await uow.circles.active() if member_of(turn_context, c) is not None]
-            named = await uow.circles.get(names[0].lower()) if names else None
+        circles = await self.desk.circles(channel_of(turn_context))
+        here = circles.here
+        mine = [c for c in circles.active if member_of(turn_context, c) is not None]
+        named = circles.named(names[0].lower()) if names else None
         period = periods[0] if periods else ""
         if names:
             if named is None or (named not in mine and named != here):

@@ -11,6 +11,7 @@ from bot.commands import ALL_SCOPES, Command
 from bot.feature import FeatureHost
 from bot.reports.weekly_post import weekly_report_handler
 from dialogs.reports.commands import ReportCommands
+from dialogs.reports.desk import ReportDesk
 from domain.reports.schedule import WEEKLY_REPORT, WeeklyReportSchedule
 
 
@@ -23,7 +24,7 @@ class ReportsFeature:
         """Register `/report`, the weekly report, the dashboard's routes and the /metrics figures."""
         settings = host.settings
         links = LinkSigner.from_settings(settings.link_secret, settings.app_password)
-        commands = ReportCommands(host.uow, host.clock, links, settings.public_url)
+        commands = ReportCommands(ReportDesk(host.uow, host.clock), links, settings.public_url)
         host.commands.register(
             Command("report", "report [week|month|2026-11] [circle]",
                     "MTTA, MTTR, SLA and on-call load of your circle, with the dashboard", ALL_SCOPES, commands.handle)

@@ -5,32 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from domain.circle import Circle
-from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
+from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts
 from domain.reports.period import Comparison, Period
+from domain.reports.ports import ReportReads
 from domain.reports.report import CircleReport, build_report
-
-
-class ReportReads(Protocol):
-    """What reports read; storage implements it with one indexed query per method."""
-
-    async def incidents(self, circles: Sequence[str], start: datetime, end: datetime) -> list[IncidentFacts]:
-        """Incidents of `circles` declared in [start, end), oldest first, with escalation and update moments."""
-        ...
-
-    async def postmortems(self, circles: Sequence[str], end: datetime) -> list[PostmortemFacts]:
-        """Postmortems of `circles` started before `end`."""
-        ...
-
-    async def actions(self, circles: Sequence[str], end: datetime) -> list[ActionFacts]:
-        """Corrective actions of `circles` added before `end`."""
-        ...
-
-    async def handovers(self, circles: Sequence[str], start: datetime, end: datetime) -> list[HandoverFacts]:
-        """Handovers of `circles` whose shift began in [start, end)."""
-        ...
 
 
 async def circle_report(reads: ReportReads, circle: Circle, comparison: Comparison, now: datetime) -> CircleReport:
