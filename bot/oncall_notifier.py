@@ -15,7 +15,7 @@ from bot.oncall_cards import handover_card, name_of, notes_prompt_card
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.handover import Handover, HandoverBrief
-from domain.oncall_time import format_local
+from domain.local_time import format_moment
 from domain.ports import UnitOfWork
 from domain.rota import Shift
 from domain.sla import humanize
@@ -66,7 +66,7 @@ class TeamsOnCallNotifier:
         incoming = circle.member(handover.incoming)
         if incoming is None:
             return False
-        since = format_local(handover.shift_start, circle.rota.zone, self._clock.now())
+        since = format_moment(handover.shift_start, circle.rota.zone, self._clock.now())
         text = (
             f"Reminder: please accept the {handover.layer} on-call handover of {circle.name} (your shift began "
             f"{since}). Use the card's **Accept handover** button or type `handover accept`."
@@ -88,8 +88,8 @@ class TeamsOnCallNotifier:
         zone = circle.rota.zone
         text = (
             f"Heads-up: you are {shift.layer} on call for {circle.name} in {humanize(shift.start - now)}, "
-            f"from {format_local(shift.start, zone, now)} to {format_local(shift.end, zone, now)} "
-            f"({circle.rota.time_zone}). `/oncall` shows who is on with you."
+            f"from {format_moment(shift.start, zone, now)} to {format_moment(shift.end, zone, now)}. "
+            f"`/oncall` shows who is on with you."
         )
         key = (
             f"teams:shift-reminder:{circle.name}:{shift.layer}:{shift.start.isoformat()}:{int(before.total_seconds())}"

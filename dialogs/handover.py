@@ -16,8 +16,9 @@ from dialogs.replies import answering_errors, say, sentence
 from domain import oncall_service as service
 from domain.circle import Circle
 from domain.handover import Handover
+from domain.local_time import format_moment
 from domain.oncall_service import OnCallContext
-from domain.oncall_time import OnCallError, format_local
+from domain.oncall_time import OnCallError
 from domain.rota import Layer
 
 USAGE = (
@@ -65,7 +66,7 @@ class HandoverCommands:
             raise OnCallError(f"only members of {circle.name} can start its handover")
         handover, started = await self._desk.run(service.start_handover, circle, layer)
         zone, now = circle.rota.zone, self._desk.clock.now()
-        when = format_local(handover.shift_start, zone, now)
+        when = format_moment(handover.shift_start, zone, now)
         incoming = name_of(circle, handover.incoming)
         if not started:
             state = "accepted" if not handover.is_pending else "waiting for acceptance"

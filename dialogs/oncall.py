@@ -20,8 +20,9 @@ from dialogs.oncall_desk import OnCallDesk, caller_of, find_member, mentions_as_
 from dialogs.replies import say, sentence
 from domain import oncall_service as service
 from domain.circle import Circle
+from domain.local_time import format_moment
 from domain.oncall import primary_gaps, turns_between, who_is_on_call
-from domain.oncall_time import MOMENT_EXAMPLES, OnCallError, format_local, parse_period
+from domain.oncall_time import MOMENT_EXAMPLES, OnCallError, parse_period
 from domain.rota import Layer
 
 USAGE = (
@@ -126,8 +127,7 @@ class OnCallCommands:
         await say(
             turn_context,
             f"Override #{override_id}: {covering.display_name} is {layer} on call from "
-            f"{format_local(override.start, zone, now)} to {format_local(override.end, zone, now)} "
-            f"({circle.rota.time_zone}){instead}.",
+            f"{format_moment(override.start, zone, now)} to {format_moment(override.end, zone, now)}{instead}.",
         )
 
     async def _swap(self, turn_context: TurnContext, circle: Circle, words: list[str]) -> None:
@@ -145,7 +145,8 @@ class OnCallCommands:
         )
         zone, now = circle.rota.zone, self._desk.clock.now()
         lines = [
-            f"{name_of(circle, o.member)} covers {format_local(o.start, zone, now)} → {format_local(o.end, zone, now)}"
+            f"{name_of(circle, o.member)} covers {format_moment(o.start, zone, now)} → "
+            f"{format_moment(o.end, zone, now)}"
             for o in overrides
         ]
         await say(turn_context, f"Swapped ({layer}): " + "; ".join(lines) + ".")

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from domain.circle import Circle, Member, Role
 from domain.clock import Clock
 from domain.handover import Handover, HandoverBrief, build_brief
+from domain.local_time import format_moment
 from domain.oncall import ShiftChange, change_at, gap_lines, plan_override, plan_swap, shift_changes, turns_between
 from domain.oncall_ports import (
     HandoverRepository,
@@ -21,7 +22,7 @@ from domain.oncall_ports import (
     OverrideRepository,
     PostmortemHistory,
 )
-from domain.oncall_time import OnCallError, format_local
+from domain.oncall_time import OnCallError
 from domain.ports import UnitOfWork
 from domain.rota import Layer, Override
 
@@ -273,7 +274,7 @@ async def on_handover_chase(ctx: OnCallContext, handover_id: int, stage: str) ->
             await _cannot_reach(ctx, circle, incoming, f"handover:{handover.id}:remind", "with a handover reminder")
     else:
         handover.escalated_at = now
-        since = format_local(handover.shift_start, circle.rota.zone, now)
+        since = format_moment(handover.shift_start, circle.rota.zone, now)
         await ctx.notifier.tell_team_leader(
             ctx.uow,
             circle,

@@ -181,8 +181,8 @@ async def test_an_unaccepted_handover_gets_a_reminder_then_the_team_leader_is_to
     await rota.at(NEXT_MONDAY + timedelta(hours=1))
     told = [text for _, text in rota.notifier.of("team_leader")]
     assert told == [
-        "Sara Romano has not accepted the primary on-call handover of demo (shift from Mon 30 Nov 09:00).",
-        "Elena Ricci has not accepted the secondary on-call handover of demo (shift from Mon 30 Nov 09:00).",
+        "Sara Romano has not accepted the primary on-call handover of demo (shift from Mon 30 Nov 09:00 CET).",
+        "Elena Ricci has not accepted the secondary on-call handover of demo (shift from Mon 30 Nov 09:00 CET).",
     ]
 
 
@@ -305,7 +305,7 @@ async def test_the_weekly_report_tells_the_team_leader_of_gaps_and_people_to_say
     assert leader == "ada"
     assert text.splitlines() == [
         "Rota check for lean:",
-        "- nobody is primary on call from Mon 30 Nov 09:00 to Mon 7 Dec 09:00",
+        "- nobody is primary on call from Mon 30 Nov 09:00 CET to Mon 7 Dec 09:00 CET",
         "- I cannot message Bob Oncall privately yet: ask them to say hi to me once in a 1:1 chat",
     ]
     assert notifier.of("say_hi") == [("channel", "bob")]
