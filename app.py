@@ -104,8 +104,8 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     register_teams_handlers(runtime.relay, delivery)
     app.cleanup_ctx.append(_closing(delivery.close))
 
-    notifier = TeamsIncidentNotifier(messenger, clock)
     tracker = jira_tracker_from_settings(settings)
+    notifier = TeamsIncidentNotifier(messenger, clock, jira_enabled=tracker is not None)
     desk = IncidentDesk(runtime.uow, clock, notifier, jira_enabled=tracker is not None)
     if tracker is not None:
         register_jira_handlers(runtime.relay, tracker, on_issue_created=_link_jira_issue(desk))

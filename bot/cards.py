@@ -76,11 +76,18 @@ def fact_set(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
 
 
-def execute_action(title: str, verb: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An Action.Execute button (Universal Actions): Teams invokes `adaptiveCard/action` with `verb`."""
+def execute_action(
+    title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None
+) -> dict[str, Any]:
+    """An Action.Execute button (Universal Actions): Teams invokes `adaptiveCard/action` with `verb`.
+
+    `style="positive"` marks the card's main action (Teams draws it in the accent colour).
+    """
     action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb}
     if data:
         action["data"] = data
+    if style:
+        action["style"] = style
     return action
 
 

@@ -10,13 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import Card, truncate_for_teams
 from bot.conversation_target import ConversationTarget
-from bot.incident_cards import incident_card, page_card, stakeholder_prompt, stakeholder_update_card
+from bot.incident_cards import JiraState, incident_card, page_card, stakeholder_prompt, stakeholder_update_card
 from bot.messenger import Messenger
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.incident import Incident
 from domain.ports import UnitOfWork
-from storage import conversations
+from storage import conversations, outbox
 from storage.incidents import CARD_KEY_PREFIX, CARD_KEY_SUFFIX
 from storage.outbox import SqlOutbox
 
@@ -36,6 +36,15 @@ class SessionUnitOfWork(UnitOfWork, Protocol):
 def card_key(incident: Incident) -> str:
     """The outbox key of the incident's live card; updates and thread replies refer to it."""
     return f"{CARD_KEY_PREFIX}{incident.number}{CARD_KEY_SUFFIX}"
+
+
+async def jira_state(queued: SqlOutbox, incident: Incident, *, jira_enabled: bool) -> JiraState:
+    """What the card may truthfully say about Jira: not configured, a write outstanding, one dead, or settled."""
+    if not jira_enabled:
+        return JiraState.NOT_CONFIGURED
+    # Jira writes of an incident share the ordering key "jira:INC-7" (domain.issue_tracker).
+    state = await queued.outstanding(f"jira:{incident.key}")
+    return {outbox.DEAD: JiraState.FAILED, outbox.PENDING: JiraState.PENDING}.get(state or "", JiraState.SETTLED)
 
 
 def card_activity(card: Card) -> dict[str, Any]:
@@ -58,9 +67,15 @@ def mention_activity(member: Member, text: str) -> dict[str, Any] | str:
 class TeamsIncidentNotifier:
     """Implements domain.ports.IncidentNotifier with the Messenger."""
 
-    def __init__(self, messenger: Messenger, clock: Clock) -> None:
+    def __init__(self, messenger: Messenger, clock: Clock, *, jira_enabled: bool) -> None:
         self._messenger = messenger
         self._clock = clock
+        self.jira_enabled = jira_enabled
+
+    async def card(self, uow: SessionUnitOfWork, incident: Incident, circle: Circle) -> Card:
+        """The live card as of now, its Jira state read on the caller's transaction."""
+        jira = await jira_state(uow.outbox, incident, jira_enabled=self.jira_enabled)
+        return incident_card(incident, circle, self._clock.now(), jira=jira)
 
     async def incident_changed(self, uow: UnitOfWork, incident: Incident, circle: Circle) -> None:
         session_uow = _with_session(uow)
@@ -70,7 +85,7 @@ class TeamsIncidentNotifier:
         if not await session_uow.outbox.contains(card_key(incident)):
             await self._post_card(session_uow, incident, circle, target, in_thread)
             return
-        card = card_activity(incident_card(incident, circle, self._clock.now()))
+        card = card_activity(await self.card(session_uow, incident, circle))
         self._messenger.update(
             session_uow, target=target, key_of_original=card_key(incident), activity=card, in_thread=in_thread
         )
@@ -88,7 +103,7 @@ class TeamsIncidentNotifier:
         The card goes alone: a message with both text and a card may come back without an
         activity id (the playground splits it), and without an id the card cannot be updated.
         """
-        card = card_activity(incident_card(incident, circle, self._clock.now()))
+        card = card_activity(await self.card(uow, incident, circle))
         if in_thread is None:
             self._messenger.send(uow, conversation=target, activity=card, key=card_key(incident))
         else:
@@ -113,13 +128,16 @@ class TeamsIncidentNotifier:
                 session_uow, conversation=target, activity=card_activity(card), key=key, in_thread=in_thread
             )
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
         session_uow = _with_session(uow)
         target, in_thread = await self._thread(session_uow, incident, circle)
         if target is None:
             return
         key = f"teams:incident:{incident.number}:say:{len(incident.timeline)}:{_digest(text)}"
-        self._messenger.send(session_uow, conversation=target, activity=text, key=key, in_thread=in_thread)
+        activity = mention_activity(mention, text) if mention is not None else text
+        self._messenger.send(session_uow, conversation=target, activity=activity, key=key, in_thread=in_thread)
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
         session_uow = _with_session(uow)

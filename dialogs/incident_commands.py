@@ -8,7 +8,7 @@ from botbuilder.core import TurnContext
 
 from bot.cards import card_message
 from bot.commands import CommandArgs
-from bot.incident_cards import declare_form, incident_card, incident_list_card, report_card, resolve_form
+from bot.incident_cards import declare_form, incident_list_card, report_card, resolve_form
 from bot.mentions import mentioned_accounts
 from dialogs.incident_desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import say, sentence
@@ -120,7 +120,9 @@ class IncidentCommands:
             declared_by=actor(turn_context, circle),
             thread=channel_thread(turn_context),
         )
-        await say(turn_context, f"{incident.key} declared; the card follows in this thread.")
+        if channel_thread(turn_context) is None:
+            # Only here does the card open a thread of its own; in a thread, the card itself is the answer.
+            await say(turn_context, f"{incident.key} declared; its card opens a new thread in the channel.")
 
     async def _list(self, turn_context: TurnContext) -> None:
         circle = await self._circle(turn_context)
@@ -181,7 +183,13 @@ class IncidentCommands:
         await self._desk.run(
             service.resolve, incident.number, actor(turn_context, circle), summary=" ".join(rest), then=self.post_report
         )
-        await say(turn_context, f"{incident.key} resolved; the report is in its thread.")
+        if not await self._in_thread_of(turn_context, incident):
+            await say(turn_context, f"{incident.key} resolved; the report is in its thread.")
+
+    async def _in_thread_of(self, turn_context: TurnContext, incident: Incident) -> bool:
+        """True when this turn happens in the incident's own thread, where its card and report are."""
+        here = await self._desk.incident_here(turn_context)
+        return here is not None and here[0].number == incident.number
 
     async def post_report(self, uow: SqlUnitOfWork, report: IncidentReport) -> None:
         """Queue the report in the incident's thread, in the resolving transaction."""
@@ -206,7 +214,7 @@ class IncidentCommands:
         await say(turn_context, f"Update for {incident.key} sent to stakeholders.")
 
     async def _show(self, turn_context: TurnContext, incident: Incident, circle: Circle, _rest: list[str]) -> None:
-        await turn_context.send_activity(card_message(incident_card(incident, circle, self._desk.clock.now())))
+        await turn_context.send_activity(card_message(await self._desk.card(incident, circle)))
 
 
 def _incident_number(words: list[str]) -> tuple[int | None, list[str]]:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import teams_get_channel_id
 
+from bot.cards import Card
 from bot.incident_notifier import TeamsIncidentNotifier
 from domain.circle import Circle, Member
 from domain.clock import Clock
@@ -41,6 +42,11 @@ class IncidentDesk:
                 await then(uow, result)
             await uow.commit()
             return result
+
+    async def card(self, incident: Incident, circle: Circle) -> Card:
+        """The incident's live card as of now, with the true state of its Jira issue."""
+        async with self.uow.reader() as uow:
+            return await self.notifier.card(uow, incident, circle)
 
     async def circle_here(self, turn_context: TurnContext) -> Circle | None:
         """The circle bound to the channel this turn happens in."""

@@ -9,6 +9,8 @@ from enum import StrEnum
 from domain.circle import Severity
 
 MAX_TITLE_LENGTH = 150
+# How the timeline names steps the bot took by itself (rota assignment, SLA warnings, escalations).
+BOT_ACTOR = "circlebot"
 MAX_TEXT_LENGTH = 4000
 
 
@@ -137,7 +139,8 @@ class Incident:
         via = "by monitoring" if source is Source.ALERT else f"by {declared_by}"
         incident._record(at, declared_by, "declared", f"{severity} declared {via}: {incident.title}")
         if commander:
-            incident._record(at, declared_by, "assigned", f"Commander: {commander_name or commander}")
+            # The rota chose the commander, not the person declaring: the bot did this step.
+            incident._record(at, BOT_ACTOR, "assigned", f"Commander: {commander_name or commander} (on call)")
         return incident
 
     @property

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.circle import SlaPolicy
-from domain.incident import Incident, TimelineEntry
+from domain.incident import Incident, IncidentStatus, TimelineEntry
 from domain.postmortem_triggers import TriggerFired
 from domain.sla import SlaState, acknowledge_clock, resolve_clock
 
@@ -20,6 +20,8 @@ class IncidentReport:
     resolve_sla: SlaState
     triggers: tuple[TriggerFired, ...]
     timeline: tuple[TimelineEntry, ...]
+    # Where the postmortem's review is discussed, once one started and its thread is known.
+    postmortem_thread_url: str | None = None
 
     @property
     def sla_met(self) -> bool:
@@ -43,3 +45,14 @@ def build_report(incident: Incident, policy: SlaPolicy, triggers: list[TriggerFi
         triggers=tuple(triggers),
         timeline=tuple(incident.timeline),
     )
+
+
+IDENTIFIED_NOTE = f"Status: {IncidentStatus.IDENTIFIED} — "
+
+
+def root_cause_of(incident: Incident) -> str | None:
+    """The root cause given at resolution, else the note written when the incident was marked identified."""
+    if incident.root_cause:
+        return incident.root_cause
+    notes = [e.text for e in incident.timeline if e.kind == "status" and e.text.startswith(IDENTIFIED_NOTE)]
+    return notes[-1][len(IDENTIFIED_NOTE) :].strip() or None if notes else None

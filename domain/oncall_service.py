@@ -248,7 +248,7 @@ async def add_handover_notes(ctx: OnCallContext, handover_id: int, by: str, text
 async def accept_handover(ctx: OnCallContext, handover_id: int, by: str) -> Handover:
     """The incoming engineer took over: stop chasing, tell the outgoing one."""
     circle, handover = await load_handover(ctx, handover_id)
-    handover.accept(by, ctx.clock.now())
+    handover.accept(by, ctx.clock.now(), circle.rota.zone)
     await ctx.handovers.save(handover)
     for stage in ("remind", "escalate"):
         await ctx.uow.timers.cancel(f"handover-chase:{handover.id}:{stage}")

@@ -82,8 +82,10 @@ class IncidentNotifier(Protocol):
         """Refresh the incident card wherever it is shown."""
         ...
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
-        """Post a short line in the incident's thread."""
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
+        """Post a short line in the incident's thread, @mentioning `mention` when given."""
         ...
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:

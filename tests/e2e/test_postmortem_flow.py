@@ -95,7 +95,8 @@ async def click(client: BotClient, connector: FakeConnector, verb: str, data: di
 
 
 async def resolved_incident(client: BotClient, connector: FakeConnector) -> None:
-    await say(client, connector, "/incident P1 Payments API returns 500")
+    # No direct answer: the incident card, posted in this thread, is the answer.
+    await post_activity(client, channel_message("/incident P1 Payments API returns 500", connector.service_url))
     runtime_of(client).clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
     await say(client, connector, "/incident resolve INC-1 rolled back to v2.2")
     await runtime_of(client).relay.drain()
@@ -114,7 +115,7 @@ async def test_resolve_start_action_agree_and_close_when_the_merge_request_is_me
     # The report's "Start postmortem" button: the decision is recorded and the report refreshes.
     body = await click(client, connector, "incident.postmortem.start", {"incident": 1})
     texts = [block.get("text", "") for block in body["value"]["body"]]
-    assert "Postmortem decision: start" in texts
+    assert "Postmortem: started" in texts
     await runtime.relay.drain()
 
     project = gitlab.project(DOCS)
@@ -180,7 +181,7 @@ async def test_without_gitlab_the_postmortem_lives_in_its_thread(
 
 async def test_mistakes_get_answers_that_say_what_to_do(chat_only_client: BotClient, connector: FakeConnector) -> None:
     client = chat_only_client
-    await say(client, connector, "/incident P2 Still burning")
+    await post_activity(client, channel_message("/incident P2 Still burning", connector.service_url))
 
     assert (await say(client, connector, "/postmortem start INC-1")).startswith("Resolve INC-1 first")
     assert (await say(client, connector, "/postmortem start INC-9")).startswith("There is no INC-9")

@@ -260,7 +260,7 @@ async def test_the_brief_lists_open_incidents_and_the_incidents_of_the_past_shif
     assert [line.key for line in brief.open_incidents] == ["INC-1"]
     assert [line.key for line in brief.during_shift] == ["INC-1"]
     [pending] = brief.pending_updates
-    assert pending.stakeholder_update is not None and pending.stakeholder_update.startswith("overdue by")
+    assert pending.stakeholder_update is not None and pending.stakeholder_update.startswith("OVERDUE since")
 
 
 # --- gaps -----------------------------------------------------------------------------------------

@@ -34,9 +34,10 @@ def test_declaring_records_who_and_the_commander_in_the_timeline() -> None:
     incident = declared()
     assert incident.key == "INC-7"
     assert incident.status is IncidentStatus.DECLARED
-    assert [(e.kind, e.text) for e in incident.timeline] == [
-        ("declared", "P2 declared by Ada: Checkout API returns 500"),
-        ("assigned", "Commander: bob"),
+    # The rota picked the commander: that step is the bot's, not Ada's.
+    assert [(e.actor, e.kind, e.text) for e in incident.timeline] == [
+        ("Ada", "declared", "P2 declared by Ada: Checkout API returns 500"),
+        ("circlebot", "assigned", "Commander: bob (on call)"),
     ]
     assert [e.name for e in incident.pop_events()] == ["declared", "assigned"]
     assert incident.pop_events() == []
