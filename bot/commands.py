@@ -22,6 +22,14 @@ SHARED_SCOPES = frozenset({TEAM, GROUP_CHAT})
 # Teams conversation types, mapped to the manifest's command-list scopes.
 _SCOPE_OF_CONVERSATION_TYPE = {"channel": TEAM, "groupChat": GROUP_CHAT, "personal": PERSONAL}
 SCOPE_NAMES = {TEAM: "in a team channel", GROUP_CHAT: "in a group chat", PERSONAL: "in a personal chat"}
+# Teams delivers a channel or group chat message to a bot only when it @mentions the bot.
+HOW_TO_ADDRESS = {
+    TEAM: "In a channel, @mention me first (type @circlebot and pick me), then the command: "
+    "@circlebot incident P1 Checkout API returns 500. The leading / is optional.",
+    GROUP_CHAT: "In a group chat, @mention me first (type @circlebot and pick me), then the command. "
+    "The leading / is optional.",
+    PERSONAL: "Here, just type the command; the leading / is optional.",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class Command:
     summary: str
     scopes: frozenset[str]
     handler: CommandHandler = field(compare=False)
+    # One typed example per sub-command, as the help card shows them ("/incident ack INC-7").
+    examples: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.lower() or " " in self.name:

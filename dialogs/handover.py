@@ -38,7 +38,9 @@ class HandoverCommands:
         bot.commands.register(
             Command("handover", "handover [secondary | notes <text> | accept]",
                     "Hand the on-call shift over: notes from the outgoing, acceptance by the incoming",
-                    ALL_SCOPES, self.handle)
+                    ALL_SCOPES, self.handle,
+                    ("/handover", "/handover secondary", "/handover notes INC-7 still open, watch the queue",
+                     "/handover accept"))
         )  # fmt: skip
         bot.card_actions.register(ACCEPT_VERB, answering_errors(self.accept_button, OnCallError))
         bot.card_actions.register(NOTES_VERB, answering_errors(self.notes_button, OnCallError))

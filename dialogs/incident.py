@@ -7,7 +7,7 @@ from botbuilder.core import TurnContext
 from bot.commands import SHARED_SCOPES, Command
 from bot.wiring import BotComponents
 from dialogs.incident_actions import IncidentActions
-from dialogs.incident_commands import IncidentCommands
+from dialogs.incident_commands import EXAMPLES, IncidentCommands
 from dialogs.incident_desk import IncidentDesk, actor
 from domain import incident_service as service
 
@@ -18,10 +18,12 @@ def install_incidents(bot: BotComponents, desk: IncidentDesk) -> IncidentCommand
     bot.commands.register(
         Command(
             "incident",
-            "incident [P1-P4 <title>] | ack | status | note | assign | severity | resolve | show | list",
+            "incident [P1-P4 <title>] | ack | status | note | assign | severity | impact | update | resolve | "
+            "reopen | close | show | list",
             "Declare an incident (form, or at once with a severity and title) and work it",
             SHARED_SCOPES,
             commands.handle,
+            EXAMPLES,
         )
     )
     IncidentActions(desk, commands).register(bot.card_actions)

@@ -14,7 +14,14 @@ from dialogs.incident_desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import say, sentence
 from domain import incident_service as service
 from domain.circle import Circle, Member, Severity
-from domain.incident import Incident, IncidentError, parse_incident_key, parse_severity, parse_status
+from domain.incident import (
+    Incident,
+    IncidentError,
+    looks_like_severity,
+    parse_incident_key,
+    parse_severity,
+    parse_status,
+)
 from domain.incident_report import IncidentReport
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -28,7 +35,7 @@ SUBCOMMAND_USAGE = {
     "status": "/incident status [INC-7] <investigating|identified|monitoring> [note]",
     "note": "/incident note [INC-7] <text>",
     "assign": "/incident assign [INC-7] @person",
-    "severity": "/incident severity [INC-7] <P1|P2|P3|P4>",
+    "severity": "/incident severity [INC-7] <P1-P4>",
     "impact": "/incident impact [INC-7] <business|data-loss|both|none>",
     "resolve": "/incident resolve [INC-7] [summary]",
     "reopen": "/incident reopen [INC-7] <reason>",
@@ -37,6 +44,24 @@ SUBCOMMAND_USAGE = {
     "show": "/incident show INC-7",
     "list": "/incident list",
 }
+
+# One example per sub-command, for the help card (in the incident's thread the INC-7 may be left out).
+EXAMPLES = (
+    "/incident (opens the form)",
+    "/incident P1 Checkout API returns 500",
+    "/incident ack INC-7",
+    "/incident status INC-7 identified bad deploy v2.3",
+    "/incident note INC-7 restarted the pods",
+    "/incident assign INC-7 @Luca",
+    "/incident severity INC-7 P1",
+    "/incident impact INC-7 business",
+    "/incident update INC-7 Checkout works again for most customers",
+    "/incident resolve INC-7 rolled back to v2.2",
+    "/incident reopen INC-7 the errors are back",
+    "/incident close INC-7",
+    "/incident show INC-7",
+    "/incident list",
+)
 
 Handler = Callable[[TurnContext, Incident, Circle, list[str]], Awaitable[None]]
 
@@ -71,8 +96,8 @@ class IncidentCommands:
         if not words:
             return await self._open_form(turn_context)
         first = words[0].lower()
-        if first.upper() in Severity.__members__:
-            return await self._declare(turn_context, parse_severity(first), " ".join(words[1:]))
+        if looks_like_severity(first):
+            return await self._declare(turn_context, parse_severity(words[0]), " ".join(words[1:]))
         if first == "list":
             return await self._list(turn_context)
         handler = self._on_incident.get(first)

@@ -36,6 +36,14 @@ OVERRIDE_USAGE = (
 )
 SWAP_USAGE = "`/oncall swap @person [primary|secondary]` swaps your next turn with theirs; the Team Leader may " \
     "swap two others: `/oncall swap @marco @sara`"  # fmt: skip
+EXAMPLES = (
+    "/oncall",
+    "/oncall schedule 7",
+    "/oncall override @Sara tomorrow 18:00 09:00 dentist",
+    "/oncall swap @Sara",
+    "/oncall overrides",
+    "/oncall cancel 3",
+)
 DEFAULT_DAYS = 14
 MAX_DAYS = 60
 # How often the leader re-plans every circle's rota timers: a newly applied circles file gets
@@ -179,7 +187,8 @@ def install_oncall(bot: BotComponents, runtime: Runtime, messenger: Messenger) -
     oncall = OnCallCommands(desk)
     bot.commands.register(
         Command("oncall", "oncall [schedule [days] | override | swap | overrides | cancel]",
-                "Who is on call now and next; the schedule; overrides and swaps", ALL_SCOPES, oncall.handle)
+                "Who is on call now and next; the schedule; overrides and swaps", ALL_SCOPES, oncall.handle,
+                EXAMPLES)
     )  # fmt: skip
     HandoverCommands(desk).register(bot)
     for kind, handler in oncall_timer_handlers(runtime.clock, notifier).items():

@@ -176,18 +176,24 @@ async def test_bad_input_gets_the_usage_and_creates_nothing(client: BotClient, c
     ):
         await post_activity(client, channel_message(text, connector.service_url))
     assert connector.texts() == [
-        "I don't know `/incident P7`. `/incident` opens the form · `/incident P2 <title>` declares at once · "
-        "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
-        "`/incident list`",
+        "Severity is P1–P4 (sev1–sev4 work too), not `P7`: `/incident P1 Checkout API returns 500`",
         "An incident needs a title: `/incident P2 Checkout API returns 500`",
         "Which incident? Use it in the incident's thread or give the id: `/incident ack [INC-7]`",
-        "I don't know `/incident frobnicate`. `/incident` opens the form · `/incident P2 <title>` declares at once · "
+        # <title> would vanish in Teams as an unknown HTML tag: placeholders are drawn in angle quotes.
+        "I don't know `/incident frobnicate`. `/incident` opens the form · "
+        "`/incident P2 \u2039title\u203a` declares at once · "
         "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
         "`/incident list`",
         "There is no INC-99; `/incident list` shows the open ones",
     ]
     async with runtime.database.session() as session:
         assert (await session.exec(select(OutboxRow))).all() == []
+
+
+async def test_sev1_is_an_alias_many_teams_type(client: BotClient, connector: FakeConnector) -> None:
+    await post_activity(client, channel_message("/incident sev1 Checkout down", connector.service_url))
+    await runtime_of(client).relay.drain()
+    assert connector.cards()[0]["body"][0]["text"] == "INC-1 · P1 · DECLARED"
 
 
 async def test_the_form_declares_with_the_circle_of_the_channel(client: BotClient, connector: FakeConnector) -> None:

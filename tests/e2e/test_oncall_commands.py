@@ -142,7 +142,7 @@ async def test_the_team_leader_overrides_with_a_mention_and_oncall_shows_it(
     ("text", "by", "answer"),
     [
         ("oncall override @sara soon later", "giulia", "`soon` is not a time; write it like"),
-        ("oncall override @sara", "giulia", "Usage: `/oncall override @person <from> <to>"),
+        ("oncall override @sara", "giulia", "Usage: `/oncall override @person \u2039from\u203a \u2039to\u203a"),
         ("oncall override @nobody 18:00 20:00", "giulia", "`@nobody` is not a member of demo"),
         ("oncall override @sara 18:00 20:00", "marco", "Only the Team Leader (Giulia Rossi) or the person being"),
         ("oncall schedule forever", "giulia", "`forever` is not a number of days from 1 to 60"),

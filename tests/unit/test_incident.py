@@ -142,7 +142,9 @@ def test_parsers_accept_what_people_type_and_explain_the_rest() -> None:
     assert parse_status(" Identified ") is IncidentStatus.IDENTIFIED
     assert parse_incident_key("inc-42") == 42
     assert parse_incident_key("INC-x") is None
-    with pytest.raises(IncidentError, match="use P1, P2, P3 or P4"):
-        parse_severity("SEV1")
+    assert [parse_severity(word) for word in ("sev1", "SEV2", "sev-3", "P4")] == list(Severity)
+    for wrong in ("P9", "sev0", "P", "critical"):
+        with pytest.raises(IncidentError, match="severity is P1–P4"):
+            parse_severity(wrong)
     with pytest.raises(IncidentError, match="investigating, identified, monitoring"):
         parse_status("fixed")
