@@ -20,7 +20,7 @@ from domain.local_time import format_time, format_when, zone_named
 from domain.ports import IncidentNotifier, UnitOfWork
 from domain.postmortem_triggers import evaluate_triggers
 from domain.rota import on_call_at
-from domain.sla import acknowledge_clock, humanize, next_stakeholder_update_due, overdue_hint, resolve_clock
+from domain.sla import acknowledge_clock, next_stakeholder_update_due, overdue_hint, resolve_clock, time_left
 
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
@@ -228,11 +228,13 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
     now = ctx.clock.now()
     if clock.stopped_at is not None or not incident.is_open:
         return
+    if stage == "warn" and now >= clock.deadline:
+        return  # a warning that comes late (the bot was down) would say "due in 0s": the breach says it all
     zone = zone_named(circle.time_zone)
     due = format_when(clock.deadline, zone, now)
     what = "acknowledge" if deadline == "acknowledge" else "resolve"
     if stage == "warn":
-        text = f"SLA warning: {incident.key} must be {what}d by {due} (in {humanize(clock.remaining(now))})."
+        text = f"SLA warning: {incident.key} must be {what}d by {due} (in {time_left(clock.remaining(now))})."
         kind = "sla_warning"
     else:
         headline = "ACK OVERDUE" if deadline == "acknowledge" else "SLA BREACHED"

@@ -93,12 +93,21 @@ def deadline_text(clock: SlaClock, now: datetime, zone: ZoneInfo) -> str:
         return f"{state} at {format_when(clock.stopped_at, zone, now)} ({took})"
     if state is SlaState.BREACHED:
         return f"OVERDUE since {due}" + overdue_hint(now - clock.deadline)
-    return f"by {due} (in {humanize(clock.remaining(now))})" + (" ⚠" if state is SlaState.AT_RISK else "")
+    return f"by {due} (in {time_left(clock.remaining(now))})" + (" ⚠" if state is SlaState.AT_RISK else "")
+
+
+def time_left(remaining: timedelta) -> str:
+    """Whole minutes, rounded up ("4m", "3h 55m"); "<1m" in the last minute. Seconds are noise on a card."""
+    if remaining < timedelta(minutes=1):
+        return "<1m"
+    return humanize(timedelta(minutes=-(-remaining // timedelta(minutes=1))))
 
 
 def overdue_hint(late: timedelta) -> str:
-    """ " (4m)" once at least a minute late; nothing before, so a card never says "overdue by 0s"."""
-    return f" ({humanize(late)})" if late >= timedelta(minutes=1) else ""
+    """The lateness in whole minutes, " (4m)", once a minute has passed; before that nothing, never "0s"."""
+    if late < timedelta(minutes=1):
+        return ""
+    return f" ({humanize(timedelta(minutes=late // timedelta(minutes=1)))})"
 
 
 def humanize(delta: timedelta) -> str:

@@ -141,6 +141,17 @@ async def test_unacknowledged_p1_warns_at_80_percent_then_escalates_step_by_step
     assert desk.notifier.of("page") == ["luca", "paolo", "giulia"]  # each step exactly once
 
 
+async def test_a_warning_that_comes_after_the_deadline_is_not_sent_the_breach_says_it(
+    desk: Desk, circle: Circle, database: Database
+) -> None:
+    await desk.declare(circle)
+
+    await desk.at(7)  # the bot was down through the warning: both timers are due at once
+
+    assert desk.notifier.of("thread")[0] == "ACK OVERDUE: INC-1 was not acknowledged by 04:05 CET (2m)."
+    assert not [text for text in desk.notifier.of("thread") if text.startswith("SLA warning")]
+
+
 async def test_escalation_survives_a_restart_and_never_fires_twice(
     circle: Circle, database_url: str, clock: FixedClock
 ) -> None:

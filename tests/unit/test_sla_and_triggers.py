@@ -37,6 +37,12 @@ def test_acknowledge_clock_warns_at_80_percent_and_breaches_at_the_deadline() ->
     assert describe(clock, T0 + timedelta(minutes=7), ROME) == "ack OVERDUE since 04:05 CET (2m)"
 
 
+def test_time_left_reads_in_whole_minutes_rounded_up() -> None:
+    clock = acknowledge_clock(incident(), P1)
+    assert describe(clock, T0 + timedelta(seconds=1), ROME) == "ack by 04:05 CET (in 5m)"
+    assert describe(clock, T0 + timedelta(minutes=4, seconds=30), ROME) == "ack by 04:05 CET (in <1m) ⚠"
+
+
 def test_a_deadline_just_passed_never_reads_overdue_by_0s() -> None:
     clock = acknowledge_clock(incident(), P1)
     assert describe(clock, T0 + timedelta(minutes=5), ROME) == "ack OVERDUE since 04:05 CET"
