@@ -27,6 +27,25 @@ USAGE = (
 )
 
 
+def started_text(circle: Circle, handover: Handover, when: str, unreached: tuple[str, ...]) -> str:
+    """What `/handover` did, true to who was reached: never "I sent X the card" when X could not get it."""
+    incoming, outgoing = handover.incoming, handover.outgoing
+    done = []
+    if outgoing and outgoing not in unreached:
+        done.append(f"I asked {name_of(circle, outgoing)} for notes")
+    if incoming not in unreached:
+        done.append(f"sent {name_of(circle, incoming)} the handover card to accept")
+    text = f"Handover of {circle.name} {handover.layer} to {name_of(circle, incoming)} (shift from {when}) started"
+    text += ": " + " and ".join(done) + "." if done else "."
+    if unreached:
+        names = " and ".join(name_of(circle, handle) for handle in unreached)
+        text += (
+            f" I could not reach {names}: I can only message people who have chatted with me once. "
+            f"Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
+        )
+    return text
+
+
 class HandoverCommands:
     """`/handover` typed anywhere, and the two card buttons."""
 
@@ -66,20 +85,16 @@ class HandoverCommands:
         circle = await self._desk.one_circle(turn_context)
         if caller_of(turn_context, circle) is None:
             raise OnCallError(f"only members of {circle.name} can start its handover")
-        handover, started = await self._desk.run(service.start_handover, circle, layer)
+        start = await self._desk.run(service.start_handover, circle, layer)
+        handover = start.handover
         zone, now = circle.rota.zone, self._desk.clock.now()
         when = format_moment(handover.shift_start, zone, now)
         incoming = name_of(circle, handover.incoming)
-        if not started:
+        if not start.started:
             state = "accepted" if not handover.is_pending else "waiting for acceptance"
             await say(turn_context, f"The {layer} handover to {incoming} (shift from {when}) is already {state}.")
             return
-        asked = f"I asked {name_of(circle, handover.outgoing)} for notes and " if handover.outgoing else ""
-        await say(
-            turn_context,
-            f"Handover of {circle.name} {layer} to {incoming} (shift from {when}) started: "
-            f"{asked}sent {incoming} the handover card to accept.",
-        )
+        await say(turn_context, started_text(circle, handover, when, start.unreached))
 
     async def _notes(self, turn_context: TurnContext, text: str) -> None:
         if not text.strip():

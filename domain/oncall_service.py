@@ -158,25 +158,37 @@ async def on_shift_change(ctx: OnCallContext, circle_name: str, layer: Layer, at
     change = change_at(circle.rota, layer, at)
     handover = None
     if change is not None and await ctx.handovers.find(circle.name, layer, at) is None:
-        handover = await _start(ctx, circle, change)
+        handover, _unreached = await _start(ctx, circle, change)
     await plan_circle(ctx, circle)
     return handover
 
 
-async def start_handover(ctx: OnCallContext, circle: Circle, layer: Layer) -> tuple[Handover, bool]:
-    """`/handover`: start the next shift change's handover now; (handover, False) if already started."""
+@dataclass(frozen=True)
+class HandoverStart:
+    """What `/handover` did: the handover, whether it started now, and who the bot could not reach."""
+
+    handover: Handover
+    started: bool
+    unreached: tuple[str, ...] = ()
+
+
+async def start_handover(ctx: OnCallContext, circle: Circle, layer: Layer) -> HandoverStart:
+    """`/handover`: start the next shift change's handover now; `started` is False if it already was."""
     now = ctx.clock.now()
     change = next((c for c in shift_changes(circle.rota, now, now + timedelta(days=60)) if c.layer == layer), None)
     if change is None:
         raise OnCallError(f"the {layer} rota of {circle.name} has no shift change in the next 60 days")
     existing = await ctx.handovers.find(circle.name, layer, change.at)
     if existing is not None:
-        return existing, False
-    return await _start(ctx, circle, change), True
+        return HandoverStart(existing, started=False)
+    handover, unreached = await _start(ctx, circle, change)
+    return HandoverStart(handover, started=True, unreached=unreached)
 
 
-async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> Handover:
+async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> tuple[Handover, tuple[str, ...]]:
+    """Start a handover; also the handles of the people the bot could not message (the leader is told)."""
     now = ctx.clock.now()
+    unreached: list[str] = []
     handover = await ctx.handovers.add(
         Handover(
             circle=circle.name,
@@ -191,8 +203,10 @@ async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> Han
     )
     outgoing = circle.member(change.outgoing) if change.outgoing else None
     if outgoing is not None and not await ctx.notifier.ask_handover_notes(ctx.uow, circle, handover):
+        unreached.append(outgoing.handle)
         await _cannot_reach(ctx, circle, outgoing, f"handover:{handover.id}:notes", "for handover notes")
     if not await _send_brief(ctx, circle, handover):
+        unreached.append(handover.incoming)
         incoming = circle.member(handover.incoming)
         if incoming is not None:
             await _cannot_reach(ctx, circle, incoming, f"handover:{handover.id}:card", "with the handover card")
@@ -210,7 +224,7 @@ async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> Han
         handover.escalation_due(policy),
         chase | {"stage": "escalate"},
     )
-    return handover
+    return handover, tuple(unreached)
 
 
 async def handover_brief(ctx: OnCallContext, circle: Circle, handover: Handover) -> HandoverBrief:

@@ -204,9 +204,11 @@ async def test_handover_typed_by_the_outgoing_engineer_starts_it_early(
 ) -> None:
     replies = await say_in_channel(client, connector, "handover", by="luca")
 
+    # Neither has ever chatted with the bot, so neither could be messaged: the answer says so and what to do.
     assert replies == [
-        "Handover of demo primary to Sara Romano (shift from Mon 30 Nov 09:00 CET) started: "
-        "I asked Luca Ferrari for notes and sent Sara Romano the handover card to accept."
+        "Handover of demo primary to Sara Romano (shift from Mon 30 Nov 09:00 CET) started. "
+        "I could not reach Luca Ferrari and Sara Romano: I can only message people who have chatted with me once. "
+        "Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
     ]
     await say_in_channel(client, connector, "handover notes watch the db-2 disk", by="luca")
     assert connector.texts() == ["Notes passed to Sara Romano."]

@@ -13,6 +13,7 @@ from sqlmodel import select
 from adapters.circles_file import parse_circles
 from adapters.oncall_timers import oncall_context, oncall_timer_handlers, plan_all_circles
 from adapters.timer_tick import TimerTick
+from dialogs.handover import started_text
 from domain import oncall_service as service
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
@@ -221,13 +222,30 @@ async def test_someone_the_bot_cannot_reach_is_reported_to_the_team_leader(rota:
     assert "say hi to me once" in text
 
 
+async def test_handover_typed_for_someone_unreachable_says_so_instead_of_claiming_it_was_sent(rota: Rota) -> None:
+    rota.notifier.reachable.discard("sara")
+    rota.clock.set(NEXT_MONDAY - timedelta(hours=3))
+    circle = await rota.circle()
+
+    start = await rota.run(service.start_handover, circle, Layer.PRIMARY)
+
+    assert start.unreached == ("sara",)
+    answer = started_text(circle, start.handover, "Mon 30 Nov 09:00 CET", start.unreached)
+    assert "sent Sara Romano the handover card" not in answer
+    assert answer == (
+        "Handover of demo primary to Sara Romano (shift from Mon 30 Nov 09:00 CET) started: I asked Luca Ferrari "
+        "for notes. I could not reach Sara Romano: I can only message people who have chatted with me once. "
+        "Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
+    )
+
+
 async def test_handover_started_early_is_not_started_again_at_the_shift_change(rota: Rota) -> None:
     rota.clock.set(NEXT_MONDAY - timedelta(hours=3))
-    handover, started = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
-    again, started_again = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
+    first = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
+    again = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
     await rota.at(NEXT_MONDAY)
 
-    assert (started, started_again, again.id) == (True, False, handover.id)
+    assert (first.started, again.started, again.handover.id) == (True, False, first.handover.id)
     assert rota.notifier.of("handover_card").count(("sara", "pending")) == 1
     # The reminder counts from the shift change, not from the early start.
     await rota.at(NEXT_MONDAY + timedelta(minutes=29))
