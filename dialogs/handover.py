@@ -92,7 +92,10 @@ class HandoverCommands:
         incoming = name_of(circle, handover.incoming)
         if not start.started:
             state = "accepted" if not handover.is_pending else "waiting for acceptance"
-            await say(turn_context, f"The {layer} handover to {incoming} (shift from {when}) is already {state}.")
+            text = f"The {layer} handover to {incoming} (shift from {when}) is already {state}."
+            if start.unreached:
+                text += f" I still cannot reach {incoming}: ask them to say hi to me once in a 1:1 chat."
+            await say(turn_context, text)
             return
         await say(turn_context, started_text(circle, handover, when, start.unreached))
 

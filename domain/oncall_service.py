@@ -180,6 +180,9 @@ async def start_handover(ctx: OnCallContext, circle: Circle, layer: Layer) -> Ha
         raise OnCallError(f"the {layer} rota of {circle.name} has no shift change in the next 60 days")
     existing = await ctx.handovers.find(circle.name, layer, change.at)
     if existing is not None:
+        if existing.is_pending and not await _send_brief(ctx, circle, existing):
+            # Asked again: try the card again (someone may have said hi since), and say if it still fails.
+            return HandoverStart(existing, started=False, unreached=(existing.incoming,))
         return HandoverStart(existing, started=False)
     handover, unreached = await _start(ctx, circle, change)
     return HandoverStart(handover, started=True, unreached=unreached)

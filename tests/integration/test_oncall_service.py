@@ -237,6 +237,10 @@ async def test_handover_typed_for_someone_unreachable_says_so_instead_of_claimin
         "for notes. I could not reach Sara Romano: I can only message people who have chatted with me once. "
         "Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
     )
+    rota.notifier.reachable.add("sara")  # Sara said hi; `/handover` again now brings her the card
+    again = await rota.run(service.start_handover, circle, Layer.PRIMARY)
+    assert (again.started, again.unreached) == (False, ())
+    assert rota.notifier.of("handover_card")[-1][0] == "sara"
 
 
 async def test_handover_started_early_is_not_started_again_at_the_shift_change(rota: Rota) -> None:
@@ -246,7 +250,8 @@ async def test_handover_started_early_is_not_started_again_at_the_shift_change(r
     await rota.at(NEXT_MONDAY)
 
     assert (first.started, again.started, again.handover.id) == (True, False, first.handover.id)
-    assert rota.notifier.of("handover_card").count(("sara", "pending")) == 1
+    # Sent when started, refreshed (in place, in Teams) when asked again; not a third time at the shift change.
+    assert rota.notifier.of("handover_card").count(("sara", "pending")) == 2
     # The reminder counts from the shift change, not from the early start.
     await rota.at(NEXT_MONDAY + timedelta(minutes=29))
     assert ("sara", "") not in rota.notifier.of("handover_reminder")
