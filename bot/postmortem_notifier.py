@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import Card, truncate_for_teams
 from bot.conversation_target import ConversationTarget
+from bot.incident_notifier import mention_activity
 from bot.messenger import Messenger
 from bot.postmortem_cards import postmortem_card
 from domain.circle import Circle, Member
@@ -55,10 +56,16 @@ class TeamsPostmortemNotifier:
             return
         key = card_key(postmortem.incident_number)
         if not await session_uow.outbox.contains(key):
-            owner = circle.member(postmortem.owner)
-            text = f"<at>{owner.display_name}</at> you own this postmortem." if owner else None
-            activity = card_activity(self.card(postmortem, circle), text, [owner] if owner else None)
+            # The card opens the review thread on its own: a first message with text and a card can come
+            # back split, the text first, and then the thread's first post is not the card.
+            activity = card_activity(self.card(postmortem, circle))
             self._messenger.start_thread(session_uow, channel_target=channel, activity=activity, key=key)
+            owner = circle.member(postmortem.owner)
+            if owner is not None:
+                mention = mention_activity(owner, "you own this postmortem.")
+                self._messenger.send(
+                    session_uow, conversation=channel, activity=mention, key=f"{key}:owner", in_thread=key
+                )
             return
         self._messenger.update(
             session_uow,
