@@ -255,7 +255,8 @@ async def on_reminder(ctx: PostmortemContext, number: int, subject: str, action:
         if item.done:
             return
         owner_handle = item.owner
-        what = f"Corrective action {postmortem.incident_key} {item.key} “{item.text}” was due on {format_date(item.due, today)}"
+        due = format_date(item.due, today)
+        what = f"Corrective action {postmortem.incident_key} {item.key} “{item.text}” was due on {due}"
         hint = f"when it is done: `/postmortem done {postmortem.incident_key} {item.key}`"
     owner = circle.member(owner_handle)
     owner_name = owner.display_name if owner else owner_handle
