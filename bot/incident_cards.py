@@ -263,8 +263,6 @@ def report_card(report: IncidentReport, circle: Circle) -> Card:
         decision = "started" if incident.postmortem_decision == "start" else "not needed"
         why = f" — {incident.postmortem_reason}" if incident.postmortem_reason else ""
         body.append(text_block(f"Postmortem: {decision}{why}", wrap=True))
-        if report.postmortem_thread_url:
-            body.append(_open_url_set("Open the postmortem thread", report.postmortem_thread_url))
     elif report.triggers:
         reasons = "\n".join(f"- **{t.name}**: {t.reason}" for t in report.triggers)
         body += [
@@ -294,10 +292,6 @@ def credited(entry: TimelineEntry) -> str:
 
 def _stopped(took: timedelta | None, state: SlaState) -> str:
     return f"after {humanize(took)} · SLA {state}" if took is not None else "—"
-
-
-def _open_url_set(title: str, url: str) -> dict[str, Any]:
-    return {"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": title, "url": url}]}
 
 
 def stakeholder_prompt(incident: Incident, draft: str, *, overdue: bool) -> Card:

@@ -20,8 +20,6 @@ class IncidentReport:
     resolve_sla: SlaState
     triggers: tuple[TriggerFired, ...]
     timeline: tuple[TimelineEntry, ...]
-    # Where the postmortem's review is discussed, once one started and its thread is known.
-    postmortem_thread_url: str | None = None
 
     @property
     def sla_met(self) -> bool:
