@@ -22,12 +22,15 @@ SHARED_SCOPES = frozenset({TEAM, GROUP_CHAT})
 # Teams conversation types, mapped to the manifest's command-list scopes.
 _SCOPE_OF_CONVERSATION_TYPE = {"channel": TEAM, "groupChat": GROUP_CHAT, "personal": PERSONAL}
 SCOPE_NAMES = {TEAM: "in a team channel", GROUP_CHAT: "in a group chat", PERSONAL: "in a personal chat"}
-# Teams delivers a channel or group chat message to a bot only when it @mentions the bot.
+# How a message reaches the bot: in a channel the bot reads every message (the manifest's RSC
+# permission) but answers only those that @mention it or start with "/"; in a group chat Teams
+# delivers only the messages that @mention the bot.
 HOW_TO_ADDRESS = {
-    TEAM: "In a channel, @mention me first (type @circlebot and pick me), then the command: "
-    "@circlebot incident P1 Checkout API returns 500. The leading / is optional.",
-    GROUP_CHAT: "In a group chat, @mention me first (type @circlebot and pick me), then the command. "
-    "The leading / is optional.",
+    TEAM: "In a channel, @mention me (type @circlebot and pick me from the list) or start with /: "
+    "@circlebot incident P1 Checkout down, or /incident P1 Checkout down. Other channel messages are not "
+    "for me (in an incident's thread they go to its timeline).",
+    GROUP_CHAT: "In a group chat, @mention me first (type @circlebot and pick me from the list); "
+    "the leading / is optional.",
     PERSONAL: "Here, just type the command; the leading / is optional.",
 }
 

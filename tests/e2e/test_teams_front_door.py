@@ -80,7 +80,7 @@ async def test_the_channel_help_says_to_mention_the_bot_and_shows_one_example_pe
 
     [card] = connector.cards()
     texts = [e["text"] for e in card["body"] if e["type"] == "TextBlock"]
-    assert texts[1].startswith("In a channel, @mention me first")
+    assert texts[1].startswith("In a channel, @mention me (type @circlebot and pick me from the list) or start with /")
     examples = texts[texts.index("Examples") + 1]
     for sub in ("ack", "status", "note", "assign", "severity", "impact", "update", "resolve", "reopen", "close"):
         assert f"- /incident {sub} INC-7" in examples, sub
