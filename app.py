@@ -15,30 +15,27 @@ from typing import Any
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
-from adapters.alert_routes import install_alerts
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
-from adapters.incident_timers import incident_timer_handlers
-from adapters.jira_delivery import register_jira_handlers
-from adapters.jira_tracker import jira_tracker_from_settings
 from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.runtime import RUNTIME, Runtime
+from adapters.schedule_planner import PlanResult, SchedulePlanner
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
-from bot.incident_notifier import TeamsIncidentNotifier
+from bot.feature import Feature, FeatureHost, install_features
 from bot.messenger import Messenger
+from bot.oncall.notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
-from dialogs.incident import install_incidents
-from dialogs.incident_desk import IncidentDesk
-from dialogs.oncall import install_oncall
-from dialogs.postmortem import install_postmortem_feature
-from domain import incident_service
+from dialogs.activities.feature import ActivitiesFeature
+from dialogs.alerts.feature import AlertsFeature
+from dialogs.incidents.feature import IncidentsFeature
+from dialogs.oncall.feature import OnCallFeature
+from dialogs.postmortems.feature import PostmortemsFeature
 from domain.clock import Clock, SystemClock
-from domain.incident import parse_incident_key
 from domain.retry_policy import RetryPolicy
 from storage import migrate
 from storage.database import Database
@@ -46,6 +43,20 @@ from storage.leader import LeaderElection
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("circlebot")
+
+# How often the leader plans every circle's schedules again. Runs are armed a week ahead and every
+# change re-plans at once, so this only moves the horizon along and catches what a crash left.
+PLAN_EVERY = timedelta(minutes=10)
+
+# Every feature of the bot, each installed once in this order; a feature comes after those it requires.
+# A new feature is its packages (domain/, storage/, bot/, dialogs/, adapters/) and one line here.
+FEATURES: tuple[Feature, ...] = (
+    IncidentsFeature(),
+    PostmortemsFeature(),
+    OnCallFeature(),
+    AlertsFeature(),
+    ActivitiesFeature(),
+)
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -65,6 +76,14 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         delivery_timeout=timedelta(seconds=settings.outbox_delivery_timeout),
     )
     relay_holder.append(relay)
+    planner = SchedulePlanner(
+        uow,
+        clock,
+        # The Team Leader hears of runs too late to do the way they hear of other rota news.
+        notifier=TeamsOnCallNotifier(Messenger(), clock),
+        lookback=settings.plan_lookback,
+        default_grace=settings.catch_up_grace,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -74,6 +93,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         timers=TimerTick(uow, {}, clock),
         scheduler=LeaderScheduler(LeaderElection(database)),
         metrics=Metrics(database, clock),
+        planner=planner,
     )
 
 
@@ -91,12 +111,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
 
 
 def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents) -> None:
-    """Every feature's commands, card buttons, outbox deliveries and timers, wired once."""
-    settings, clock = runtime.settings, runtime.clock
-    messenger = Messenger()
+    """The Teams delivery every feature sends through, then every feature in FEATURES, in order."""
+    settings = runtime.settings
     delivery = build_teams_delivery(
         runtime.database,
-        clock,
+        runtime.clock,
         app_id=settings.app_id,
         app_password=settings.app_password,
         app_type=settings.app_type,
@@ -104,28 +123,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     )
     register_teams_handlers(runtime.relay, delivery)
     app.cleanup_ctx.append(_closing(delivery.close))
-
-    tracker = jira_tracker_from_settings(settings)
-    notifier = TeamsIncidentNotifier(messenger, clock, jira_enabled=tracker is not None)
-    desk = IncidentDesk(runtime.uow, clock, notifier, jira_enabled=tracker is not None)
-    if tracker is not None:
-        register_jira_handlers(runtime.relay, tracker, on_issue_created=_link_jira_issue(desk))
-        app.cleanup_ctx.append(_closing(tracker.close))
-    for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
-        runtime.timers.register(kind, handler)
-    install_incidents(bot, desk)
-    install_oncall(bot, runtime, messenger)
-    install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
-    install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
-
-
-def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:
-    async def on_issue_created(payload: dict[str, Any], key: str) -> None:
-        number = parse_incident_key(str(payload["incident"]))
-        if number is not None:
-            await desk.run(incident_service.link_issue, number, key)
-
-    return on_issue_created
+    install_features(FeatureHost(app, runtime, bot, Messenger()), FEATURES)
 
 
 def _closing(close: Callable[[], Any]) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -145,6 +143,9 @@ def _database_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator
         await asyncio.to_thread(migrate.upgrade, runtime.database.url)
         if runtime.settings.circles_config:
             await apply_at_startup(runtime.uow, runtime.settings.circles_config)
+        # Before the server listens (and so before /readyz says ready): a shift change due in the
+        # next minutes, or missed while the bot was down, is armed now, not at the next periodic plan.
+        log.info("%s", (await runtime.planner.plan()).summary())
         yield
         await runtime.database.dispose()
 
@@ -157,6 +158,10 @@ def _background_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterat
         runtime.scheduler.add_leader_job(
             "timer-tick", runtime.timers.tick, IntervalTrigger(seconds=runtime.settings.tick_seconds)
         )
+        runtime.scheduler.add_leader_job(
+            "schedule-plan", runtime.planner.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds())
+        )
+        runtime.scheduler.on_becoming_leader(runtime.planner.plan)
         await runtime.scheduler.start()
         yield
         # Shutdown: the HTTP server has already let in-flight turns finish.
@@ -195,7 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.app_password, settings.jira_token, settings.gitlab_token, settings.alert_webhook_token]
+    return [
+        settings.app_password,
+        settings.jira_token,
+        settings.gitlab_token,
+        settings.alert_webhook_token,
+        settings.gitlab_webhook_token,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,7 +234,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.add_argument("id", type=int)
     retry.set_defaults(run=_outbox_retry)
 
-    add_config_commands(commands)
+    add_config_commands(commands, plan_schedules=_plan_schedules)
     return parser
 
 
@@ -242,6 +253,21 @@ def startup_line(settings: Settings, host: str, port: int) -> str:
 def _without_password(url: str) -> str:
     # postgresql://user:secret@host/db -> postgresql://user:***@host/db: the line lands in logs.
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _plan_schedules(settings: Settings) -> str:
+    """Plan every circle's schedules the way the server does at start-up, serving nothing."""
+
+    async def run() -> PlanResult | None:
+        # CIRCLEBOT_CONFIG is left out: the file just applied wins over the one the server uses.
+        app = create_app(settings.model_copy(update={"circles_config": None}), background=False)
+        runner = web.AppRunner(app)
+        await runner.setup()  # the app's start-up: migrations, then the plan
+        await runner.cleanup()
+        return app[RUNTIME].planner.last_result
+
+    result = asyncio.run(run())
+    return result.summary() if result else "no schedules to plan"
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,7 @@ zone reads "CET" in winter and "CEST" in summer.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,7 +23,7 @@ def zone_named(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def zone_label(moment: datetime, zone: ZoneInfo) -> str:
+def zone_label(moment: datetime, zone: tzinfo) -> str:
     """The zone's abbreviation at that moment: "CET", "CEST", "UTC"; "UTC+05:30" where none exists."""
     local = _aware(moment).astimezone(zone)
     name = local.tzname() or ""
@@ -37,7 +37,7 @@ def zone_label(moment: datetime, zone: ZoneInfo) -> str:
     return "UTC" if minutes == 0 else f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
-def format_time(moment: datetime, zone: ZoneInfo) -> str:
+def format_time(moment: datetime, zone: tzinfo) -> str:
     """Time of day with its zone, for a moment whose day is clear from context: "15:16 CET"."""
     local = _aware(moment).astimezone(zone)
     return f"{local:%H:%M} {zone_label(moment, zone)}"
@@ -49,14 +49,14 @@ def format_date(day: date, today: date | None = None) -> str:
     return f"{day:%a} {day.day} {day:%b}{year}"
 
 
-def format_moment(moment: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+def format_moment(moment: datetime, zone: tzinfo, now: datetime | None = None) -> str:
     """Day and time with the zone: "Tue 1 Dec 15:16 CET"; the year when not `now`'s (always without `now`)."""
     local = _aware(moment).astimezone(zone)
     today = _aware(now).astimezone(zone).date() if now is not None else None
     return f"{format_date(local.date(), today)} {format_time(moment, zone)}"
 
 
-def format_when(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
+def format_when(moment: datetime, zone: tzinfo, now: datetime) -> str:
     """The shortest unambiguous form for a live card: "15:16 CET" today, "Wed 2 Dec 09:00 CET" otherwise."""
     if _aware(moment).astimezone(zone).date() == _aware(now).astimezone(zone).date():
         return format_time(moment, zone)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.incident_cards import JiraState, declare_form, incident_card, report_card, resolve_form
+from bot.incidents.cards import JiraState, declare_form, incident_card, report_card, resolve_form
 from domain.circle import Circle, JiraBinding, Member, Role, Severity, SlaPolicy
-from domain.incident import Incident, IncidentStatus
-from domain.incident_report import build_report
+from domain.incidents.model import Incident, IncidentStatus
+from domain.incidents.report import build_report
 from tests.card_schema import assert_valid_card
 
 T0 = datetime(2026, 12, 1, 14, 16, tzinfo=UTC)  # 15:16 in Rome

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain.circle import PostmortemPolicy, Severity, SlaPolicy
-from domain.incident import Incident, Source
-from domain.incident_report import build_report
+from domain.incidents.model import Incident, Source
+from domain.incidents.report import build_report
+from domain.incidents.sla import SlaState, acknowledge_clock, describe, humanize, next_stakeholder_update_due
+from domain.incidents.triggers import evaluate_triggers
 from domain.local_time import zone_named
-from domain.postmortem_triggers import evaluate_triggers
-from domain.sla import SlaState, acknowledge_clock, describe, humanize, next_stakeholder_update_due
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 ROME = zone_named("Europe/Rome")
