@@ -33,7 +33,7 @@ class IncidentsFeature:
 
     def install(self, host: FeatureHost) -> None:
         tracker = jira_tracker_from_settings(host.settings)
-        notifier = TeamsIncidentNotifier(host.messenger, host.clock, jira_enabled=tracker is not None)
+        notifier = TeamsIncidentNotifier(host.teams, jira_enabled=tracker is not None)
         desk = IncidentDesk(host.uow, host.clock, notifier, jira_enabled=tracker is not None)
         if tracker is not None:
             register_jira_handlers(host.outbox, tracker, on_issue_created=_link_jira_issue(desk))

@@ -113,8 +113,8 @@ async def test_declare_ack_work_and_resolve_an_incident_from_the_channel(
     async with runtime.database.session() as session:
         posted = await sent_messages.lookup(session, "teams:incident:1:card")
     assert posted is not None
-    update = connector.sent[-1]  # the PUT that updates the original card for everyone
-    assert (update.conversation_id, update.reply_to_id) == (thread, posted.activity_id)
+    update = connector.updates[-1]  # the PUT that updates the original card for everyone
+    assert (update.conversation_id, update.activity_id) == (thread, posted.activity_id)
     assert update.cards[0]["body"][0]["text"] == "INC-1 · P1 · ACKNOWLEDGED"
 
     work = channel_message(
@@ -161,7 +161,7 @@ async def test_an_unacknowledged_p1_escalates_to_the_team_leader_in_the_thread(
     assert "I cannot message Bob Oncall privately yet — call +39 0000 000001." in texts
     assert "Not acknowledged: escalated to Ada Lovelace (team_leader, step 2)" in texts
     # The card was redrawn in place when the deadline passed: its header says so, in red.
-    header = [sent.cards[0]["body"][0] for sent in connector.sent if sent.cards][-1]
+    header = connector.updated_cards()[-1]["body"][0]
     assert (header["text"], header["color"]) == ("INC-1 · P1 · ACK OVERDUE", "attention")
 
 
