@@ -260,9 +260,16 @@ def report_card(report: IncidentReport, circle: Circle) -> Card:
     ]
     actions: list[dict[str, Any]] = []
     if incident.postmortem_decision:
-        decision = "started" if incident.postmortem_decision == "start" else "not needed"
-        why = f" — {incident.postmortem_reason}" if incident.postmortem_reason else ""
-        body.append(text_block(f"Postmortem: {decision}{why}", wrap=True))
+        if incident.postmortem_decision == "start":
+            # Where to find it: its own thread in the channel, opened by its card.
+            where = (
+                f"its review thread opens with the card “Postmortem · {incident.key}” in the channel; "
+                f"`/postmortem show {incident.key}` brings the card here"
+            )
+            body.append(text_block(f"Postmortem: started — {where}", wrap=True))
+        else:
+            why = f" — {incident.postmortem_reason}" if incident.postmortem_reason else ""
+            body.append(text_block(f"Postmortem: not needed{why}", wrap=True))
     elif report.triggers:
         reasons = "\n".join(f"- **{t.name}**: {t.reason}" for t in report.triggers)
         body += [

@@ -116,7 +116,10 @@ async def test_resolve_start_action_agree_and_close_when_the_merge_request_is_me
     # The report's "Start postmortem" button: the decision is recorded and the report refreshes.
     body = await click(client, connector, "incident.postmortem.start", {"incident": 1})
     texts = [block.get("text", "") for block in body["value"]["body"]]
-    assert "Postmortem: started" in texts
+    assert (
+        "Postmortem: started — its review thread opens with the card “Postmortem · INC-1” in the channel; "
+        "`/postmortem show INC-1` brings the card here"
+    ) in texts
     await runtime.relay.drain()
 
     project = gitlab.project(DOCS)

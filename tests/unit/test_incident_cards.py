@@ -145,3 +145,11 @@ def test_the_resolve_form_starts_with_the_root_cause_noted_when_identified() -> 
     form = resolve_form(incident)
     assert next(e for e in form["body"] if e.get("id") == "root_cause")["value"] == "bad config map in v2.3"
     assert form["actions"][0]["style"] == "positive"
+
+
+def test_the_report_keeps_why_no_postmortem_was_needed() -> None:
+    incident = declared()
+    incident.resolve("Luca Verdi", T0 + timedelta(minutes=40), summary="rolled back to v2.2")
+    incident.decide_postmortem("Giulia Rossi", T0 + timedelta(hours=1), start=False, reason="known issue, see INC-3")
+    card = report_card(build_report(incident, CIRCLE.sla_for(Severity.P1), []), CIRCLE)
+    assert "Postmortem: not needed — known issue, see INC-3" in texts(card)
