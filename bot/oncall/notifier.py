@@ -9,7 +9,7 @@ from bot.cards import mention_entity
 from bot.oncall.cards import handover_card, name_of, notes_prompt_card
 from bot.teams_notifier import TeamsNotifier, card_activity, mentionable, message_key
 from domain.circle import Circle, Member
-from domain.incidents.sla import humanize
+from domain.incidents.sla import time_left
 from domain.local_time import format_moment
 from domain.oncall.handover import Handover, HandoverBrief
 from domain.ports import UnitOfWork
@@ -78,7 +78,7 @@ class TeamsOnCallNotifier:
         now = self._teams.clock.now()
         zone = circle.rota.zone
         text = (
-            f"Heads-up: you are {shift.layer} on call for {circle.name} in {humanize(shift.start - now)}, "
+            f"Heads-up: you are {shift.layer} on call for {circle.name} in {time_left(shift.start - now)}, "
             f"from {format_moment(shift.start, zone, now)} to {format_moment(shift.end, zone, now)}. "
             f"`/oncall` shows who is on with you."
         )
