@@ -196,6 +196,6 @@ async def test_a_deploy_at_0855_on_monday_still_hands_over_at_0900_exactly_once(
         assert chats.texts_to(outgoing) == []
     told = sorted(chats.texts_to("giulia"))
     assert told == [
-        "Marco Bianchi has not accepted the primary on-call handover of demo (shift from Mon 7 Dec 09:00).",
-        "Paolo Colombo has not accepted the secondary on-call handover of demo (shift from Mon 7 Dec 09:00).",
+        "Marco Bianchi has not accepted the primary on-call handover of demo (shift from Mon 7 Dec 09:00 CET).",
+        "Paolo Colombo has not accepted the secondary on-call handover of demo (shift from Mon 7 Dec 09:00 CET).",
     ]
