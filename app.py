@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -19,6 +20,7 @@ from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
+from adapters.reports.cli import add_report_commands
 from adapters.runtime import RUNTIME, Runtime
 from adapters.schedule_planner import PlanResult, SchedulePlanner
 from adapters.scheduler import LeaderScheduler
@@ -35,6 +37,7 @@ from dialogs.alerts.feature import AlertsFeature
 from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
 from dialogs.postmortems.feature import PostmortemsFeature
+from dialogs.reports.feature import ReportsFeature
 from dialogs.standups.feature import StandupsFeature
 from domain.clock import Clock, SystemClock
 from domain.retry_policy import RetryPolicy
@@ -58,6 +61,7 @@ FEATURES: tuple[Feature, ...] = (
     AlertsFeature(),
     ActivitiesFeature(),
     StandupsFeature(),
+    ReportsFeature(),
 )
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
@@ -208,6 +212,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.gitlab_token,
         settings.alert_webhook_token,
         settings.gitlab_webhook_token,
+        settings.link_secret,
     ]
 
 
@@ -237,7 +242,25 @@ def _parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_outbox_retry)
 
     add_config_commands(commands, plan_schedules=_plan_schedules)
+    add_report_commands(commands)
     return parser
+
+
+def startup_line(settings: Settings, host: str, port: int) -> str:
+    """The one line a person reads when the server listens: where, on what, and which integrations."""
+    config = str(settings.circles_config) if settings.circles_config else "none (circles from the database)"
+    database = _without_password(settings.database_url)
+    return (
+        f"circlebot listening on http://{host}:{port}/api/messages · database {database}"
+        f" · config {config} · Jira {'on' if settings.jira_enabled else 'off'}"
+        f" · GitLab {'on' if settings.gitlab_enabled else 'off'}"
+        + (" · anonymous (no MicrosoftAppId): playground and tests only" if settings.anonymous else "")
+    )
+
+
+def _without_password(url: str) -> str:
+    # postgresql://user:secret@host/db -> postgresql://user:***@host/db: the line lands in logs.
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def _plan_schedules(settings: Settings) -> str:
@@ -256,10 +279,16 @@ def _plan_schedules(settings: Settings) -> str:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.anonymous:
-        log.warning("MicrosoftAppId is empty: anonymous mode, for the local playground and tests only")
+    line = startup_line(settings, args.host, args.port)
     try:
-        web.run_app(create_app(settings), host=args.host, port=args.port, shutdown_timeout=30, print=None)
+        # aiohttp calls `print` once the socket listens; its own banner is replaced by our line.
+        web.run_app(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            shutdown_timeout=30,
+            print=lambda _banner: print(line, flush=True),
+        )
     except CirclesConfigInvalid as error:
         print(f"circlebot: {error}", file=sys.stderr)
         return 1

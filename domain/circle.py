@@ -40,8 +40,8 @@ class Member:
     gitlab_username: str | None = None
     jira_account: str | None = None
     phone: str | None = None
-    # Where the member works, when not in the circle's zone: their stand-up comes at the circle's
-    # local time in *their* zone.
+    # Their own IANA zone when it is not the circle's: their stand-up comes at the circle's local time
+    # in it, and reports judge their night hours in it.
     time_zone: str | None = None
     # Days off of this person only (the circle's own holidays are on its stand-up policy).
     holidays: tuple[date, ...] = ()
@@ -277,6 +277,26 @@ class ActivityPolicy:
         return tuple(dict.fromkeys([self.labels.activity, *self.extra_labels, *extra, self.labels.for_status(status)]))
 
 
+def default_docs_repo(customer: str, project: str) -> str:
+    """The handbook's naming rule for a circle's documentation repository."""
+    return f"{customer}.{project}.DevOps"
+
+
+@dataclass(frozen=True)
+class ReportPolicy:
+    """When the weekly report goes to the circle's channel, and the circle's business hours.
+
+    Business hours (local, on the circle's working days) split on-call load into business
+    hours, off-hours and sleep hours (00:00-07:00, always).
+    """
+
+    weekly_day: int = 0
+    weekly_at: time = time(9, 0)
+    weekly_enabled: bool = True
+    business_start: time = time(9, 0)
+    business_end: time = time(18, 0)
+
+
 @dataclass(frozen=True)
 class Circle:
     """One customer/project circle; pure data plus small lookups."""
@@ -306,12 +326,12 @@ class Circle:
     postmortem: PostmortemPolicy = PostmortemPolicy()
     working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
     handover: HandoverPolicy = HandoverPolicy()
+    report: ReportPolicy = ReportPolicy()
     activities: ActivityPolicy = field(default_factory=ActivityPolicy)
 
     def __post_init__(self) -> None:
         if not self.docs_repo:
-            # The handbook's naming rule for a circle's documentation repository.
-            object.__setattr__(self, "docs_repo", f"{self.customer}.{self.project}.DevOps")
+            object.__setattr__(self, "docs_repo", default_docs_repo(self.customer, self.project))
 
     def member(self, handle: str) -> Member | None:
         """The member with this handle."""
@@ -342,15 +362,3 @@ class Circle:
     def routes_alert(self, labels: Mapping[str, str]) -> bool:
         """True when one of the circle's alert routes matches these labels."""
         return any(route.matches(labels) for route in self.alert_routes)
-
-
-@dataclass(frozen=True)
-class CirclesConfig:
-    """Every circle of a circles file, and the circle that takes alerts no route matches."""
-
-    circles: tuple[Circle, ...]
-    default_circle: str | None = None
-
-    def circle(self, name: str) -> Circle | None:
-        """The circle called `name`."""
-        return next((c for c in self.circles if c.name == name), None)

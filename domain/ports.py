@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from domain.activities.ports import ActivityRepository
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from domain.incidents.model import Incident
     from domain.oncall.ports import HandoverRepository, OverrideRepository
     from domain.postmortems.service import PostmortemRepository
+    from domain.reports.ports import ReportReads
     from domain.standups.ports import StandupRepository
 
 
@@ -35,6 +36,11 @@ class OutboxWriter(Protocol):
 
     async def contains(self, idempotency_key: str) -> bool:
         """True when a row with this key is queued in this transaction or already stored."""
+        ...
+
+    async def outstanding(self, ordering_key: str) -> Literal["pending", "dead"] | None:
+        """ "dead" when a stored row of this ordering key is dead, "pending" when one waits (queued
+        here or stored), None when every write of that key was delivered."""
         ...
 
 
@@ -123,8 +129,10 @@ class IncidentNotifier(Protocol):
         """Refresh the incident card wherever it is shown."""
         ...
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
-        """Post a short line in the incident's thread."""
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
+        """Post a short line in the incident's thread, @mentioning `mention` when given."""
         ...
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
@@ -183,6 +191,9 @@ class UnitOfWork(Protocol):
 
     @property
     def standups(self) -> StandupRepository: ...
+
+    @property
+    def reports(self) -> ReportReads: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -17,6 +17,7 @@ from storage.incidents.repository import SqlIncidents
 from storage.oncall.handovers import SqlHandovers
 from storage.outbox import SqlOutbox
 from storage.postmortems.repository import SqlPostmortems
+from storage.reports.reads import SqlReportReads
 from storage.rota_overrides import SqlRotaOverrides
 from storage.standups.repository import SqlStandups
 from storage.timers import SqlTimers
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.alert_groups = SqlAlertGroups(self.session)
         self.activities = SqlActivities(self.session)
         self.standups = SqlStandups(self.session)
+        self.reports = SqlReportReads(self.session)
         self._committed = False
         return self
 

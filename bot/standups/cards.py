@@ -8,6 +8,7 @@ from typing import Any
 from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import StandupQuestions
 from domain.incidents.sla import humanize
+from domain.local_time import format_date
 from domain.oncall.handover import IncidentLine
 from domain.standups.model import MAX_ANSWER_LENGTH, Entry
 from domain.standups.ports import OpenBlocker, PromptDraft, WipActivity
@@ -23,7 +24,8 @@ MAX_SHOWN_ANSWER = 280
 
 
 def day_label(day: date) -> str:
-    return day.strftime("%a %-d %b")
+    """ "Tue 1 Dec", as every card writes a day (the one clock)."""
+    return format_date(day, day)
 
 
 def prompt_card(draft: PromptDraft) -> Card:

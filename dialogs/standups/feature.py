@@ -13,6 +13,7 @@ from dialogs.activities.feature import ACTIVITY_DESK
 from dialogs.standups.commands import StandupCommands
 from dialogs.standups.desk import StandupDesk
 from domain.circle import Circle, Member
+from domain.local_time import format_date
 from domain.ports import UnitOfWork
 from domain.standups.model import EntryStatus
 from domain.standups.ports import WipActivity
@@ -55,7 +56,7 @@ class ActivityWip:
         lines = []
         for activity in await self._activities.overdue(circle.name, day):
             owner = circle.member(activity.owner)
-            due = f", due {activity.deadline:%a %-d %b}" if activity.deadline else ""
+            due = f", due {format_date(activity.deadline, day)}" if activity.deadline else ""
             lines.append(f"{activity.ref} {activity.title} ({owner.display_name if owner else activity.owner}{due})")
         return lines
 

@@ -8,6 +8,7 @@ consequences or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +17,11 @@ from domain.clock import Clock
 from domain.incidents.effects import CHATTER, queue_jira_write, sync_timers
 from domain.incidents.model import Incident, IncidentError, IncidentStatus, Source
 from domain.incidents.report import IncidentReport, build_report
-from domain.incidents.sla import acknowledge_clock, humanize, next_stakeholder_update_due, resolve_clock
+from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, overdue_hint, resolve_clock, time_left
 from domain.incidents.triggers import evaluate_triggers
+from domain.local_time import format_time, format_when, zone_named
 from domain.ports import IncidentNotifier, UnitOfWork
-from domain.rota import on_call_at
+from domain.rota import OnCall, on_call_at
 
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
@@ -227,14 +229,21 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
     now = ctx.clock.now()
     if clock.stopped_at is not None or not incident.is_open:
         return
+    if stage == "warn" and now >= clock.deadline:
+        return  # a warning that comes late (the bot was down) would say "due in 0s": the breach says it all
+    zone = zone_named(circle.time_zone)
+    due = format_when(clock.deadline, zone, now)
+    what = "acknowledge" if deadline == "acknowledge" else "resolve"
     if stage == "warn":
-        text = f"SLA warning: {deadline} due in {humanize(clock.remaining(now))} (at {clock.deadline:%H:%M} UTC)"
+        text = f"SLA warning: {incident.key} must be {what}d by {due} (in {time_left(clock.remaining(now))})."
         kind = "sla_warning"
     else:
-        text = f"SLA breached: {deadline} was due {humanize(now - clock.deadline)} ago"
+        headline = "ACK OVERDUE" if deadline == "acknowledge" else "SLA BREACHED"
+        text = f"{headline}: {incident.key} was not {what}d by {due}{overdue_hint(now - clock.deadline)}."
         kind = "sla_breach"
     incident.record(now, "circlebot", kind, text)
-    await ctx.notifier.tell_thread(ctx.uow, incident, circle, text)
+    commander = circle.member(incident.commander) if incident.commander else None
+    await ctx.notifier.tell_thread(ctx.uow, incident, circle, text, mention=commander)
     await _save(ctx, incident, circle)
 
 
@@ -258,15 +267,19 @@ async def on_escalation_timer(ctx: IncidentContext, number: int, step_index: int
     await _save(ctx, incident, circle)
 
 
-def escalation_target(circle: Circle, notify: str, at: datetime) -> Member | None:
-    """The person an escalation step names, resolved against the rota at `at`."""
-    on_call = on_call_at(circle.rota, at)
-    handle = {
-        "primary": on_call.primary.member if on_call.primary else None,
-        "secondary": on_call.secondary.member if on_call.secondary else None,
-        "team_leader": circle.team_leader,
-        "focus_sre": circle.focus_sre,
-    }.get(notify, notify)
+def escalation_target(
+    circle: Circle, notify: str, at: datetime, on_call: Callable[[datetime], OnCall] | None = None
+) -> Member | None:
+    """The person an escalation step names, resolved against the rota at `at`.
+
+    `on_call` looks the rota up (default: `on_call_at(circle.rota, at)`); reports pass a cached one.
+    """
+    if notify in ("primary", "secondary"):
+        now_on_call = on_call(at) if on_call else on_call_at(circle.rota, at)
+        shift = now_on_call.primary if notify == "primary" else now_on_call.secondary
+        handle = shift.member if shift else None
+    else:
+        handle = {"team_leader": circle.team_leader, "focus_sre": circle.focus_sre}.get(notify, notify)
     return circle.member(handle) if handle else None
 
 
@@ -275,17 +288,18 @@ async def on_stakeholder_timer(ctx: IncidentContext, number: int, overdue: bool)
     incident, circle = await load(ctx, number)
     if next_stakeholder_update_due(incident, circle.sla_for(incident.severity)) is None:
         return
-    await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue)
+    await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident, circle), overdue)
     if overdue:
         incident.record(ctx.clock.now(), "circlebot", "reminder", "Stakeholder update overdue")
         await _save_quietly(ctx, incident, circle)
 
 
-def stakeholder_draft(incident: Incident) -> str:
+def stakeholder_draft(incident: Incident, circle: Circle) -> str:
     """A prefilled update: where we are, and what happened last."""
     recent = [e for e in incident.timeline if e.kind not in CHATTER | {"stakeholder_update"}][-3:]
     lines = [f"{incident.key} ({incident.severity}) — {incident.title}", f"Status: {incident.status}."]
-    lines += [f"• {entry.at:%H:%M} UTC {entry.text}" for entry in recent]
+    zone = zone_named(circle.time_zone)
+    lines += [f"• {format_time(entry.at, zone)} {entry.text}" for entry in recent]
     return "\n".join(lines)
 
 
@@ -311,6 +325,8 @@ async def _apply_effects(
             queue_jira_write(ctx.uow, incident, circle, event)
     await sync_timers(ctx.uow, incident, circle)
     if incident.business_impact and any(e.name in PHASE_CHANGES for e in events):
-        await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue=False)
+        await ctx.notifier.ask_stakeholder_update(
+            ctx.uow, incident, circle, stakeholder_draft(incident, circle), overdue=False
+        )
     if refresh_card:
         await ctx.notifier.incident_changed(ctx.uow, incident, circle)

@@ -97,3 +97,19 @@ async def test_resolving_and_reopening_move_the_jira_issue_through_its_workflow(
         await runtime.relay.drain()
         [issue] = jira.issues_labelled("circlebot-inc-1")
         assert issue.status == ("Resolved" if "resolve " in text else "Reopened")
+
+
+async def test_a_jira_write_parked_as_dead_shows_failed_with_where_to_look(
+    client: BotClient, jira: FakeJira, connector: FakeConnector
+) -> None:
+    runtime = client.app[RUNTIME]
+    jira.fail_next(1, 400)  # Jira rejects the create: retrying cannot help, the row is parked as dead
+
+    declare = channel_message("/incident P2 Search is slow", connector.service_url)
+    await post_activity(client, declare)
+    await runtime.relay.drain()
+    assert jira.creates == 0
+
+    await post_activity(client, channel_message("/incident show INC-1", connector.service_url))
+    shown = connector.cards()[-1]
+    assert card_jira_fact(shown) == "failed — see `circlebot outbox list`"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.log_setup import configure_logging
 from adapters.runtime import RUNTIME
 from adapters.settings import load_settings
 from app import create_app
@@ -49,3 +52,17 @@ async def test_metrics_expose_outbox_depth_dead_rows_and_timer_lag(
     assert "circlebot_outbox_dead 0.0" in text
     assert "circlebot_timer_lag_seconds" in text
     assert "circlebot_outbox_oldest_pending_seconds" in text
+
+
+async def test_readiness_probes_do_not_log_migration_lines_each_call(
+    client: TestClient[object, object],
+) -> None:
+    """Kubernetes asks every few seconds: the log must not fill with Alembic's "Context impl" lines."""
+    stream = io.StringIO()
+    handler = configure_logging("INFO", "text", [], stream=stream)
+    try:
+        for _ in range(3):
+            assert (await client.get("/readyz")).status == 200
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "alembic" not in stream.getvalue()

@@ -100,7 +100,7 @@ async def test_prompt_answer_and_the_summary_card_updated_in_place(client: BotCl
     [summary_post] = cards_in(connector, CHANNEL)
     [summary] = summary_post.cards
     assert_valid_card(summary)
-    assert "0 of 6 answered · live until 13:30 CET" in text_of(summary)
+    assert "0 of 6 answered · live until 18:30 CET" in text_of(summary)
     assert "I cannot reach Luca Ferrari, Paolo Colombo privately: say hi to the bot once" in text_of(summary)
     assert "Asked later in their time zone: Elena Ricci" in text_of(summary)
 
@@ -162,7 +162,7 @@ async def test_reminder_skip_ooo_and_the_final_card(client: BotClient, connector
     reminders = [s.conversation_id for s in connector.sent if s.text.startswith("Reminder: your stand-up")]
     assert reminders == ["a:chat-with-marco"]  # Sara skipped; Giulia is away; the others cannot be reached
 
-    await at(client, datetime(2026, 12, 1, 12, 30, tzinfo=UTC))  # the window closes
+    await at(client, datetime(2026, 12, 1, 17, 30, tzinfo=UTC))  # the last window (Elena's, New York) closes
     *_, final = [s for s in connector.updates if s.conversation_id == CHANNEL]
     shown = text_of(final.cards[0])
     assert "0 of 4 answered · final" in shown

@@ -1,7 +1,7 @@
 """Stand-ups through real storage and durable timers, on SQLite and PostgreSQL, with a fixed clock.
 
 The example circle (circles.example.yaml): stand-up 09:30 Rome, window 3h, reminder after 1h;
-Elena works from London; the rota puts Sara on primary from Monday 30 November.
+Elena lives in New York (asked at 14:30 UTC); the rota puts Sara on primary from Monday 30 November.
 """
 
 from __future__ import annotations
@@ -171,14 +171,15 @@ async def test_a_stand_up_day_prompts_posts_reminds_once_and_closes(
     assert (kind, summary.progress) == ("update", "1 of 6 answered")
     assert [(b.member, b.text, b.age) for b in summary.blockers] == [("Marco Bianchi", "waiting for DB access", 1)]
 
-    await standups.at(utc(2026, 12, 1, 9, 30))  # Elena's 09:30 in London; the others' reminders
-    assert "elena" not in notifier.prompted()  # she cannot be reached privately…
+    await standups.at(utc(2026, 12, 1, 9, 30))  # the reminders
     assert sorted(h for h, _ in notifier.reminders) == ["giulia", "luca", "paolo", "sara"]
-    await standups.at(utc(2026, 12, 1, 10, 30))
+    await standups.at(utc(2026, 12, 1, 14, 30))  # Elena's 09:30 in New York
+    assert "elena" not in notifier.prompted()  # she cannot be reached privately…
+    await standups.at(utc(2026, 12, 1, 14, 30, 5))
     assert (await standups.entry(TUESDAY, "elena")).status is EntryStatus.UNREACHABLE  # type: ignore[union-attr]
     assert standups.last_summary().unreachable == ("Elena Ricci",)  # …so the summary says so
 
-    await standups.at(utc(2026, 12, 1, 12, 30))
+    await standups.at(utc(2026, 12, 1, 17, 30))  # three hours after the last prompt, Elena's
     final = standups.last_summary()
     assert final.final and final.progress == "1 of 6 answered"
     assert final.not_answered == ("Giulia Rossi", "Luca Ferrari", "Sara Romano", "Paolo Colombo", "Elena Ricci")
@@ -265,7 +266,7 @@ async def test_a_blocker_keeps_its_age_and_goes_to_the_team_leader_once_after_tw
         await standups.plan(day)
         await standups.at(rome_0930(day))
         await standups.answer("marco", "x", "y", "Waiting for DB access")
-        await standups.at(rome_0930(day) + timedelta(hours=4))
+        await standups.at(rome_0930(day) + timedelta(hours=9))  # after Elena's window, in New York
     assert notifier.escalations == [("giulia", "Waiting for DB access", 3)]
     assert [(b.text, b.age) for b in standups.last_summary().blockers] == [("Waiting for DB access", 4)]
     draft = [d for h, d in notifier.prompts if h == "marco"][-1]
@@ -341,7 +342,7 @@ async def test_a_bot_down_at_stand_up_time_still_asks_within_the_window_and_says
     await standups.plan(TUESDAY)
     await standups.at(utc(2026, 12, 1, 10, 0))
     draft = next(d for h, d in notifier.prompts if h == "marco")
-    assert draft.notes == ("The 09:30 stand-up prompt, sent at 11:00 (Europe/Rome) after a restart.",)
+    assert draft.notes == ("The 09:30 stand-up prompt, sent at 11:00 CET after a restart.",)
     assert [kind for kind, s in notifier.summaries if s.day == TUESDAY] == ["post"]
     standups.clock.set(utc(2026, 12, 1, 15, 0))  # after the window, nothing is asked any more
     await standups.plan(TUESDAY)

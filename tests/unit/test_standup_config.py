@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from adapters.circles_file import CirclesFileError, parse_circles
-from domain.circle_codec import circle_from_dict, circle_to_dict
+from storage.unit_of_work import UnitOfWorkFactory
 from tests.unit.test_circles_file import VALID, line_of
 
 
@@ -26,9 +26,12 @@ def errors_of(text: str) -> list[str]:
     return raised.value.errors
 
 
-def test_a_circle_without_a_standup_block_has_no_stand_up_even_with_defaults() -> None:
-    text = with_standup("", defaults='  standup: {time: "10:00"}\n')
-    assert parse_circles(text).circles[0].standup is None
+def test_a_circle_without_a_standup_block_takes_the_defaults_one_or_has_none() -> None:
+    assert parse_circles(with_standup("")).circles[0].standup is None
+    inherited = parse_circles(with_standup("", defaults='  standup: {time: "10:00"}\n')).circles[0].standup
+    assert inherited is not None and inherited.at == time(10, 0)
+    paused = parse_circles(with_standup("    standup: {enabled: false}\n", defaults='  standup: {time: "10:00"}\n'))
+    assert paused.circles[0].standup is not None and not paused.circles[0].standup.enabled
 
 
 def test_an_empty_standup_block_takes_every_default() -> None:
@@ -55,17 +58,23 @@ def test_the_circle_wins_over_defaults_field_by_field_and_holidays_add_up() -> N
     assert policy.questions.today == "Oggi?"
     bob = circle.member("bob")
     assert bob is not None and (bob.time_zone, bob.holidays) == ("America/New_York", (date(2026, 12, 7),))
-    assert circle_from_dict(circle_to_dict(circle)) == circle
 
 
-def test_a_circle_stored_before_stand_ups_reads_back_with_the_defaults() -> None:
-    circle = parse_circles(with_standup('    standup: {time: "09:00"}\n')).circles[0]
-    stored = circle_to_dict(circle)
-    stored["standup"] = {"time": "09:00", "days": ["mon"], "enabled": True}
-    for member in stored["members"]:
-        del member["time_zone"], member["holidays"]
-    old = circle_from_dict(stored)
-    assert old.standup is not None and old.standup.window == timedelta(hours=3) and old.members[0].time_zone is None
+async def test_the_stored_circle_reads_back_with_its_stand_up_exactly(uow_factory: UnitOfWorkFactory) -> None:
+    text = with_standup(
+        "    standup: {remind_after: never, holidays: [2026-12-24]}\n",
+        defaults='  standup: {time: "10:15", window: 2h, holidays: [2026-12-25]}\n',
+        member_extra="time_zone: America/New_York, holidays: [2026-12-07]",
+    )
+    config = parse_circles(text)
+    async with uow_factory() as uow:
+        await uow.circles.apply(config, datetime(2026, 12, 1, tzinfo=UTC))
+        await uow.commit()
+    async with uow_factory.reader() as uow:
+        stored = await uow.circles.get("payments")
+    assert stored == config.circles[0]
+    assert stored.standup is not None and stored.standup.remind_after is None
+    assert stored.standup.holidays == (date(2026, 12, 24), date(2026, 12, 25))
 
 
 def test_stand_up_mistakes_are_reported_at_their_line() -> None:
@@ -86,8 +95,8 @@ def test_stand_up_mistakes_are_reported_at_their_line() -> None:
     assert any(e.startswith(f"circles.yaml:{line_of(text, 'time_zone: Rome')}:") and "IANA" in e for e in errors)
 
 
-def test_a_reminder_after_the_window_closes_is_an_error_at_its_line() -> None:
-    text = with_standup("    standup:\n      window: 1h\n      remind_after: 2h\n")
+def test_a_reminder_after_the_window_closes_is_an_error_at_the_circles_stand_up() -> None:
+    text = with_standup("    standup:\n      remind_after: 2h\n", defaults="  standup: {window: 1h}\n")
     [error] = errors_of(text)
-    assert error.startswith(f"circles.yaml:{line_of(text, 'remind_after: 2h')}: circles[0].standup.remind_after:")
-    assert "before the window closes" in error
+    assert error.startswith(f"circles.yaml:{line_of(text, '    standup:')}: circles[0].standup:")
+    assert "(remind_after: 2h) must come before the window closes (window: 1h)" in error

@@ -31,7 +31,7 @@ def utc(*args: int) -> datetime:
 
 @pytest.fixture
 def demo() -> Circle:
-    """The example circle: stand-up 09:30 Mon-Fri in Rome, window 3h, reminder after 1h; Elena works from London."""
+    """The example circle: stand-up 09:30 Mon-Fri in Rome, window 3h, reminder after 1h; Elena lives in New York."""
     return load_circles(EXAMPLE).circles[0]
 
 
@@ -60,17 +60,17 @@ def test_the_example_circle_has_the_documented_stand_up(demo: Circle) -> None:
         date(2027, 1, 1),
         date(2027, 1, 6),
     )
-    assert member(demo, "elena").time_zone == "Europe/London"
+    assert member(demo, "elena").time_zone == "America/New_York"
 
 
 def test_members_are_asked_at_the_circle_time_in_their_own_zone(demo: Circle) -> None:
     tuesday = date(2026, 12, 1)
     assert prompt_at(demo, member(demo, "marco"), tuesday) == utc(2026, 12, 1, 8, 30)  # 09:30 CET
-    assert prompt_at(demo, member(demo, "elena"), tuesday) == utc(2026, 12, 1, 9, 30)  # 09:30 GMT
+    assert prompt_at(demo, member(demo, "elena"), tuesday) == utc(2026, 12, 1, 14, 30)  # 09:30 EST
 
 
 def test_prompt_times_follow_each_zone_across_its_own_dst_change(demo: Circle) -> None:
-    demo = with_member(demo, "sara", time_zone="America/New_York")
+    demo = with_member(with_member(demo, "sara", time_zone="America/New_York"), "elena", time_zone="Europe/London")
     marco, elena, sara = member(demo, "marco"), member(demo, "elena"), member(demo, "sara")
     # New York moved to summer time on 14 March 2027, Europe on 28 March.
     assert prompt_at(demo, sara, date(2027, 3, 12)) == utc(2027, 3, 12, 14, 30)  # EST
@@ -94,19 +94,19 @@ def test_a_stand_up_time_skipped_by_the_spring_forward_comes_an_hour_later_not_n
 def test_each_stand_up_day_has_a_summary_the_prompts_and_reminders_per_zone_and_a_close(demo: Circle) -> None:
     runs = list(StandupSchedule().occurrences(demo, utc(2026, 11, 30, 0, 0), utc(2026, 12, 1, 0, 0)))
     assert [o.kind for o in runs] == [PROMPT, REMIND, PROMPT, REMIND, OPEN, CLOSE]
-    rome, london = (o for o in runs if o.kind == PROMPT)
-    # Everyone asked at the same instant is one run; Elena, in London, is asked an hour later.
+    rome, new_york = (o for o in runs if o.kind == PROMPT)
+    # Everyone asked at the same instant is one run; Elena, in New York, is asked six hours later.
     assert (rome.key, rome.due_at) == ("standup:prompt:demo:2026-11-30:0830Z", utc(2026, 11, 30, 8, 30))
     assert rome.payload["members"] == ["giulia", "marco", "luca", "sara", "paolo"]
-    assert (london.due_at, london.payload["members"]) == (utc(2026, 11, 30, 9, 30), ["elena"])
-    assert london.catch_up_until == utc(2026, 11, 30, 12, 30)  # her window: a late prompt still makes sense
+    assert (new_york.due_at, new_york.payload["members"]) == (utc(2026, 11, 30, 14, 30), ["elena"])
+    assert new_york.catch_up_until == utc(2026, 11, 30, 17, 30)  # her window: a late prompt still makes sense
     reminder = next(o for o in runs if o.kind == REMIND)
     assert (reminder.due_at, reminder.payload["members"]) == (utc(2026, 11, 30, 9, 30), rome.payload["members"])
     opened = next(o for o in runs if o.kind == OPEN)
     assert (opened.key, opened.due_at) == ("standup:open:demo:2026-11-30", utc(2026, 11, 30, 8, 30))
-    # The card is final three hours after the last prompt (Elena's, in London).
+    # The card is final three hours after the last prompt (Elena's, in New York).
     close = next(o for o in runs if o.kind == CLOSE)
-    assert close.due_at == window_closes(demo, date(2026, 11, 30)) == utc(2026, 11, 30, 12, 30)
+    assert close.due_at == window_closes(demo, date(2026, 11, 30)) == utc(2026, 11, 30, 17, 30)
 
 
 def test_no_stand_up_on_weekends_or_circle_holidays_and_none_for_a_member_on_her_holiday(demo: Circle) -> None:

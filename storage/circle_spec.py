@@ -1,4 +1,9 @@
-"""The circles.yaml format as pydantic models: every field, its type and its documented spelling."""
+"""The circle spec: circles.yaml as pydantic models, and the form the database stores circles in.
+
+Every field has its type and documented spelling. Values serialise to JSON (`model_dump(mode="json")`)
+as people write them in circles.yaml ("5m", "09:30", "mon"), so a stored spec reads like the file
+and validates again unchanged.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from domain.circle import MONDAY_TO_FRIDAY, WEEKDAYS
-from domain.durations import parse_duration
+from domain.durations import format_duration, parse_duration
 
 
 def _duration(value: Any) -> timedelta:
@@ -69,14 +74,50 @@ def _period_days(value: Any) -> int:
     return delta.days
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Cadence = Annotated[timedelta | None, BeforeValidator(_cadence)]
-TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
-Weekday = Annotated[int, BeforeValidator(_weekday)]
+def _business_hours(value: Any) -> tuple[time, time]:
+    example = 'write it as "HH:MM-HH:MM" on quarter hours, like "09:00-18:00"'
+    match = re.fullmatch(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*", value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a range of hours; {example}")
+    start, end = (_time_of_day(part) for part in match.groups())
+    if start.minute % 15 or end.minute % 15:
+        raise ValueError(f"{value!r}: business hours start and end on a quarter hour (:00, :15, :30, :45)")
+    if start >= end:
+        raise ValueError(f"{value!r}: business hours must end after they start, within one day")
+    return start, end
+
+
+def _business_hours_text(hours: tuple[time, time]) -> str:
+    return f"{_time_text(hours[0])}-{_time_text(hours[1])}"
+
+
+def _cadence_text(value: timedelta | None) -> str:
+    return "never" if value is None else format_duration(value)
+
+
+def _time_text(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _period_text(days: int) -> str:
+    return format_duration(timedelta(days=days))
+
+
+# Each serializer writes what the validator reads, as in circles.yaml (JSON mode only: Python dumps keep the values).
+Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, when_used="json")]
+Cadence = Annotated[timedelta | None, BeforeValidator(_cadence), PlainSerializer(_cadence_text, when_used="json")]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day), PlainSerializer(_time_text, when_used="json")]
+Weekday = Annotated[int, BeforeValidator(_weekday), PlainSerializer(WEEKDAYS.__getitem__, when_used="json")]
 TimeZoneName = Annotated[str, BeforeValidator(_time_zone)]
 Handle = Annotated[str, BeforeValidator(_handle)]
-PeriodDays = Annotated[int, BeforeValidator(_period_days)]
+PeriodDays = Annotated[int, BeforeValidator(_period_days), PlainSerializer(_period_text, when_used="json")]
 JiraProjectKey = Annotated[str, BeforeValidator(_jira_project)]
+# Sets of days and of reminder offsets: kept in one order, so the same set is always stored the same way.
+Weekdays = Annotated[list[Weekday], AfterValidator(lambda days: sorted(set(days)))]
+Reminders = Annotated[list[Duration], AfterValidator(lambda offsets: sorted(set(offsets), reverse=True))]
+BusinessHours = Annotated[
+    tuple[time, time], BeforeValidator(_business_hours), PlainSerializer(_business_hours_text, when_used="json")
+]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -170,7 +211,7 @@ class RotaSpec(_Model):
 
 class ScheduleSpec(_Model):
     time: TimeOfDay
-    days: list[Weekday] = Field(default=list(MONDAY_TO_FRIDAY), min_length=1)
+    days: Weekdays = Field(default=list(MONDAY_TO_FRIDAY), min_length=1)
     enabled: bool = True
 
 
@@ -181,7 +222,8 @@ class StandupQuestionsSpec(_Model):
 
 
 class StandupSpec(_Model):
-    """`standup:` of a circle or of `defaults:`; a circle's fields win, holidays add up."""
+    """`standup:` of a circle or of `defaults:`: a circle's own fields win over the defaults' one by one,
+    and the holidays of both add up (circle_config.applied_spec); unset, a field takes its built-in default."""
 
     time: TimeOfDay | None = None
     days: list[Weekday] | None = Field(default=None, min_length=1)
@@ -254,7 +296,18 @@ class PostmortemSpec(_Model):
 class HandoverPolicySpec(_Model):
     accept_within: Duration = timedelta(minutes=30)
     escalate_after: Duration = timedelta(minutes=30)
-    shift_reminders: list[Duration] = [timedelta(days=1), timedelta(hours=1)]
+    shift_reminders: Reminders = [timedelta(days=1), timedelta(hours=1)]
+
+
+class WeeklyReportSpec(_Model):
+    day: Weekday = 0
+    time: TimeOfDay = time(9, 0)
+    enabled: bool = True
+
+
+class ReportSpec(_Model):
+    weekly: WeeklyReportSpec = WeeklyReportSpec()
+    business_hours: BusinessHours = (time(9, 0), time(18, 0))
 
 
 def _share(value: Any) -> float:
@@ -314,19 +367,28 @@ class ActivitiesSpec(_Model):
 
 
 class DefaultsSpec(_Model):
+    """What every circle inherits: a field here is taken, as a whole, by each circle that leaves it unset
+    (SLAs per severity; see circle_config.applied_spec). A field has the same name here and in CircleSpec,
+    where it is optional (None: inherit).
+    """
+
     time_zone: TimeZoneName | None = None
     sla: SlaTableSpec = SlaTableSpec()
-    escalation: list[EscalationStepSpec] | None = None
-    standup: StandupSpec | None = None
+    # Unset here too, a setting takes the built-in default below (stored with the circle, so its row shows it).
+    escalation: list[EscalationStepSpec] = []
+    standup: StandupSpec | None = None  # None: no stand-up
     feedback: ScheduleSpec | None = None
-    postmortem: PostmortemSpec | None = None
-    working_days: list[Weekday] | None = None
-    handover: HandoverPolicySpec | None = None
-    alerts: AlertPolicySpec | None = None
-    activities: ActivitiesSpec | None = None
+    postmortem: PostmortemSpec = PostmortemSpec()
+    working_days: Weekdays = Field(list(MONDAY_TO_FRIDAY), min_length=1)
+    handover: HandoverPolicySpec = HandoverPolicySpec()
+    alerts: AlertPolicySpec = AlertPolicySpec()
+    report: ReportSpec = ReportSpec()
+    activities: ActivitiesSpec = ActivitiesSpec()
 
 
 class CircleSpec(_Model):
+    """One circle as written in circles.yaml; once applied (defaults filled in), what the database stores."""
+
     name: Handle
     customer: Text
     project: Text
@@ -350,8 +412,9 @@ class CircleSpec(_Model):
     alert_routes: list[AlertRouteSpec] = []
     alerts: CircleAlertsSpec | None = None
     postmortem: PostmortemSpec | None = None
-    working_days: list[Weekday] | None = None
+    working_days: Weekdays | None = Field(None, min_length=1)
     handover: HandoverPolicySpec | None = None
+    report: ReportSpec | None = None
 
 
 class FileSpec(_Model):
