@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from adapters.standups.activities import ActivityWip
 from adapters.standups.timers import standup_timer_handlers
 from bot.feature import FeatureHost
 from bot.standups.notifier import TeamsStandupNotifier
-from dialogs.activities.desk import ActivityDesk
 from dialogs.activities.feature import ACTIVITY_DESK
 from dialogs.standups.commands import StandupCommands
 from dialogs.standups.desk import StandupDesk
-from domain.circle import Circle, Member
-from domain.local_time import format_date
 from domain.ports import UnitOfWork
 from domain.standups.model import EntryStatus
-from domain.standups.ports import WipActivity
 from domain.standups.schedule import StandupSchedule
 
 
@@ -29,7 +26,7 @@ class StandupsFeature:
 
     def install(self, host: FeatureHost) -> None:
         activities = host.service(ACTIVITY_DESK)
-        desk = StandupDesk(host.uow, host.clock, TeamsStandupNotifier(host.teams), ActivityWip(activities))
+        desk = StandupDesk(host.uow, host.clock, TeamsStandupNotifier(host.teams), ActivityWip())
         StandupCommands(desk).register(host.commands, host.card_actions)
         for kind, handler in standup_timer_handlers(host.clock, desk.notifier, desk.wip).items():
             host.timers.register(kind, handler)
@@ -38,27 +35,6 @@ class StandupsFeature:
         # Activities read back: today's "today" prefills the feedback card; nobody away is asked for it.
         activities.standups = StandupAnswers()
         activities.availability = StandupAvailability()
-
-
-class ActivityWip:
-    """The stand-up's WipActivityLookup on the activities feature's desk."""
-
-    def __init__(self, activities: ActivityDesk) -> None:
-        self._activities = activities
-
-    async def wip_of(self, circle: Circle, member: Member) -> WipActivity | None:
-        summary = await self._activities.wip_summary(circle.name, member.handle)
-        if summary is None:
-            return None
-        return WipActivity(f"{summary.ref} {summary.title}", summary.url, summary.last_feedback)
-
-    async def overdue(self, circle: Circle, day: date) -> list[str]:
-        lines = []
-        for activity in await self._activities.overdue(circle.name, day):
-            owner = circle.member(activity.owner)
-            due = f", due {format_date(activity.deadline, day)}" if activity.deadline else ""
-            lines.append(f"{activity.ref} {activity.title} ({owner.display_name if owner else activity.owner}{due})")
-        return lines
 
 
 class StandupAnswers:

@@ -102,9 +102,11 @@ class WipActivity:
 class WipActivityLookup(Protocol):
     """Plugged in by the activities feature; without it the prompt and summary have no activity lines."""
 
-    async def wip_of(self, circle: Circle, member: Member) -> WipActivity | None: ...
+    async def wip_of(self, uow: UnitOfWork, circle: Circle, member: Member) -> WipActivity | None:
+        """The member's activity in progress, read on the caller's transaction."""
+        ...
 
-    async def overdue(self, circle: Circle, day: date) -> list[str]:
+    async def overdue(self, uow: UnitOfWork, circle: Circle, day: date) -> list[str]:
         """The circle's activities past their deadline on `day`, one line each, for the summary."""
         ...
 
@@ -112,10 +114,10 @@ class WipActivityLookup(Protocol):
 class NoWipActivities:
     """The lookup before the activities feature exists: nobody has a WIP activity."""
 
-    async def wip_of(self, circle: Circle, member: Member) -> WipActivity | None:
+    async def wip_of(self, uow: UnitOfWork, circle: Circle, member: Member) -> WipActivity | None:
         return None
 
-    async def overdue(self, circle: Circle, day: date) -> list[str]:
+    async def overdue(self, uow: UnitOfWork, circle: Circle, day: date) -> list[str]:
         return []
 
 

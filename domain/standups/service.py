@@ -323,7 +323,7 @@ async def prompt_draft(
         for b in known.blockers
         if b.member == member.handle and b.id is not None and b.is_open and (b.last_day < day or editing)
     )
-    activity = await ctx.wip.wip_of(circle, member)
+    activity = await ctx.wip.wip_of(ctx.uow, circle, member)
     night = paged_at_night(roles, day, zone)
     notes = ("You were paged at night: no reminder today, answer when you can.",) if night else ()
     if entry is not None and editing:
@@ -371,7 +371,7 @@ async def summarize(ctx: StandupContext, circle: Circle, day: date, *, final: bo
         open_incidents=await ctx.incidents.open_in_circle(circle.name),
         now=now,
         final=final,
-        overdue_activities=await ctx.wip.overdue(circle, day),
+        overdue_activities=await ctx.wip.overdue(ctx.uow, circle, day),
     )
 
 

@@ -19,6 +19,7 @@ from adapters.timer_tick import TimerTick
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
 from domain.incidents.service import IncidentContext, declare_incident
+from domain.ports import UnitOfWork
 from domain.standups import service
 from domain.standups.model import Away, Blocker, Entry, EntryStatus, StandupError
 from domain.standups.ports import DayState, NoWipActivities, WipActivity
@@ -42,10 +43,10 @@ def rome_0930(day: date) -> datetime:
 
 
 class FixedWip:
-    async def wip_of(self, circle: Circle, member: Any) -> WipActivity | None:
+    async def wip_of(self, uow: UnitOfWork, circle: Circle, member: Any) -> WipActivity | None:
         return WipActivity("Migrate the ingress", None, "half the routes moved") if member.handle == "marco" else None
 
-    async def overdue(self, circle: Circle, day: date) -> list[str]:
+    async def overdue(self, uow: UnitOfWork, circle: Circle, day: date) -> list[str]:
         return ["#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)"]
 
 

@@ -6,12 +6,11 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import col, select
 
-from bot.activities.notifier import TeamsActivityNotifier
+from adapters.standups.activities import ActivityWip
 from bot.messenger import Messenger
 from bot.standups.notifier import TeamsStandupNotifier, summary_key
 from bot.teams_notifier import TeamsNotifier
-from dialogs.activities.desk import ActivityDesk
-from dialogs.standups.feature import ActivityWip, StandupAnswers, StandupAvailability
+from dialogs.standups.feature import StandupAnswers, StandupAvailability
 from domain.activities.model import Activity, ActivityStatus, Repository
 from domain.circle import Circle
 from domain.clock import FixedClock
@@ -118,16 +117,14 @@ async def test_the_prompt_and_summary_read_wip_and_overdue_activities_from_the_a
     async with uow_factory() as uow:
         await SqlActivities(uow.session).add(migrating)
         await uow.commit()
-    activities = ActivityDesk(
-        uow_factory, clock, TeamsActivityNotifier(TeamsNotifier(Messenger(), clock)), gitlab_enabled=False
-    )
-    lookup = ActivityWip(activities)
-
-    wip = await lookup.wip_of(circle, circle.members[1])  # Marco
-    assert wip == WipActivity(
-        "#12 Migrate the ingress",
-        "https://gitlab.example.com/acme/shop-activities/-/issues/12",
-        "half the routes moved",
-    )
-    assert await lookup.wip_of(circle, circle.members[2]) is None  # Luca has none
-    assert await lookup.overdue(circle, TUESDAY) == ["#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)"]
+    lookup = ActivityWip()
+    async with uow_factory.reader() as uow:
+        wip = await lookup.wip_of(uow, circle, circle.members[1])  # Marco
+        assert wip == WipActivity(
+            "#12 Migrate the ingress",
+            "https://gitlab.example.com/acme/shop-activities/-/issues/12",
+            "half the routes moved",
+        )
+        assert await lookup.wip_of(uow, circle, circle.members[2]) is None  # Luca has none
+        overdue = await lookup.overdue(uow, circle, TUESDAY)
+    assert overdue == ["#12 Migrate the ingress (Marco Bianchi, due Fri 27 Nov)"]
