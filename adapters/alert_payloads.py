@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.json_body import BodyError, parse_json
 from domain.alerts import Alert, AlertNotification, AlertStatus
 
 ALERTMANAGER, GRAFANA = "Alertmanager", "Grafana"
@@ -29,9 +30,9 @@ class AlertPayloadError(ValueError):
 def parse_notification(body: bytes, sender: str) -> AlertNotification:
     """A webhook body as a notification; AlertPayloadError when it is not one."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise AlertPayloadError(f"the body is not JSON: {error}") from None
+        data = parse_json(body)
+    except BodyError as error:
+        raise AlertPayloadError(str(error)) from None
     if not isinstance(data, dict):
         raise AlertPayloadError("the body must be a JSON object with `alerts` and `groupKey`")
     version = data.get("version")

@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import BotState, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import BotAdapter, BotState, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ActivityTypes, ChannelAccount
+from botframework.connector.auth import AuthenticationConstants
 
 from adapters.metrics import Metrics
 from bot.card_actions import VERB_KEY, CardActionRegistry, CardActionResult
@@ -118,7 +119,11 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
                 if not first_time:
                     return False
             if save and record is not None:
-                await conversations.save_reference(uow.session, record, now=now)
+                # Only a turn whose token was checked may move where the bot writes: in anonymous
+                # mode anyone could otherwise redirect a channel's incident cards.
+                await conversations.save_reference(
+                    uow.session, record, now=now, move_address=_authenticated(turn_context)
+                )
             await uow.commit()
         if save and record is not None:
             self._saved_references[record.conversation_id] = (record, now)
@@ -202,11 +207,17 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
     # --- Action.Execute ---------------------------------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        if turn_context.activity.name == ADAPTIVE_CARD_ACTION:
+        name = turn_context.activity.name
+        if name == ADAPTIVE_CARD_ACTION:
             # Answered here rather than in on_adaptive_card_invoke: botbuilder runs that answer
             # through msrest, which cannot serialise a text `value` (the message response).
             return await self._on_card_action(turn_context)
-        return await super().on_invoke_activity(turn_context)
+        response: InvokeResponse | None = await super().on_invoke_activity(turn_context)
+        if response is None or int(response.status or 0) >= 500:
+            # botbuilder answers 501 for every invoke nobody handles (no name, task/fetch, …):
+            # the caller asked for something this bot does not do, which is a 4xx.
+            return _invoke_error(400, "BadRequest", f"circlebot does not handle the {name or 'unnamed'!r} invoke")
+        return response
 
     async def _on_card_action(self, turn_context: TurnContext) -> InvokeResponse:
         value = turn_context.activity.value
@@ -231,6 +242,16 @@ def _invoke_answer(result: CardActionResult) -> InvokeResponse:
 def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     body = {"statusCode": status, "type": ERROR_RESPONSE_TYPE, "value": {"code": code, "message": message}}
     return InvokeResponse(status=status, body=body)
+
+
+def _authenticated(turn_context: TurnContext) -> bool:
+    """True when the turn carried a Bot Framework token that botbuilder verified."""
+    identity = turn_context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
+    return bool(
+        identity is not None
+        and identity.is_authenticated
+        and identity.authentication_type != AuthenticationConstants.ANONYMOUS_AUTH_TYPE
+    )
 
 
 def _mentions_bot(turn_context: TurnContext) -> bool:
