@@ -108,7 +108,13 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     tracker = jira_tracker_from_settings(settings)
     desk = IncidentDesk(runtime.uow, clock, notifier, jira_enabled=tracker is not None)
     if tracker is not None:
-        register_jira_handlers(runtime.relay, tracker, on_issue_created=_link_jira_issue(desk))
+        register_jira_handlers(
+            runtime.relay,
+            tracker,
+            on_issue_created=_link_jira_issue(desk),
+            clock=clock,
+            consistency_window=timedelta(seconds=settings.consistency_window),
+        )
         app.cleanup_ctx.append(_closing(tracker.close))
     for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
         runtime.timers.register(kind, handler)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     outbox_delivery_timeout: float = Field(20.0, alias="OUTBOX_DELIVERY_TIMEOUT", gt=0, le=600)
     tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
     allowed_service_urls: str = Field("", alias="ALLOWED_SERVICE_URLS")
+    consistency_window: float = Field(60.0, alias="TRACKER_CONSISTENCY_WINDOW", ge=0, le=3600)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -4,6 +4,7 @@ the GitLab/tracker outbox handlers and timers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -70,7 +71,14 @@ def install_postmortem_feature(
     notifier = TeamsPostmortemNotifier(messenger, runtime.clock, gitlab_enabled=enabled)
     desk = PostmortemDesk(runtime.uow, runtime.clock, notifier, incidents, gitlab_enabled=enabled)
     install_postmortems(bot, desk)
-    register_postmortem_handlers(runtime.relay, gitlab=gitlab, jira=jira, results=desk)
+    register_postmortem_handlers(
+        runtime.relay,
+        gitlab=gitlab,
+        jira=jira,
+        results=desk,
+        clock=runtime.clock,
+        consistency_window=timedelta(seconds=runtime.settings.consistency_window),
+    )
     for kind, handler in postmortem_timer_handlers(desk.context).items():
         runtime.timers.register(kind, handler)
     if gitlab is not None:

@@ -2,7 +2,8 @@
 
 Paths, bodies and error messages follow the GitLab v4 docs: projects/:id (numeric or URL-encoded
 path), repository/branches, repository/files/:path, merge_requests (list, create, get),
-issues (list by labels, create) and users?username=. Authentication is the PRIVATE-TOKEN header.
+issues (list by labels, create, get, edit, notes list/create) and users?username=.
+Authentication is the PRIVATE-TOKEN header.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FakeIssue:
     assignee_ids: list[int]
     due_date: str | None
     state: str = "opened"
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -192,7 +194,32 @@ class FakeGitLab:
                 return self._list_issues(project, request)
             if method == "POST":
                 return self._create_issue(project, body)
+        if len(rest) >= 2 and rest[0] == "issues":
+            issue = next((i for i in project.issues if str(i.iid) == rest[1]), None)
+            if issue is None:
+                return _not_found("404 Issue Not Found")
+            if len(rest) == 2 and method == "GET":
+                return web.json_response(self._issue_json(project, issue))
+            if len(rest) == 2 and method == "PUT":
+                return self._edit_issue(project, issue, body)
+            if rest[2:] == ["notes"] and method == "GET":
+                return web.json_response(issue.notes)
+            if rest[2:] == ["notes"] and method == "POST":
+                if not body.get("body"):
+                    return web.json_response({"message": {"note": ["can't be blank"]}}, status=400)
+                note = {"id": 9000 + len(issue.notes), "body": str(body["body"]), "system": False}
+                issue.notes.append(note)
+                return web.json_response(note, status=201)
         return _not_found("404 Not found")
+
+    def _edit_issue(self, project: FakeProject, issue: FakeIssue, body: dict[str, Any]) -> web.Response:
+        if "labels" in body:
+            labels = body["labels"]
+            issue.labels = [x for x in (labels.split(",") if isinstance(labels, str) else labels) if x]
+        event = body.get("state_event")
+        if event in ("close", "reopen"):
+            issue.state = "closed" if event == "close" else "opened"
+        return web.json_response(self._issue_json(project, issue))
 
     def _project(self, id_or_path: str) -> FakeProject | None:
         if id_or_path.isdigit():
