@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -38,10 +39,12 @@ from dialogs.postmortem import install_postmortem_feature
 from domain import incident_service
 from domain.clock import Clock, SystemClock
 from domain.incident import parse_incident_key
+from domain.issue_tracker import CREATE_ISSUE
 from domain.retry_policy import RetryPolicy
 from storage import migrate
 from storage.database import Database
 from storage.leader import LeaderElection
+from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("circlebot")
@@ -116,6 +119,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
             consistency_window=timedelta(seconds=settings.consistency_window),
         )
         app.cleanup_ctx.append(_closing(tracker.close))
+    runtime.relay.on_dead(_report_dead_row(desk))
     for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
         runtime.timers.register(kind, handler)
     install_incidents(bot, desk)
@@ -131,6 +135,45 @@ def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awai
             await desk.run(incident_service.link_issue, number, key)
 
     return on_issue_created
+
+
+# What a dead row of each kind failed to do, in the words the card and the Team Leader get.
+_DEAD_WHAT = {
+    CREATE_ISSUE: "creating the Jira issue",
+    "jira.comment": "a Jira comment",
+    "jira.transition": "a Jira status change",
+    "jira.update_priority": "the Jira priority",
+    "postmortem.gitlab_draft": "the postmortem draft in GitLab",
+    "postmortem.file_action": "filing a corrective action",
+    "postmortem.gitlab_mr_state": "reading the postmortem merge request",
+}
+_TEAMS_INCIDENT_KEY = re.compile(r"^teams:incident:(\d{1,9})(?::|$)")
+
+
+def _report_dead_row(desk: IncidentDesk) -> Callable[[OutboxMessage, str], Awaitable[None]]:
+    """A dead row of an incident shows on its card and is told to the Team Leader once."""
+
+    async def report(message: OutboxMessage, _error: str) -> None:
+        if ":failed:" in message.idempotency_key:
+            return  # the notice about a failure failed: telling again would fail the same way
+        number = _incident_of(message)
+        if number is None:
+            return  # not an incident's write: the log, /metrics and `circlebot outbox list` show it
+        what = _DEAD_WHAT.get(message.kind, "a Teams message" if message.kind.startswith("teams.") else message.kind)
+        await desk.run(incident_service.delivery_failed, number, what=what, jira_issue=message.kind == CREATE_ISSUE)
+
+    return report
+
+
+def _incident_of(message: OutboxMessage) -> int | None:
+    payload = message.payload
+    number = payload.get("incident_number", payload.get("incident"))
+    if isinstance(number, int) and not isinstance(number, bool):
+        return number
+    if isinstance(number, str):
+        return parse_incident_key(number) or (int(number) if number.isdecimal() and number.isascii() else None)
+    match = _TEAMS_INCIDENT_KEY.match(message.idempotency_key)
+    return int(match.group(1)) if match else None
 
 
 def _closing(close: Callable[[], Any]) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -96,6 +96,8 @@ class Delivery:
 
 
 DeliveryObserver = Callable[[Delivery], None]
+# Told of every row parked as dead (the row, and why), so the circle sees it: see app.py.
+DeadRowHandler = Callable[[OutboxMessage, str], Awaitable[None]]
 
 
 class OutboxRelay:
@@ -133,6 +135,7 @@ class OutboxRelay:
         self.name = name or f"relay-{uuid.uuid4().hex[:8]}"
         self.stats = RelayStats()
         self._on_delivery = on_delivery
+        self._on_dead: DeadRowHandler | None = None
         self._wakeups: dict[str, asyncio.Event] = {}
         self._stopping = False
 
@@ -142,6 +145,10 @@ class OutboxRelay:
     def observe(self, on_delivery: DeliveryObserver) -> None:
         """Be told of every finished attempt (the metrics)."""
         self._on_delivery = on_delivery
+
+    def on_dead(self, handler: DeadRowHandler) -> None:
+        """Be told of every row parked as dead (the composition root shows it to the circle)."""
+        self._on_dead = handler
 
     def notify(self) -> None:
         """Something was queued: deliver now instead of at the next poll."""
@@ -299,6 +306,11 @@ class OutboxRelay:
                 message.id,
                 extra={"outbox_id": message.id, "kind": message.kind},
             )
+            if self._on_dead is not None:
+                try:
+                    await self._on_dead(message, error)
+                except Exception:
+                    log.exception("could not report a dead outbox row", extra={"outbox_id": message.id})
             return "dead"
         self.stats.retried += 1
         return "retry"

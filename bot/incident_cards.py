@@ -43,7 +43,7 @@ def incident_card(incident: Incident, circle: Circle, now: datetime) -> Card:
             "SLA",
             f"{describe(acknowledge_clock(incident, policy), now)} · {describe(resolve_clock(incident, policy), now)}",
         ),
-        ("Jira", incident.jira_key or "pending"),
+        ("Jira", incident.jira_key or ("failed" if incident.jira_failed else "pending")),
     ]
     if incident.business_impact or incident.data_loss:
         impact = [

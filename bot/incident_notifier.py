@@ -133,6 +133,23 @@ class TeamsIncidentNotifier:
                 uow, incident, circle, f"I cannot message {member.display_name} privately yet{phone}."
             )
 
+    async def tell_privately(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
+    ) -> None:
+        """A private message (the outbox's idempotency key makes it once); the thread if we cannot."""
+        session_uow = _with_session(uow)
+        if await self._send_privately(session_uow, member, mention_activity(member, text), f"teams:{key}"):
+            return
+        target, in_thread = await self._thread(session_uow, incident, circle)
+        if target is not None:
+            self._messenger.send(
+                session_uow,
+                conversation=target,
+                activity=mention_activity(member, text),
+                key=f"teams:{key}",
+                in_thread=in_thread,
+            )
+
     async def ask_stakeholder_update(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, draft: str, overdue: bool
     ) -> None:
@@ -180,7 +197,9 @@ class TeamsIncidentNotifier:
             return None
         return ConversationTarget.from_dict(record.reference).in_conversation(channel_id)
 
-    async def _send_privately(self, uow: SessionUnitOfWork, member: Member, activity: dict[str, Any], key: str) -> bool:
+    async def _send_privately(
+        self, uow: SessionUnitOfWork, member: Member, activity: dict[str, Any] | str, key: str
+    ) -> bool:
         if not member.teams_user_id and not member.aad_object_id:
             return False
         record = await conversations.personal_conversation(

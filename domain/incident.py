@@ -44,6 +44,10 @@ class IncidentError(ValueError):
     """A rule of the incident process was broken; the message says what to do instead."""
 
 
+# Timeline kinds for writes the outbox gave up on (it parked their rows as dead).
+JIRA_FAILED, DELIVERY_FAILED = "jira_failed", "delivery_failed"
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
@@ -275,6 +279,11 @@ class Incident:
         new = tuple((title, url) for title, url in links if url not in known)
         self.links += new
         return bool(new)
+
+    @property
+    def jira_failed(self) -> bool:
+        """True when creating the Jira issue failed for good and no issue has been linked since."""
+        return self.jira_key is None and any(entry.kind == JIRA_FAILED for entry in self.timeline)
 
     def record(self, at: datetime, actor: str, kind: str, text: str) -> None:
         """A system entry: SLA warnings, escalations, alert updates, Jira links."""

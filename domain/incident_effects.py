@@ -18,7 +18,8 @@ from domain.sla import acknowledge_clock, next_stakeholder_update_due, resolve_c
 # Timeline kinds that are chat, not changes: they stay out of Jira and the stakeholder prompts.
 CHATTER = frozenset({"thread"})
 # Timeline kinds Jira already knows about, so mirroring them there would only echo.
-NOT_FOR_JIRA = CHATTER | {"jira"}
+# A failed delivery is not mirrored either: telling Jira that Jira failed would fail too.
+NOT_FOR_JIRA = CHATTER | {"jira", "jira_failed", "delivery_failed"}
 
 
 def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event: IncidentEvent) -> None:

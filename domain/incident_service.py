@@ -13,7 +13,7 @@ from datetime import datetime
 
 from domain.circle import Circle, Member, Severity
 from domain.clock import Clock
-from domain.incident import Incident, IncidentError, IncidentStatus, Source
+from domain.incident import DELIVERY_FAILED, JIRA_FAILED, Incident, IncidentError, IncidentStatus, Source
 from domain.incident_effects import CHATTER, queue_jira_write, sync_timers
 from domain.incident_report import IncidentReport, build_report
 from domain.ports import IncidentNotifier, UnitOfWork
@@ -209,6 +209,35 @@ async def link_issue(ctx: IncidentContext, number: int, issue_key: str) -> Incid
     incident.jira_key = issue_key
     incident.record(ctx.clock.now(), "circlebot", "jira", f"Jira issue {issue_key}")
     return await _save(ctx, incident, circle)
+
+
+async def delivery_failed(ctx: IncidentContext, number: int, *, what: str, jira_issue: bool = False) -> Incident:
+    """An external write for this incident was given up on: the card says so, the Team Leader is told once.
+
+    `jira_issue`: it was the Jira issue itself, so the card's Jira field reads "failed", not
+    "pending" forever. Telling is keyed by `what`, so a row retried and parked again is told once.
+    """
+    incident, circle = await load(ctx, number)
+    kind = JIRA_FAILED if jira_issue else DELIVERY_FAILED
+    text = f"Gave up on {what}; `circlebot outbox list --status dead` shows why, `circlebot outbox retry` resends."
+    if any(entry.kind == kind and entry.text == text for entry in incident.timeline):
+        return incident
+    incident.record(ctx.clock.now(), "circlebot", kind, text)
+    leader = circle.member(circle.team_leader)
+    if leader is not None:
+        await ctx.notifier.tell_privately(
+            ctx.uow,
+            incident,
+            circle,
+            leader,
+            f"{incident.key}: {text}",
+            key=f"incident:{incident.number}:failed:{_slug(what)}",
+        )
+    return await _save(ctx, incident, circle)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower())[:60]
 
 
 async def save_changes(ctx: IncidentContext, incident: Incident, circle: Circle) -> Incident:
