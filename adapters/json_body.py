@@ -51,3 +51,19 @@ def _depth_exceeds(data: Any, max_depth: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return False
+
+
+def without_unstorable(value: Any) -> Any:
+    """`value` with NUL bytes and lone surrogates removed from every string in it.
+
+    Both parse as JSON, and PostgreSQL refuses both in text; what a person typed is kept otherwise.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return value if value.isascii() else value.encode("utf-8", "ignore").decode("utf-8")
+    if isinstance(value, list):
+        return [without_unstorable(item) for item in value]
+    if isinstance(value, dict):
+        return {without_unstorable(key): without_unstorable(item) for key, item in value.items()}
+    return value

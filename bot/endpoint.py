@@ -25,7 +25,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.serialization import Model
 
-from adapters.json_body import BodyError, parse_json
+from adapters.json_body import BodyError, parse_json, without_unstorable
 from adapters.log_setup import request_id
 from bot.front_door import Refused, ServiceUrlPolicy, check_fields
 from bot.token_precheck import ForgedToken, precheck, trusted_issuers
@@ -110,6 +110,10 @@ def _check_door(body: Any, door: Door) -> None:
     if not isinstance(body, dict):
         return  # _parse_activity says what is wrong with it
     check_fields(body)
+    for name in ("text", "value"):
+        # What people type and what cards submit reach the database: no NULs, no lone surrogates.
+        if name in body:
+            body[name] = without_unstorable(body[name])
     service_url = body.get("serviceUrl")
     if isinstance(service_url, str) and service_url:
         door.service_urls.check(service_url)

@@ -16,7 +16,7 @@ from dialogs.replies import answering_errors
 from domain import incident_service
 from domain import postmortem_service as service
 from domain.circle import Circle
-from domain.incident import IncidentError
+from domain.incident import IncidentError, incident_number
 from domain.postmortem import Postmortem, PostmortemError
 
 
@@ -80,7 +80,7 @@ class PostmortemActions:
 
 
 def _number(data: dict[str, Any]) -> int:
-    number = data.get("incident")
-    if not isinstance(number, int) or isinstance(number, bool):
+    number = incident_number(data.get("incident"))
+    if number is None:
         raise PostmortemError("this button has lost its incident; type `/postmortem list`")
     return number
