@@ -256,6 +256,8 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
     now = ctx.clock.now()
     if clock.stopped_at is not None or not incident.is_open:
         return
+    if stage == "warn" and now >= clock.deadline:
+        return  # a late warning (the bot was down) would say "due in 0s": the breach notice says it all
     if stage == "warn":
         text = f"SLA warning: {deadline} due in {humanize(clock.remaining(now))} (at {clock.deadline:%H:%M} UTC)"
         kind = "sla_warning"

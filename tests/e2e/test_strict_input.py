@@ -87,27 +87,19 @@ async def test_nul_bytes_in_what_people_type_are_dropped_and_the_rest_kept(
     assert await incident_titles(client) == [(1, "Search is slow")]
 
 
+def draft(title: str) -> Incident:
+    return Incident.declare(
+        number=0, circle="payments", title=title, severity=Severity.P2, declared_by="ada", at=START, commander=None
+    )
+
+
 async def test_a_declare_that_rolled_back_uses_up_no_incident_number(client: BotClient) -> None:
     runtime = runtime_of(client)
-    draft = Incident.declare(
-        number=0, circle="payments", title="Rolled back", severity=Severity.P2, declared_by="ada", at=START,
-        commander=None,
-    )  # fmt: skip
     async with runtime.uow() as uow:
-        await uow.incidents.add(draft)  # and no commit: the transaction rolls back
+        await uow.incidents.add(draft("Rolled back"))  # and no commit: the transaction rolls back
 
     async with runtime.uow() as uow:
-        kept = await uow.incidents.add(
-            Incident.declare(
-                number=0,
-                circle="payments",
-                title="Kept",
-                severity=Severity.P2,
-                declared_by="ada",
-                at=START,
-                commander=None,
-            )  # fmt: skip
-        )
+        kept = await uow.incidents.add(draft("Kept"))
         await uow.commit()
 
     assert kept.number == 1

@@ -249,3 +249,16 @@ async def test_impact_found_out_mid_incident_starts_the_stakeholder_updates(desk
     assert desk.notifier.of("stakeholder_prompt") == ["due"]
     with pytest.raises(IncidentError, match="already has that impact"):
         await desk.run(change_impact, incident.number, "Luca Verdi", business_impact=True, data_loss=False)
+
+
+async def test_after_a_restart_past_the_deadline_the_breach_is_told_without_a_late_warning(
+    desk: Desk, circle: Circle
+) -> None:
+    """Issue #11 finding 10: a bot down across the 80 % mark said "due in 0s" beside the breach."""
+    await desk.declare(circle)
+
+    await desk.at(6)  # the first tick after the restart: warn (4 min) and breach (5 min) both overdue
+
+    thread = desk.notifier.of("thread")
+    assert [line for line in thread if line.startswith("SLA warning")] == []
+    assert any(line.startswith("SLA breached: acknowledge was due 1m ago") for line in thread)
