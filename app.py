@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -15,11 +14,7 @@ from typing import Any
 from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 
-from adapters.alert_routes import install_alerts
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
-from adapters.incident_timers import incident_timer_handlers
-from adapters.jira_delivery import register_jira_handlers
-from adapters.jira_tracker import jira_tracker_from_settings
 from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
@@ -28,26 +23,26 @@ from adapters.runtime import RUNTIME, Runtime
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
-from bot.incident_notifier import TeamsIncidentNotifier
+from bot.feature import Feature, FeatureHost, install_features
 from bot.messenger import Messenger
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
-from dialogs.incident import install_incidents
-from dialogs.incident_desk import IncidentDesk
-from dialogs.oncall import install_oncall
-from dialogs.postmortem import install_postmortem_feature
-from domain import incident_service
+from dialogs.alerts.feature import AlertsFeature
+from dialogs.incidents.feature import IncidentsFeature
+from dialogs.oncall.feature import OnCallFeature
+from dialogs.postmortems.feature import PostmortemsFeature
 from domain.clock import Clock, SystemClock
-from domain.incident import parse_incident_key
-from domain.issue_tracker import CREATE_ISSUE
 from domain.retry_policy import RetryPolicy
 from storage import migrate
 from storage.database import Database
 from storage.leader import LeaderElection
-from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("circlebot")
+
+# Every feature of the bot, each installed once in this order; a feature comes after those it requires.
+# A new feature is its packages (domain/, storage/, bot/, dialogs/, adapters/) and one line here.
+FEATURES: tuple[Feature, ...] = (IncidentsFeature(), PostmortemsFeature(), OnCallFeature(), AlertsFeature())
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -93,12 +88,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
 
 
 def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents) -> None:
-    """Every feature's commands, card buttons, outbox deliveries and timers, wired once."""
-    settings, clock = runtime.settings, runtime.clock
-    messenger = Messenger()
+    """The Teams delivery every feature sends through, then every feature in FEATURES, in order."""
+    settings = runtime.settings
     delivery = build_teams_delivery(
         runtime.database,
-        clock,
+        runtime.clock,
         app_id=settings.app_id,
         app_password=settings.app_password,
         app_type=settings.app_type,
@@ -106,74 +100,7 @@ def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents
     )
     register_teams_handlers(runtime.relay, delivery)
     app.cleanup_ctx.append(_closing(delivery.close))
-
-    notifier = TeamsIncidentNotifier(messenger, clock)
-    tracker = jira_tracker_from_settings(settings)
-    desk = IncidentDesk(runtime.uow, clock, notifier, jira_enabled=tracker is not None)
-    if tracker is not None:
-        register_jira_handlers(
-            runtime.relay,
-            tracker,
-            on_issue_created=_link_jira_issue(desk),
-            clock=clock,
-            consistency_window=timedelta(seconds=settings.consistency_window),
-        )
-        app.cleanup_ctx.append(_closing(tracker.close))
-    runtime.relay.on_dead(_report_dead_row(desk))
-    for kind, handler in incident_timer_handlers(clock, notifier, jira_enabled=desk.jira_enabled).items():
-        runtime.timers.register(kind, handler)
-    install_incidents(bot, desk)
-    install_oncall(bot, runtime, messenger)
-    install_postmortem_feature(app, runtime, bot, desk, messenger, tracker)
-    install_alerts(app, runtime, notifier, jira_enabled=desk.jira_enabled)
-
-
-def _link_jira_issue(desk: IncidentDesk) -> Callable[[dict[str, Any], str], Awaitable[None]]:
-    async def on_issue_created(payload: dict[str, Any], key: str) -> None:
-        number = parse_incident_key(str(payload["incident"]))
-        if number is not None:
-            await desk.run(incident_service.link_issue, number, key)
-
-    return on_issue_created
-
-
-# What a dead row of each kind failed to do, in the words the card and the Team Leader get.
-_DEAD_WHAT = {
-    CREATE_ISSUE: "creating the Jira issue",
-    "jira.comment": "a Jira comment",
-    "jira.transition": "a Jira status change",
-    "jira.update_priority": "the Jira priority",
-    "postmortem.gitlab_draft": "the postmortem draft in GitLab",
-    "postmortem.file_action": "filing a corrective action",
-    "postmortem.gitlab_mr_state": "reading the postmortem merge request",
-}
-_TEAMS_INCIDENT_KEY = re.compile(r"^teams:incident:(\d{1,9})(?::|$)")
-
-
-def _report_dead_row(desk: IncidentDesk) -> Callable[[OutboxMessage, str], Awaitable[None]]:
-    """A dead row of an incident shows on its card and is told to the Team Leader once."""
-
-    async def report(message: OutboxMessage, _error: str) -> None:
-        if ":failed:" in message.idempotency_key:
-            return  # the notice about a failure failed: telling again would fail the same way
-        number = _incident_of(message)
-        if number is None:
-            return  # not an incident's write: the log, /metrics and `circlebot outbox list` show it
-        what = _DEAD_WHAT.get(message.kind, "a Teams message" if message.kind.startswith("teams.") else message.kind)
-        await desk.run(incident_service.delivery_failed, number, what=what, jira_issue=message.kind == CREATE_ISSUE)
-
-    return report
-
-
-def _incident_of(message: OutboxMessage) -> int | None:
-    payload = message.payload
-    number = payload.get("incident_number", payload.get("incident"))
-    if isinstance(number, int) and not isinstance(number, bool):
-        return number
-    if isinstance(number, str):
-        return parse_incident_key(number) or (int(number) if number.isdecimal() and number.isascii() else None)
-    match = _TEAMS_INCIDENT_KEY.match(message.idempotency_key)
-    return int(match.group(1)) if match else None
+    install_features(FeatureHost(app, runtime, bot, Messenger()), FEATURES)
 
 
 def _closing(close: Callable[[], Any]) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.circle import Circle, CirclesConfig, Member, Role
-from domain.oncall import gap_lines
+from domain.oncall.model import gap_lines
 from storage import conversations
 from storage.database import Database, sync_url
 

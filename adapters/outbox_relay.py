@@ -135,7 +135,7 @@ class OutboxRelay:
         self.name = name or f"relay-{uuid.uuid4().hex[:8]}"
         self.stats = RelayStats()
         self._on_delivery = on_delivery
-        self._on_dead: DeadRowHandler | None = None
+        self._on_dead: list[DeadRowHandler] = []
         self._wakeups: dict[str, asyncio.Event] = {}
         self._stopping = False
 
@@ -147,8 +147,8 @@ class OutboxRelay:
         self._on_delivery = on_delivery
 
     def on_dead(self, handler: DeadRowHandler) -> None:
-        """Be told of every row parked as dead (the composition root shows it to the circle)."""
-        self._on_dead = handler
+        """Be told of every row parked as dead (features show it to the circle)."""
+        self._on_dead.append(handler)
 
     def notify(self) -> None:
         """Something was queued: deliver now instead of at the next poll."""
@@ -306,9 +306,9 @@ class OutboxRelay:
                 message.id,
                 extra={"outbox_id": message.id, "kind": message.kind},
             )
-            if self._on_dead is not None:
+            for report in self._on_dead:
                 try:
-                    await self._on_dead(message, error)
+                    await report(message, error)
                 except Exception:
                     log.exception("could not report a dead outbox row", extra={"outbox_id": message.id})
             return "dead"

@@ -31,15 +31,15 @@ from sqlmodel import col, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.alert_routes import ALERTMANAGER_PATH
+from adapters.alerts.routes import ALERTMANAGER_PATH
 from adapters.circles_file import load_circles
 from adapters.runtime import RUNTIME, Runtime
 from adapters.settings import load_settings
 from app import create_app
 from storage import migrate
-from storage.alerts import AlertGroupRow
+from storage.alerts.repository import AlertGroupRow
 from storage.database import sync_url
-from storage.incidents import IncidentRow
+from storage.incidents.repository import IncidentRow
 from storage.outbox import OutboxRow
 from storage.tables import metadata
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from domain.circle import Circle, Member
-    from domain.incident import Incident
+    from domain.incidents.model import Incident
 
 
 class OutboxWriter(Protocol):

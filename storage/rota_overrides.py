@@ -30,7 +30,7 @@ class RotaOverrideRow(SQLModel, table=True):
 
 
 class SqlRotaOverrides:
-    """Implements domain.oncall_ports.OverrideRepository on a session."""
+    """Implements domain.oncall.ports.OverrideRepository on a session."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

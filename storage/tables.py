@@ -2,14 +2,14 @@
 
 from sqlmodel import SQLModel
 
-from storage.alerts import AlertGroupRow
+from storage.alerts.repository import AlertGroupRow
 from storage.bot_state import BotStateRow
 from storage.circles import CircleRow, CircleSettingRow
 from storage.conversations import ConversationReferenceRow, ProcessedActivityRow
-from storage.handovers import HandoverRow
-from storage.incidents import IncidentLinksRow, IncidentRow, TimelineRow
+from storage.incidents.repository import IncidentLinksRow, IncidentRow, TimelineRow
+from storage.oncall.handovers import HandoverRow
 from storage.outbox import OutboxRow
-from storage.postmortems import PostmortemActionRow, PostmortemRow
+from storage.postmortems.repository import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
 from storage.sent_messages import SentMessageRow
 from storage.timers import TimerRow

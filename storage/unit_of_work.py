@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.clock import Clock
 from storage.circles import SqlCircles
 from storage.database import Database
-from storage.incidents import SqlIncidents
+from storage.incidents.repository import SqlIncidents
 from storage.outbox import SqlOutbox
 from storage.timers import SqlTimers
 

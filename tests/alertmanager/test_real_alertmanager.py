@@ -22,12 +22,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
-from adapters.alert_routes import ALERTMANAGER_PATH
+from adapters.alerts.routes import ALERTMANAGER_PATH
 from adapters.runtime import RUNTIME, Runtime
 from adapters.settings import load_settings
 from app import create_app
 from domain.circle import CirclesConfig
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from storage import migrate
 from storage.outbox import OutboxRow
 from tests.support import alerts

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from adapters.alert_routes import ALERTMANAGER_PATH, GRAFANA_PATH, MAX_ALERT_BODY_BYTES
+from adapters.alerts.routes import ALERTMANAGER_PATH, GRAFANA_PATH, MAX_ALERT_BODY_BYTES
 from adapters.runtime import RUNTIME, Runtime
 from domain.circle import CirclesConfig
 from domain.clock import FixedClock
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from storage.outbox import OutboxRow
 from tests.conftest import START
 from tests.support import alerts

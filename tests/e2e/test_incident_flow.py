@@ -14,7 +14,7 @@ from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
 from domain.clock import FixedClock
 from storage import sent_messages
-from storage.incidents import TimelineRow
+from storage.incidents.repository import TimelineRow
 from storage.outbox import OutboxRow
 from tests.conftest import START
 from tests.support.activities import (

@@ -12,8 +12,8 @@ from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
 from domain.circle import Severity
 from domain.clock import FixedClock
-from domain.incident import Incident
-from storage.incidents import IncidentRow
+from domain.incidents.model import Incident
+from storage.incidents.repository import IncidentRow
 from tests.conftest import START
 from tests.e2e.test_incident_flow import CIRCLE
 from tests.support.activities import card_action, channel_message, installed_in_team

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from adapters.alert_delivery import ALERTS_INGEST, alert_delivery_handlers
-from adapters.alert_payloads import ALERTMANAGER, GRAFANA, notification_to_payload, parse_notification
+from adapters.alerts.delivery import ALERTS_INGEST, alert_delivery_handlers
+from adapters.alerts.payloads import ALERTMANAGER, GRAFANA, notification_to_payload, parse_notification
 from adapters.outbox_relay import OutboxHandler
 from domain.circle import CirclesConfig, Severity
 from domain.clock import FixedClock
-from domain.incident import Incident, IncidentStatus, Source
-from domain.incident_service import IncidentContext, resolve
-from domain.postmortem_triggers import evaluate_triggers
-from storage.alerts import AlertGroupRow
+from domain.incidents.model import Incident, IncidentStatus, Source
+from domain.incidents.service import IncidentContext, resolve
+from domain.incidents.triggers import evaluate_triggers
+from storage.alerts.repository import AlertGroupRow
 from storage.database import Database
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.gitlab_docs import GitLabDocs
+from adapters.gitlab.docs import GitLabDocs
 from adapters.outbox_relay import PermanentFailure, RetryLater
 from tests.support.fake_gitlab import FakeGitLab
 

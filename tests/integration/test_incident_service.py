@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from adapters.incident_timers import incident_timer_handlers
+from adapters.incidents.timers import incident_timer_handlers
 from adapters.timer_tick import TimerTick
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
-from domain.incident import Incident, IncidentError, IncidentStatus, Source
-from domain.incident_service import (
+from domain.incidents.model import Incident, IncidentError, IncidentStatus, Source
+from domain.incidents.service import (
     IncidentContext,
     acknowledge,
     add_note,

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from adapters.jira_delivery import register_jira_handlers
-from adapters.jira_tracker import JiraIssueTracker
+from adapters.jira.delivery import register_jira_handlers
+from adapters.jira.tracker import JiraIssueTracker
 from adapters.outbox_relay import OutboxRelay
 from domain.clock import FixedClock
-from domain.issue_tracker import (
+from domain.incidents.issue_tracker import (
     UPDATE_PRIORITY,
     CommentOnIssue,
     CreateIssue,

@@ -11,13 +11,13 @@ import pytest
 from sqlmodel import select
 
 from adapters.circles_file import parse_circles
-from adapters.oncall_timers import oncall_context, oncall_timer_handlers, plan_all_circles
+from adapters.oncall.timers import oncall_context, oncall_timer_handlers, plan_all_circles
 from adapters.timer_tick import TimerTick
-from domain import oncall_service as service
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
-from domain.incident_service import IncidentContext, current_commander, declare_incident
-from domain.oncall_time import OnCallError
+from domain.incidents.service import IncidentContext, current_commander, declare_incident
+from domain.oncall import service
+from domain.oncall.moments import OnCallError
 from domain.rota import Layer
 from storage.database import Database
 from storage.timers import TimerRow

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.jira_delivery import register_jira_handlers
-from adapters.jira_tracker import JiraIssueTracker
+from adapters.jira.delivery import register_jira_handlers
+from adapters.jira.tracker import JiraIssueTracker
 from adapters.outbox_relay import JIRA, TEAMS, OutboxRelay, RetryLater, lane_of
 from adapters.runtime import RUNTIME
 from adapters.settings import load_settings
 from app import create_app
 from bot.messenger import TEAMS_SEND
 from domain.clock import SystemClock
-from domain.issue_tracker import CreateIssue, queue_issue_request
+from domain.incidents.issue_tracker import CreateIssue, queue_issue_request
 from storage import migrate
 from storage.database import Database
 from storage.outbox import OutboxMessage

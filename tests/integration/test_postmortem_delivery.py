@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from adapters.gitlab_docs import GitLabDocs
-from adapters.jira_tracker import JiraIssueTracker
+from adapters.gitlab.docs import GitLabDocs
+from adapters.jira.tracker import JiraIssueTracker
 from adapters.outbox_relay import PermanentFailure, RetryLater
-from adapters.postmortem_delivery import PostmortemDelivery
-from domain.postmortem_requests import CheckMergeRequest, DraftInGitLab, FileAction, action_label
+from adapters.postmortems.delivery import PostmortemDelivery
+from domain.postmortems.requests import CheckMergeRequest, DraftInGitLab, FileAction, action_label
 from storage.outbox import OutboxMessage
 from tests.support.fake_gitlab import FakeGitLab
 from tests.support.fake_jira import FakeJira

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from adapters.postmortem_timers import postmortem_timer_handlers
+from adapters.postmortems.timers import postmortem_timer_handlers
 from adapters.timer_tick import TimerTick
 from domain.circle import Circle, Member, Severity
 from domain.clock import FixedClock
-from domain.incident_service import IncidentContext, decide_postmortem, declare_incident, resolve
+from domain.incidents.service import IncidentContext, decide_postmortem, declare_incident, resolve
 from domain.ports import UnitOfWork
-from domain.postmortem import Postmortem, PostmortemError, PostmortemStatus
-from domain.postmortem_service import (
+from domain.postmortems.model import Postmortem, PostmortemError, PostmortemStatus
+from domain.postmortems.service import (
     PostmortemContext,
     add_action,
     agree_actions,
@@ -30,7 +30,7 @@ from domain.postmortem_service import (
 )
 from storage.database import Database
 from storage.outbox import OutboxRow
-from storage.postmortems import SqlPostmortems
+from storage.postmortems.repository import SqlPostmortems
 from storage.timers import TimerRow
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from tests.support.fake_notifier import FakeNotifier

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.circle import Circle, Member
-from domain.incident import Incident
+from domain.incidents.model import Incident
 from domain.ports import UnitOfWork
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.circle import Circle, Member
-from domain.handover import Handover, HandoverBrief
+from domain.oncall.handover import Handover, HandoverBrief
 from domain.ports import UnitOfWork
 from domain.rota import Shift
 

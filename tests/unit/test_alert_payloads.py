@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.alert_payloads import (
+from adapters.alerts.payloads import (
     ALERTMANAGER,
     GRAFANA,
     AlertPayloadError,
@@ -16,7 +16,7 @@ from adapters.alert_payloads import (
     notification_to_payload,
     parse_notification,
 )
-from domain.alerts import Alert, AlertGroup, AlertStatus, incident_title, links_of
+from domain.alerts.model import Alert, AlertGroup, AlertStatus, incident_title, links_of
 from domain.circle import AlertPolicy, Severity
 from tests.support import alerts
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from adapters.circles_file import load_circles
-from domain.handover import build_brief
-from domain.postmortem import Postmortem
+from domain.oncall.handover import build_brief
+from domain.postmortems.model import Postmortem
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)  # Friday 27 November, 09:00 in Rome
 CIRCLE = load_circles(Path(__file__).resolve().parents[2] / "circles.example.yaml").circles[0]

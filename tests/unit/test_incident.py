@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.circle import Severity
-from domain.incident import (
+from domain.incidents.model import (
     MAX_TITLE_LENGTH,
     Incident,
     IncidentError,

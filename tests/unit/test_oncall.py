@@ -11,8 +11,8 @@ import pytest
 
 from adapters.circles_file import load_circles
 from domain.circle import Circle
-from domain.handover import Handover
-from domain.oncall import (
+from domain.oncall.handover import Handover
+from domain.oncall.model import (
     change_at,
     plan_override,
     plan_swap,
@@ -20,7 +20,7 @@ from domain.oncall import (
     turns_between,
     who_is_on_call,
 )
-from domain.oncall_time import OnCallError, parse_moment, parse_period
+from domain.oncall.moments import OnCallError, parse_moment, parse_period
 from domain.rota import Layer, Override, on_call_at
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain.blameless import check
 from domain.circle import Circle, JiraBinding, Member, Role, Severity, SlaPolicy
-from domain.incident import Incident
-from domain.postmortem import ActionTracker, Postmortem, PostmortemError, PostmortemStatus, slugify
-from domain.postmortem_schedule import add_working_days, overdue_reminders, parse_due
-from domain.postmortem_template import render_draft
+from domain.incidents.model import Incident
+from domain.postmortems.blameless import check
+from domain.postmortems.model import ActionTracker, Postmortem, PostmortemError, PostmortemStatus, slugify
+from domain.postmortems.schedule import add_working_days, overdue_reminders, parse_due
+from domain.postmortems.template import render_draft
 
 FRIDAY = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 WEEKDAYS = (0, 1, 2, 3, 4)

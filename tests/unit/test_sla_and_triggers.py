@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain.circle import PostmortemPolicy, Severity, SlaPolicy
-from domain.incident import Incident, Source
-from domain.incident_report import build_report
-from domain.postmortem_triggers import evaluate_triggers
-from domain.sla import SlaState, acknowledge_clock, describe, humanize, next_stakeholder_update_due
+from domain.incidents.model import Incident, Source
+from domain.incidents.report import build_report
+from domain.incidents.sla import SlaState, acknowledge_clock, describe, humanize, next_stakeholder_update_due
+from domain.incidents.triggers import evaluate_triggers
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 P1 = SlaPolicy(acknowledge=timedelta(minutes=5), resolve=timedelta(hours=4), stakeholder_update=timedelta(minutes=30))

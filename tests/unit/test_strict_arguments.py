@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from domain.durations import parse_duration
-from domain.incident import IncidentError, incident_number, parse_incident_key
-from domain.postmortem import parse_action_key
+from domain.incidents.model import IncidentError, incident_number, parse_incident_key
+from domain.postmortems.model import parse_action_key
 
 
 @pytest.mark.parametrize("text", ["INC-7", "inc-7", " INC-7 ", "INC-999999999"])

@@ -1,0 +1,1 @@
+"""The alert webhooks (Alertmanager, Grafana): routes, payload parsing, and the ingest delivery."""

@@ -1,0 +1,1 @@
+"""GitLab: the postmortem documents' repository and merge requests."""

@@ -1,0 +1,1 @@
+"""The incident timers bound to their use cases."""

@@ -1,0 +1,95 @@
+"""Binds the on-call timer kinds to their use cases, and plans every circle's rota timers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from adapters.timer_tick import TimerHandler
+from domain.clock import Clock
+from domain.oncall import service
+from domain.oncall.moments import OnCallError
+from domain.oncall.ports import OnCallNotifier
+from domain.oncall.service import OnCallContext
+from domain.rota import Layer
+from storage.oncall.handovers import SqlHandovers
+from storage.postmortems.repository import SqlPostmortems
+from storage.rota_overrides import SqlRotaOverrides
+from storage.timers import DueTimer
+from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+def oncall_context(uow: SqlUnitOfWork, clock: Clock, notifier: OnCallNotifier) -> OnCallContext:
+    """The on-call use cases' collaborators, on one unit of work."""
+    return OnCallContext(
+        uow=uow,
+        clock=clock,
+        notifier=notifier,
+        overrides=SqlRotaOverrides(uow.session),
+        handovers=SqlHandovers(uow.session),
+        incidents=uow.incidents,
+        postmortems=SqlPostmortems(uow.session),
+    )
+
+
+def oncall_timer_handlers(clock: Clock, notifier: OnCallNotifier) -> dict[str, TimerHandler]:
+    """Handlers for shift changes, handover chasing, shift reminders and the weekly gap report."""
+
+    def guarded(run: Callable[[OnCallContext, DueTimer], Awaitable[object]]) -> TimerHandler:
+        async def handler(timer: DueTimer, uow: SqlUnitOfWork) -> None:
+            try:
+                await run(oncall_context(uow, clock, notifier), timer)
+            except OnCallError as error:
+                # The handover or circle changed under the timer: retrying cannot help.
+                log.warning("timer %s dropped: %s", timer.key, error, extra={"timer": timer.key})
+
+        return handler
+
+    async def shift_change(ctx: OnCallContext, timer: DueTimer) -> object:
+        payload = timer.payload
+        return await service.on_shift_change(
+            ctx, payload["circle"], Layer(payload["layer"]), datetime.fromisoformat(payload["at"])
+        )
+
+    async def chase(ctx: OnCallContext, timer: DueTimer) -> object:
+        await service.on_handover_chase(ctx, int(timer.payload["handover"]), str(timer.payload["stage"]))
+        return None
+
+    async def shift_reminder(ctx: OnCallContext, timer: DueTimer) -> object:
+        payload = timer.payload
+        return await service.on_shift_reminder(
+            ctx,
+            payload["circle"],
+            Layer(payload["layer"]),
+            datetime.fromisoformat(payload["at"]),
+            payload["member"],
+            timedelta(seconds=int(payload["before"])),
+        )
+
+    async def gap_report(ctx: OnCallContext, timer: DueTimer) -> object:
+        return await service.on_gap_report(ctx, timer.payload["circle"])
+
+    return {
+        service.SHIFT_CHANGE: guarded(shift_change),
+        service.HANDOVER_CHASE: guarded(chase),
+        service.SHIFT_REMINDER: guarded(shift_reminder),
+        service.GAP_REPORT: guarded(gap_report),
+    }
+
+
+async def plan_all_circles(uow_factory: UnitOfWorkFactory, clock: Clock, notifier: OnCallNotifier) -> int:
+    """Arm the rota timers of every active circle; run at start and hourly by the leader.
+
+    Planning is idempotent (timers are keyed by what they announce), so running it often only
+    picks up rotas applied from the circles file since the last run.
+    """
+    async with uow_factory() as uow:
+        ctx = oncall_context(uow, clock, notifier)
+        armed = 0
+        for circle in await uow.circles.active():
+            armed += await service.plan_circle(ctx, circle)
+        await uow.commit()
+        return armed

@@ -1,0 +1,1 @@
+"""Incident cards and the Teams side of the incident notifier."""

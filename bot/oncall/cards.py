@@ -1,0 +1,308 @@
+"""Adaptive Cards for the rota: who is on call, the schedule, overrides, and the shift handover."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
+from domain.circle import Circle, Member, Role, Severity, SlaPolicy
+from domain.incidents.sla import humanize
+from domain.oncall.handover import ActionLine, Handover, HandoverBrief, HandoverStatus, IncidentLine
+from domain.oncall.model import LayerNow
+from domain.oncall.moments import format_local
+from domain.rota import Layer, Override, Rota, Rotation, Shift, ShiftSource
+
+ACCEPT_VERB = "handover.accept"
+NOTES_VERB = "handover.notes"
+NOTES_INPUT = "notes"
+# A fortnight of weekly turns fits easily; a daily rotation over 60 days is cut here.
+MAX_SCHEDULE_ROWS = 40
+
+
+def name_of(circle: Circle, handle: str | None) -> str:
+    """A member's display name, or the handle when unknown."""
+    member = circle.member(handle) if handle else None
+    return member.display_name if member else (handle or "nobody")
+
+
+def oncall_card(circle: Circle, layers: Sequence[LayerNow], now: datetime) -> Card:
+    """`/oncall`: who answers now for each layer and until when, and who comes next."""
+    zone = circle.rota.zone
+    facts: list[tuple[str, str]] = []
+    for answer in layers:
+        label = answer.layer.value.capitalize()
+        if answer.current is not None:
+            until = answer.current.end
+            facts.append(
+                (label, f"{_with_phone(circle, answer.current.member)} until {format_local(until, zone, now)} "
+                        f"(in {humanize(until - now)}){_override_mark(answer.current)}")
+            )  # fmt: skip
+        else:
+            facts.append((label, "nobody — rota gap"))
+        if answer.next is not None:
+            facts.append(
+                (f"Next {answer.layer.value}",
+                 f"{name_of(circle, answer.next.member)} from {format_local(answer.next.start, zone, now)}")
+            )  # fmt: skip
+    body: list[dict[str, Any]] = [text_block(f"On call · {circle.name}", size="Medium", weight="Bolder")]
+    if facts:
+        body.append(fact_set(facts))
+    else:
+        body.append(text_block("Nobody is on call in the coming weeks: the rota is empty.", weight="Bolder"))
+    primary = next((a for a in layers if a.layer is Layer.PRIMARY), None)
+    if primary is None or primary.current is None:
+        leader = name_of(circle, circle.team_leader)
+        body.append(text_block(f"Until someone is on call, incidents go to the Team Leader, {leader}.", subtle=True))
+    body.append(
+        text_block(f"Times in {circle.rota.time_zone}. `/oncall schedule` shows the next 14 days.", subtle=True)
+    )
+    return adaptive_card(body)
+
+
+def schedule_card(
+    circle: Circle,
+    turns: dict[Layer, list[Shift]],
+    gaps: Sequence[tuple[datetime, datetime]],
+    *,
+    start: datetime,
+    days: int,
+    now: datetime,
+) -> Card:
+    """`/oncall schedule [days]`: every turn per layer, overrides marked, gaps called out."""
+    zone = circle.rota.zone
+    body: list[dict[str, Any]] = [
+        text_block(f"On-call schedule · {circle.name}", size="Medium", weight="Bolder"),
+        text_block(f"Next {days} days, times in {circle.rota.time_zone}", subtle=True),
+    ]
+    rows = 0
+    for layer, layer_turns in turns.items():
+        if not layer_turns:
+            continue
+        body.append(text_block(layer.value.capitalize(), weight="Bolder"))
+        facts = []
+        for turn in layer_turns[: max(0, MAX_SCHEDULE_ROWS - rows)]:
+            span = f"{format_local(max(turn.start, start), zone, now)} → {format_local(turn.end, zone, now)}"
+            facts.append((span, name_of(circle, turn.member) + _override_mark(turn)))
+        rows += len(facts)
+        body.append(fact_set(facts))
+    if rows >= MAX_SCHEDULE_ROWS:
+        body.append(text_block("… more turns follow; ask for fewer days to see them all.", subtle=True))
+    if gaps:
+        lines = [f"• {format_local(a, zone, now)} → {format_local(b, zone, now)}" for a, b in gaps]
+        body.append(text_block("Nobody is primary on call:\n\n" + "\n\n".join(lines), color="attention"))
+    if len(body) == 2:
+        body.append(text_block("Nobody is on call in this period: the rota is empty.", weight="Bolder"))
+    return adaptive_card(body)
+
+
+def overrides_card(circle: Circle, overrides: Sequence[tuple[int, Override]], now: datetime) -> Card:
+    """`/oncall overrides`: the upcoming chat overrides with their ids, for `/oncall cancel <id>`."""
+    zone = circle.rota.zone
+    body: list[dict[str, Any]] = [text_block(f"Rota overrides · {circle.name}", size="Medium", weight="Bolder")]
+    if not overrides:
+        body.append(text_block("No upcoming overrides."))
+    facts = [
+        (
+            f"#{override_id}",
+            f"{name_of(circle, o.member)} ({o.layer}) {format_local(o.start, zone, now)} → "
+            f"{format_local(o.end, zone, now)}" + (f" — {o.reason}" if o.reason else ""),
+        )
+        for override_id, o in overrides
+    ]
+    if facts:
+        body.append(fact_set(facts))
+        body.append(text_block("`/oncall cancel <#>` withdraws one.", subtle=True))
+    return adaptive_card(body)
+
+
+# --- handover -------------------------------------------------------------------------------------
+
+
+def handover_card(circle: Circle, handover: Handover, brief: HandoverBrief, now: datetime) -> Card:
+    """The incoming engineer's card: incidents, pending updates, the notes, and Accept."""
+    zone = circle.rota.zone
+    body: list[dict[str, Any]] = [
+        text_block(f"Handover · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
+        fact_set(
+            [
+                ("From", name_of(circle, handover.outgoing) if handover.outgoing else "nobody (after a rota gap)"),
+                ("To", name_of(circle, handover.incoming)),
+                (
+                    "Shift",
+                    f"{format_local(handover.shift_start, zone, now)} → {format_local(handover.shift_end, zone, now)}",
+                ),
+            ]
+        ),
+        *_incident_section("Open incidents", brief.open_incidents, "none — quiet shift ahead"),
+        *_incident_section("During the past shift", brief.during_shift, "no incidents"),
+    ]
+    if brief.pending_updates:
+        lines = [f"• {line.key}: stakeholder update {line.stakeholder_update}" for line in brief.pending_updates]
+        body.append(text_block("Stakeholder updates pending", weight="Bolder"))
+        body.append(text_block("\n\n".join(lines), color="warning"))
+    if brief.pending_actions:
+        lines = [
+            f"• {line.key} {line.text} — {line.owner}, due {line.due:%d %b}" + (" (overdue)" if line.overdue else "")
+            for line in brief.pending_actions
+        ]
+        body.append(text_block("Postmortem actions pending", weight="Bolder"))
+        overdue = any(line.overdue for line in brief.pending_actions)
+        body.append(text_block("\n\n".join(lines), color="warning" if overdue else None))
+    body.append(text_block(f"Notes from {name_of(circle, handover.outgoing)}", weight="Bolder"))
+    if handover.notes:
+        body.append(text_block(handover.notes))
+    else:
+        body.append(text_block("No notes yet; they will appear here.", subtle=True))
+    if handover.status is HandoverStatus.ACCEPTED and handover.accepted_at:
+        accepted = format_local(handover.accepted_at, zone, now)
+        body.append(text_block(f"✓ Accepted by {name_of(circle, handover.accepted_by)} at {accepted}", color="good"))
+        return adaptive_card(body)
+    return adaptive_card(body, [execute_action("Accept handover", ACCEPT_VERB, {"handover": handover.id})])
+
+
+def notes_prompt_card(circle: Circle, handover: Handover, now: datetime) -> Card:
+    """The outgoing engineer's prompt: what should the next on-call know?"""
+    zone = circle.rota.zone
+    incoming = name_of(circle, handover.incoming)
+    body = [
+        text_block(f"Handover notes · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
+        text_block(
+            f"{incoming} takes over at {format_local(handover.shift_start, zone, now)}. What should they know? "
+            "Ongoing work, flaky alerts, things to watch. They already get the list of incidents."
+        ),
+        {
+            "type": "Input.Text",
+            "id": NOTES_INPUT,
+            "isMultiline": True,
+            "placeholder": "e.g. disk on db-2 at 85 %, cleanup job runs at 02:00",
+            "maxLength": 4000,
+            "value": handover.notes,
+        },
+    ]
+    return adaptive_card(body, [execute_action("Send notes", NOTES_VERB, {"handover": handover.id})])
+
+
+def notes_sent_card(circle: Circle, handover: Handover) -> Card:
+    """What the prompt becomes once the notes are sent."""
+    return adaptive_card(
+        [
+            text_block(f"Handover notes · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
+            text_block(handover.notes),
+            text_block(
+                f"✓ Sent to {name_of(circle, handover.incoming)}. `/handover notes <text>` replaces them.", color="good"
+            ),
+        ]
+    )
+
+
+def _incident_section(title: str, lines: Sequence[IncidentLine], empty: str) -> list[dict[str, Any]]:
+    header = text_block(f"{title} ({len(lines)})" if lines else title, weight="Bolder")
+    if not lines:
+        return [header, text_block(empty, subtle=True)]
+    rows = [
+        f"• **{line.key}** {line.severity} · {line.status} — {line.title}\n\n"
+        f"  {line.sla}" + (f" · commander {line.commander}" if line.commander else "")
+        for line in lines[:15]
+    ]
+    if len(lines) > 15:
+        rows.append(f"… and {len(lines) - 15} more: `/incident list`")
+    return [header, text_block("\n\n".join(rows))]
+
+
+def _with_phone(circle: Circle, handle: str) -> str:
+    member = circle.member(handle)
+    if member is None:
+        return handle
+    return f"{member.display_name} ({member.phone})" if member.phone else member.display_name
+
+
+def _override_mark(shift: Shift) -> str:
+    return " (override)" if shift.source is ShiftSource.OVERRIDE else ""
+
+
+# --- examples for the schema test -----------------------------------------------------------------
+
+
+def _example_circle() -> Circle:
+    from domain.circle import JiraBinding
+
+    policy = SlaPolicy(timedelta(minutes=5), timedelta(hours=4), timedelta(minutes=30))
+    return Circle(
+        name="demo",
+        customer="acme",
+        project="shop",
+        team_id="team",
+        channel_id="channel",
+        time_zone="Europe/Rome",
+        team_leader="giulia",
+        members=(
+            Member("giulia", "Giulia Rossi", Role.TEAM_LEADER),
+            Member("marco", "Marco Bianchi", phone="+39 0000 000001"),
+            Member("sara", "Sara Romano"),
+        ),
+        sla=dict.fromkeys(Severity, policy),
+        jira=JiraBinding("DEMO"),
+        rota=Rota(
+            "Europe/Rome",
+            rotations=(Rotation(Layer.PRIMARY, ("marco", "sara"), handover_weekday=0, start=date(2026, 1, 5)),),
+        ),
+    )
+
+
+_NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+
+
+def _example_handover(accepted: bool = False) -> Handover:
+    start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    handover = Handover("demo", Layer.PRIMARY, start, start + timedelta(days=7), start - timedelta(days=7),
+                        "marco", "sara", _NOW, id=7, notes="db-2 disk at 85 %")  # fmt: skip
+    if accepted:
+        handover = replace(handover, status=HandoverStatus.ACCEPTED, accepted_at=start, accepted_by="sara")
+    return handover
+
+
+def _example_brief() -> HandoverBrief:
+    sla = "ack met (2m) · resolve in 3h"
+    line = IncidentLine("INC-3", "P2", "Checkout slow", "investigating", sla, "Marco Bianchi", "due in 12m")
+    action = ActionLine("INC-2 A1", "Alert on replica lag", "Sara Romano", date(2026, 11, 25), overdue=True)
+    return HandoverBrief((line,), (line,), (line,), (action,))
+
+
+def _example_oncall() -> Card:
+    circle = _example_circle()
+    shift = Shift("marco", datetime.combine(date(2026, 11, 23), time(8), UTC), datetime(2026, 11, 30, 8, tzinfo=UTC),
+                  Layer.PRIMARY)  # fmt: skip
+    upcoming = Shift("sara", shift.end, shift.end + timedelta(days=7), Layer.PRIMARY, ShiftSource.OVERRIDE)
+    return oncall_card(circle, [LayerNow(Layer.PRIMARY, shift, upcoming), LayerNow(Layer.SECONDARY, None, None)], _NOW)
+
+
+def _example_schedule() -> Card:
+    circle = _example_circle()
+    shift = Shift("marco", _NOW, _NOW + timedelta(days=3), Layer.PRIMARY, ShiftSource.OVERRIDE)
+    gap = (_NOW + timedelta(days=3), _NOW + timedelta(days=4))
+    return schedule_card(circle, {Layer.PRIMARY: [shift]}, [gap], start=_NOW, days=14, now=_NOW)
+
+
+CARD_EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
+    ("oncall_card", _example_oncall),
+    ("oncall_card (empty rota)", lambda: oncall_card(_example_circle(), [], _NOW)),
+    ("schedule_card", _example_schedule),
+    (
+        "overrides_card",
+        lambda: overrides_card(
+            _example_circle(),
+            [(3, Override("sara", _NOW, _NOW + timedelta(hours=12), Layer.PRIMARY, "dentist", "giulia"))],
+            _NOW,
+        ),
+    ),
+    ("handover_card (pending)", lambda: handover_card(_example_circle(), _example_handover(), _example_brief(), _NOW)),
+    (
+        "handover_card (accepted)",
+        lambda: handover_card(_example_circle(), _example_handover(True), HandoverBrief((), (), ()), _NOW),
+    ),
+    ("notes_prompt_card", lambda: notes_prompt_card(_example_circle(), _example_handover(), _NOW)),
+    ("notes_sent_card", lambda: notes_sent_card(_example_circle(), _example_handover())),
+]

@@ -1,0 +1,1 @@
+"""Postmortem cards and the Teams side of the postmortem notifier."""

@@ -1,0 +1,1 @@
+"""The alerts feature's registration: the webhook routes and the ingest delivery (no chat of its own yet)."""

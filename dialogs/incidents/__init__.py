@@ -1,0 +1,1 @@
+"""The incident feature in chat: `/incident`, its card buttons, and its registration (feature.py)."""

@@ -1,0 +1,106 @@
+"""What the incident dialogs share: running a use case in one transaction, and who/where a turn is."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import teams_get_channel_id
+
+from bot.incidents.notifier import TeamsIncidentNotifier
+from domain.circle import Circle, Member
+from domain.clock import Clock
+from domain.incidents.model import Incident
+from domain.incidents.service import IncidentContext
+from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+
+@dataclass
+class IncidentDesk:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    notifier: TeamsIncidentNotifier
+    jira_enabled: bool
+
+    async def run(
+        self,
+        use_case: Callable[..., Awaitable[T]],
+        *args: Any,
+        then: Callable[[SqlUnitOfWork, T], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Run one use case and commit it with its effects; `then` may queue more in the same transaction."""
+        async with self.uow() as uow:
+            ctx = IncidentContext(uow=uow, clock=self.clock, notifier=self.notifier, jira_enabled=self.jira_enabled)
+            result = await use_case(ctx, *args, **kwargs)
+            if then is not None:
+                await then(uow, result)
+            await uow.commit()
+            return result
+
+    async def circle_here(self, turn_context: TurnContext) -> Circle | None:
+        """The circle bound to the channel this turn happens in."""
+        channel_id = channel_of(turn_context)
+        if not channel_id:
+            return None
+        async with self.uow.reader() as uow:
+            return await uow.circles.by_channel(channel_id)
+
+    async def circles(self) -> list[Circle]:
+        async with self.uow.reader() as uow:
+            return await uow.circles.active()
+
+    async def incident_here(self, turn_context: TurnContext) -> tuple[Incident, Circle] | None:
+        """The incident whose thread this turn happens in, with its circle (one read)."""
+        async with self.uow.reader() as uow:
+            incident = await uow.incidents.by_thread(turn_context.activity.conversation.id)
+            circle = await uow.circles.get(incident.circle) if incident else None
+            return (incident, circle) if incident and circle else None
+
+    async def incident(self, number: int) -> tuple[Incident, Circle] | None:
+        async with self.uow.reader() as uow:
+            incident = await uow.incidents.get(number)
+            circle = await uow.circles.get(incident.circle) if incident else None
+            return (incident, circle) if incident and circle else None
+
+
+def channel_of(turn_context: TurnContext) -> str | None:
+    """The Teams channel id of the turn, without any thread suffix."""
+    activity = turn_context.activity
+    channel_id = teams_get_channel_id(activity) if isinstance(activity.channel_data, dict) else None
+    if channel_id:
+        return str(channel_id)
+    conversation = activity.conversation
+    if conversation and conversation.conversation_type == "channel" and conversation.id:
+        return str(conversation.id).split(";", 1)[0]
+    return None
+
+
+def channel_thread(turn_context: TurnContext) -> str | None:
+    """The channel thread of the turn ("<channel>;messageid=<root>"); None outside a thread."""
+    conversation = turn_context.activity.conversation
+    if conversation is None or conversation.conversation_type != "channel" or ";messageid=" not in str(conversation.id):
+        return None
+    return str(conversation.id)
+
+
+def actor(turn_context: TurnContext, circle: Circle | None) -> str:
+    """How the timeline names the person acting: their circle name, else their Teams name."""
+    member = member_of(turn_context, circle)
+    if member is not None:
+        return member.display_name
+    user = turn_context.activity.from_property
+    return (user.name if user and user.name else None) or "someone"
+
+
+def member_of(turn_context: TurnContext, circle: Circle | None) -> Member | None:
+    user = turn_context.activity.from_property
+    if circle is None or user is None:
+        return None
+    return (circle.member_by_teams_id(user.id) if user.id else None) or (
+        circle.member_by_aad_id(user.aad_object_id) if user.aad_object_id else None
+    )

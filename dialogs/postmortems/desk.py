@@ -1,0 +1,108 @@
+"""The postmortem desk: runs postmortem use cases in one transaction and finds the postmortem a turn means."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botbuilder.core import TurnContext
+
+from bot.postmortems.notifier import TeamsPostmortemNotifier
+from dialogs.incidents.desk import IncidentDesk, member_of
+from domain.circle import Circle, Member
+from domain.clock import Clock
+from domain.incidents import service as incident_service
+from domain.postmortems import service
+from domain.postmortems.model import Postmortem, PostmortemError
+from domain.postmortems.service import PostmortemContext
+from storage.postmortems.repository import SqlPostmortems
+from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+
+@dataclass
+class PostmortemDesk:
+    """Runs postmortem use cases in one transaction; also where GitLab and tracker results land."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    notifier: TeamsPostmortemNotifier
+    incidents: IncidentDesk
+    gitlab_enabled: bool
+
+    def context(self, uow: SqlUnitOfWork) -> PostmortemContext:
+        """The use-case context on an open unit of work."""
+        return PostmortemContext(
+            uow=uow,
+            postmortems=SqlPostmortems(uow.session),
+            clock=self.clock,
+            notifier=self.notifier,
+            gitlab_enabled=self.gitlab_enabled,
+            jira_enabled=self.incidents.jira_enabled,
+        )
+
+    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one use case and commit it with its effects."""
+        async with self.uow() as uow:
+            result = await use_case(self.context(uow), *args, **kwargs)
+            await uow.commit()
+            return result
+
+    async def start(self, number: int, by: Member, *, owner: str | None = None) -> Postmortem:
+        """Record the decision to write a postmortem (unless taken) and start it, in one transaction."""
+        found = await self.incidents.incident(number)
+        if found is None:
+            raise PostmortemError(f"there is no INC-{number}; `/incident list` shows the open ones")
+        incident = found[0]
+        if incident.is_open:
+            raise PostmortemError(f"resolve {incident.key} first: `/incident resolve {incident.key} <summary>`")
+        if incident.postmortem_decision is not None:
+            return await self.run(service.start_postmortem, number, by, owner=owner)
+        started: list[Postmortem] = []
+
+        async def then(uow: SqlUnitOfWork, _decided: object) -> None:
+            started.append(await service.start_postmortem(self.context(uow), number, by, owner=owner))
+
+        await self.incidents.run(incident_service.decide_postmortem, number, by.display_name, start=True, then=then)
+        return started[0]
+
+    async def postmortem(self, number: int) -> tuple[Postmortem, Circle] | None:
+        async with self.uow.reader() as uow:
+            postmortem = await SqlPostmortems(uow.session).get(number)
+            circle = await uow.circles.get(postmortem.circle) if postmortem else None
+            return (postmortem, circle) if postmortem and circle else None
+
+    async def postmortem_here(self, turn_context: TurnContext) -> Postmortem | None:
+        """The postmortem whose review thread this turn is in, or the one of the incident thread."""
+        conversation_id = turn_context.activity.conversation.id
+        async with self.uow.reader() as uow:
+            found = await SqlPostmortems(uow.session).by_thread(conversation_id)
+        if found is not None:
+            return found
+        here = await self.incidents.incident_here(turn_context)
+        pair = await self.postmortem(here[0].number) if here else None
+        return pair[0] if pair else None
+
+    # --- PostmortemResults: what the outbox handlers report --------------------------------
+
+    async def draft_ready(self, number: int, iid: int, url: str) -> None:
+        await self.run(service.record_draft, number, iid, url)
+
+    async def action_filed(self, number: int, action: int, ref: str, url: str | None) -> None:
+        await self.run(service.record_action_filed, number, action, ref, url)
+
+    async def merge_request_state(self, number: int, state: str) -> None:
+        await self.run(service.record_merge_request_state, number, state)
+
+
+def required_member(turn_context: TurnContext, circle: Circle) -> Member:
+    """The member of `circle` who sent this turn; only members may work on its postmortems."""
+    member = member_of(turn_context, circle)
+    if member is None:
+        raise PostmortemError(
+            f"only members of circle {circle.name} can work on its postmortems; "
+            "ask the Team Leader to add you to circles.yaml"
+        )
+    return member

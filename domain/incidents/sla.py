@@ -1,0 +1,96 @@
+"""SLA clocks: when an incident must be acknowledged and resolved, and how close it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.circle import SlaPolicy
+from domain.incidents.model import Incident
+
+# Teams cards and the handbook's "warned before breach": the warning comes at 80 % of the budget.
+WARNING_FRACTION = 0.8
+
+
+class SlaState(StrEnum):
+    ON_TRACK = "on track"
+    AT_RISK = "at risk"
+    BREACHED = "breached"
+    MET = "met"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """One deadline (acknowledge or resolve) measured from declaration."""
+
+    name: str
+    started_at: datetime
+    budget: timedelta
+    stopped_at: datetime | None
+
+    @property
+    def deadline(self) -> datetime:
+        return self.started_at + self.budget
+
+    @property
+    def warn_at(self) -> datetime:
+        return self.started_at + self.budget * WARNING_FRACTION
+
+    def state(self, now: datetime) -> SlaState:
+        if self.stopped_at is not None:
+            return SlaState.MET if self.stopped_at <= self.deadline else SlaState.MISSED
+        if now >= self.deadline:
+            return SlaState.BREACHED
+        if now >= self.warn_at:
+            return SlaState.AT_RISK
+        return SlaState.ON_TRACK
+
+    def remaining(self, now: datetime) -> timedelta:
+        """Time left (negative once breached)."""
+        return self.deadline - now
+
+    def elapsed(self) -> timedelta | None:
+        """How long it took, once stopped."""
+        return None if self.stopped_at is None else self.stopped_at - self.started_at
+
+
+def acknowledge_clock(incident: Incident, policy: SlaPolicy) -> SlaClock:
+    return SlaClock("acknowledge", incident.declared_at, policy.acknowledge, incident.acknowledged_at)
+
+
+def resolve_clock(incident: Incident, policy: SlaPolicy) -> SlaClock:
+    return SlaClock("resolve", incident.declared_at, policy.resolve, incident.resolved_at)
+
+
+def next_stakeholder_update_due(incident: Incident, policy: SlaPolicy) -> datetime | None:
+    """When the next stakeholder update is due, or None when none is expected."""
+    if not incident.business_impact or policy.stakeholder_update is None or not incident.is_open:
+        return None
+    since = incident.last_stakeholder_update_at or incident.declared_at
+    return since + policy.stakeholder_update
+
+
+def describe(clock: SlaClock, now: datetime) -> str:
+    """A short human line for a card: "ack in 3m", "resolve overdue by 12m", "ack met (2m)"."""
+    label = "ack" if clock.name == "acknowledge" else "resolve"
+    state = clock.state(now)
+    if state in (SlaState.MET, SlaState.MISSED):
+        took = clock.elapsed() or timedelta(0)
+        return f"{label} {state} ({humanize(took)})"
+    remaining = clock.remaining(now)
+    if remaining <= timedelta(0):
+        return f"{label} overdue by {humanize(-remaining)}"
+    return f"{label} in {humanize(remaining)}" + (" ⚠" if state is SlaState.AT_RISK else "")
+
+
+def humanize(delta: timedelta) -> str:
+    """Two most significant units: 90 s -> "1m 30s", 26 h -> "1d 2h"."""
+    seconds = max(0, int(delta.total_seconds()))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return " ".join(parts[:2])

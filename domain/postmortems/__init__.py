@@ -1,0 +1,1 @@
+"""Postmortem rules: the document, corrective actions, review and blameless wording, reminders."""

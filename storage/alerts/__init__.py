@@ -1,0 +1,1 @@
+"""Alert groups persisted: which open incident each group of alerts follows."""

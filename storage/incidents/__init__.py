@@ -1,0 +1,1 @@
+"""Incidents, their timelines and links, persisted."""

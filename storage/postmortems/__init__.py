@@ -1,0 +1,1 @@
+"""Postmortems and their corrective actions, persisted."""
