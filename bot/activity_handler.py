@@ -15,7 +15,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ActivityTypes, ChannelAccount
 from botframework.connector.auth import AuthenticationConstants
 
-from adapters.metrics import Metrics
+from adapters.metrics import Metrics, timed_turns
 from bot.card_actions import VERB_KEY, CardActionRegistry, CardActionResult
 from bot.cards import CARD_CONTENT_TYPE, card_message, truncate_for_teams, welcome_card
 from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text, scope_of
@@ -83,13 +83,18 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        self._metrics.turns.labels(type=activity.type if activity.type in _KNOWN_TYPES else "other").inc()
-        if not await self._remember(turn_context):
-            log.info("skipped a redelivered activity", extra={"activity_id": activity.id})
-            return
-        await super().on_turn(turn_context)
-        for state in self._states:
-            await state.save_changes(turn_context)
+        activity_type = activity.type if activity.type in _KNOWN_TYPES else "other"
+        self._metrics.turns.labels(type=activity_type).inc()
+        finished = timed_turns(self._metrics, activity_type)
+        try:
+            if not await self._remember(turn_context):
+                log.info("skipped a redelivered activity", extra={"activity_id": activity.id})
+                return
+            await super().on_turn(turn_context)
+            for state in self._states:
+                await state.save_changes(turn_context)
+        finally:
+            finished()
 
     async def _remember(self, turn_context: TurnContext) -> bool:
         """Claim the activity id and store the conversation reference; False for a redelivery.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, and_, func, update
+from sqlalchemy import JSON, Column, Index, Text, and_, case, func, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
@@ -245,3 +245,28 @@ async def stats(session: AsyncSession) -> OutboxStats:
     ).one()
     dead = (await session.exec(select(func.count()).where(col(OutboxRow.status) == DEAD))).one()
     return OutboxStats(pending=int(pending), dead=int(dead), oldest_pending_at=oldest)
+
+
+@dataclass(frozen=True)
+class KindStats:
+    kind: str
+    pending: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
+async def stats_by_kind(session: AsyncSession) -> list[KindStats]:
+    """Pending and dead rows per kind, with the oldest pending row's age: the relay lanes' health."""
+    pending = func.sum(case((col(OutboxRow.status) == PENDING, 1), else_=0))
+    dead = func.sum(case((col(OutboxRow.status) == DEAD, 1), else_=0))
+    # type_coerce: MIN over a CASE loses the column's type, and SQLite would hand back a string.
+    oldest = type_coerce(
+        func.min(case((col(OutboxRow.status) == PENDING, col(OutboxRow.created_at)), else_=None)), UtcDateTime()
+    )
+    query = (
+        select(col(OutboxRow.kind), pending, dead, oldest)
+        .where(col(OutboxRow.status).in_([PENDING, DEAD]))
+        .group_by(col(OutboxRow.kind))
+    )
+    rows = (await session.exec(query)).all()
+    return [KindStats(kind, int(p or 0), int(d or 0), o) for kind, p, d, o in rows]
