@@ -20,13 +20,16 @@ from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.runtime import RUNTIME, Runtime
+from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
 from bot.feature import Feature, FeatureHost, install_features
 from bot.messenger import Messenger
+from bot.oncall.notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
 from bot.wiring import BotComponents, install_bot
+from dialogs.activities.feature import ActivitiesFeature
 from dialogs.alerts.feature import AlertsFeature
 from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
@@ -42,7 +45,13 @@ log = logging.getLogger("circlebot")
 
 # Every feature of the bot, each installed once in this order; a feature comes after those it requires.
 # A new feature is its packages (domain/, storage/, bot/, dialogs/, adapters/) and one line here.
-FEATURES: tuple[Feature, ...] = (IncidentsFeature(), PostmortemsFeature(), OnCallFeature(), AlertsFeature())
+FEATURES: tuple[Feature, ...] = (
+    IncidentsFeature(),
+    PostmortemsFeature(),
+    OnCallFeature(),
+    AlertsFeature(),
+    ActivitiesFeature(),
+)
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
 MAX_REQUEST_BYTES = 256 * 1024
@@ -64,6 +73,14 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     relay_holder.append(relay)
     metrics = Metrics(database, clock)
     relay.observe(metrics.observe_delivery)
+    planner = SchedulePlanner(
+        uow,
+        clock,
+        # The Team Leader hears of runs too late to do the way they hear of other rota news.
+        notifier=TeamsOnCallNotifier(Messenger(), clock),
+        lookback=settings.plan_lookback,
+        default_grace=settings.catch_up_grace,
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -73,6 +90,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         timers=TimerTick(uow, {}, clock),
         scheduler=LeaderScheduler(LeaderElection(database)),
         metrics=metrics,
+        planner=planner,
     )
 
 
@@ -174,7 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.app_password, settings.jira_token, settings.gitlab_token, settings.alert_webhook_token]
+    return [
+        settings.app_password,
+        settings.jira_token,
+        settings.gitlab_token,
+        settings.alert_webhook_token,
+        settings.gitlab_webhook_token,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from adapters.circles_schema import (
+    ActivitiesSpec,
     AlertPolicySpec,
     CircleAlertsSpec,
     CircleSpec,
@@ -27,11 +28,15 @@ from domain.circle import (
     DEFAULT_ALERT_SEVERITIES,
     ESCALATION_TARGETS,
     MONDAY_TO_FRIDAY,
+    ActivityLabels,
+    ActivityPolicy,
     AlertPolicy,
     AlertRoute,
     Circle,
     CirclesConfig,
+    DeadlineRisk,
     EscalationStep,
+    FeedbackEscalation,
     HandoverPolicy,
     JiraBinding,
     Member,
@@ -209,6 +214,8 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
             priorities={s: getattr(spec.jira.priorities, s.value) for s in Severity},
         ),
         gitlab_activity_project=spec.gitlab_activity_project,
+        gitlab_internal_project=spec.gitlab_internal_project,
+        activities=_to_activity_policy(spec.activities or defaults.activities or ActivitiesSpec()),
         docs_repo=spec.docs_repo or "",
         standup=_to_schedule(spec.standup or defaults.standup),
         feedback=_to_schedule(spec.feedback or defaults.feedback),
@@ -290,6 +297,19 @@ def _to_rota(spec: RotaSpec, time_zone: str) -> Rota:
             )
             for o in spec.overrides
         ),
+    )
+
+
+def _to_activity_policy(spec: ActivitiesSpec) -> ActivityPolicy:
+    labels = spec.labels
+    return ActivityPolicy(
+        labels=ActivityLabels(labels.activity, labels.todo, labels.wip, labels.review, labels.done),
+        extra_labels=tuple(spec.extra_labels),
+        feedback_escalation=FeedbackEscalation(
+            spec.feedback_escalation.remind, spec.feedback_escalation.note, spec.feedback_escalation.team_leader
+        ),
+        deadline_risk=DeadlineRisk(spec.deadline_risk.elapsed, spec.deadline_risk.ticked),
+        check_at=spec.check_at,
     )
 
 

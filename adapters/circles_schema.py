@@ -236,6 +236,62 @@ class HandoverPolicySpec(_Model):
     shift_reminders: list[Duration] = [timedelta(days=1), timedelta(hours=1)]
 
 
+def _share(value: Any) -> float:
+    """A share written as 0.8 or "80%"."""
+    text = str(value).strip()
+    try:
+        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a share; write 80% or 0.8") from None
+    if not 0 < number <= 1:
+        raise ValueError(f"{value!r} must be above 0% and at most 100%")
+    return number
+
+
+Share = Annotated[float, BeforeValidator(_share)]
+
+
+class ActivityLabelsSpec(_Model):
+    activity: Text = "activity"
+    todo: Text = "status::todo"
+    wip: Text = "status::wip"
+    review: Text = "status::review"
+    done: Text = "status::done"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ActivityLabelsSpec:
+        statuses = [self.todo, self.wip, self.review, self.done]
+        if len(set(statuses)) != len(statuses):
+            raise ValueError("todo, wip, review and done need four different labels")
+        return self
+
+
+class FeedbackEscalationSpec(_Model):
+    remind: int = Field(1, ge=0)
+    note: int = Field(2, ge=0)
+    team_leader: int = Field(3, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FeedbackEscalationSpec:
+        steps = [days for days in (self.remind, self.note, self.team_leader) if days > 0]
+        if steps != sorted(steps):
+            raise ValueError("the ladder goes remind, then note, then team_leader: give them growing day counts")
+        return self
+
+
+class DeadlineRiskSpec(_Model):
+    elapsed: Share = 0.8
+    ticked: Share = 0.5
+
+
+class ActivitiesSpec(_Model):
+    labels: ActivityLabelsSpec = ActivityLabelsSpec()
+    extra_labels: list[Text] = []
+    feedback_escalation: FeedbackEscalationSpec = FeedbackEscalationSpec()
+    deadline_risk: DeadlineRiskSpec = DeadlineRiskSpec()
+    check_at: TimeOfDay = time(9, 0)
+
+
 class DefaultsSpec(_Model):
     time_zone: TimeZoneName | None = None
     sla: SlaTableSpec = SlaTableSpec()
@@ -246,6 +302,7 @@ class DefaultsSpec(_Model):
     working_days: list[Weekday] | None = None
     handover: HandoverPolicySpec | None = None
     alerts: AlertPolicySpec | None = None
+    activities: ActivitiesSpec | None = None
 
 
 class CircleSpec(_Model):
@@ -264,6 +321,8 @@ class CircleSpec(_Model):
     sla: SlaTableSpec = SlaTableSpec()
     jira: JiraSpec
     gitlab_activity_project: Text | None = None
+    gitlab_internal_project: Text | None = None
+    activities: ActivitiesSpec | None = None
     docs_repo: Text | None = None
     standup: ScheduleSpec | None = None
     feedback: ScheduleSpec | None = None

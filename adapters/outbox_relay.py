@@ -38,8 +38,9 @@ _LANE_OF_PREFIX = {"teams": TEAMS, "jira": JIRA, "gitlab": GITLAB, "postmortem":
 
 
 def lane_of(kind: str) -> str:
-    """The lane a kind is delivered in, from its prefix ("jira.comment" -> "jira")."""
-    return _LANE_OF_PREFIX.get(kind.split(".", 1)[0], INTERNAL)
+    """The lane a kind is delivered in: the first peer its dotted name names ("jira.comment",
+    "activities.gitlab.note" -> "gitlab"; postmortem writes go to GitLab); else INTERNAL."""
+    return next((_LANE_OF_PREFIX[part] for part in kind.split(".") if part in _LANE_OF_PREFIX), INTERNAL)
 
 
 class HandlerRegistry(Protocol):

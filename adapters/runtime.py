@@ -8,6 +8,7 @@ from aiohttp import web
 
 from adapters.metrics import Metrics
 from adapters.outbox_relay import OutboxRelay
+from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings
 from adapters.timer_tick import TimerTick
@@ -25,6 +26,7 @@ class Runtime:
     relay: OutboxRelay
     timers: TimerTick
     scheduler: LeaderScheduler
+    planner: SchedulePlanner
     metrics: Metrics
 
 

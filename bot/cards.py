@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
+from domain.circle import Member
+
 SCHEMA_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -95,6 +97,27 @@ def submit_action(title: str, data: dict[str, Any] | None = None) -> dict[str, A
 def card_message(card: Card) -> Activity:
     """A message activity carrying `card`, truncated to fit Teams."""
     return MessageFactory.attachment(CardFactory.adaptive_card(truncate_for_teams(card)))
+
+
+def card_activity(card: Card, text: str | None = None, mentions: list[Member] | None = None) -> dict[str, Any]:
+    """A message carrying an Adaptive Card, optionally with text that @mentions people."""
+    activity: dict[str, Any] = {
+        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": truncate_for_teams(card)}]
+    }
+    if text:
+        activity["text"] = text
+    entities = [
+        {
+            "type": "mention",
+            "text": f"<at>{member.display_name}</at>",
+            "mentioned": {"id": member.teams_user_id or member.aad_object_id, "name": member.display_name},
+        }
+        for member in mentions or []
+        if member.teams_user_id or member.aad_object_id
+    ]
+    if entities:
+        activity["entities"] = entities
+    return activity
 
 
 # --- cards ----------------------------------------------------------------------------------

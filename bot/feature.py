@@ -26,6 +26,7 @@ from apscheduler.triggers.base import BaseTrigger
 from adapters.metrics import Metrics
 from adapters.outbox_relay import DeadRowHandler, HandlerRegistry
 from adapters.runtime import Runtime
+from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import Job
 from adapters.settings import Settings
 from adapters.timer_tick import TimerHandler
@@ -101,6 +102,11 @@ class FeatureHost:
     @property
     def metrics(self) -> Metrics:
         return self._runtime.metrics
+
+    @property
+    def planner(self) -> SchedulePlanner:
+        """The shared planner: `host.planner.register(schedule)` for recurring work (domain/recurring.py)."""
+        return self._runtime.planner
 
     # --- what a feature registers -----------------------------------------------------------
 

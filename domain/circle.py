@@ -176,6 +176,77 @@ class HandoverPolicy:
     shift_reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1))
 
 
+# --- activities (handbook: "Activities vs. Incidents") ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityLabels:
+    """The standard labels (handbook: "labelled with standard tags"); status labels are scoped (`status::wip`)."""
+
+    activity: str = "activity"
+    todo: str = "status::todo"
+    wip: str = "status::wip"
+    review: str = "status::review"
+    done: str = "status::done"
+
+    def for_status(self, status: str) -> str:
+        """The label of a status value ("todo", "wip", "review", "done")."""
+        label: str = getattr(self, status)
+        return label
+
+    def status_of(self, labels: list[str] | tuple[str, ...]) -> str | None:
+        """The status a set of GitLab labels says, or None when none of ours is there."""
+        for status in ("done", "review", "wip", "todo"):
+            if self.for_status(status) in labels:
+                return status
+        return None
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return (self.todo, self.wip, self.review, self.done)
+
+
+@dataclass(frozen=True)
+class FeedbackEscalation:
+    """Working days without feedback on a WIP activity before each step of the ladder.
+
+    `remind`: a private reminder to the assignee; `note`: a note on the issue mentioning them;
+    `team_leader`: the Team Leader is told. 0 turns a step off.
+    """
+
+    remind: int = 1
+    note: int = 2
+    team_leader: int = 3
+
+    def steps(self) -> tuple[tuple[int, str], ...]:
+        """(level, step) pairs in order, each with its threshold; disabled steps left out."""
+        named = (("remind", self.remind), ("note", self.note), ("team_leader", self.team_leader))
+        return tuple((days, name) for name, days in named if days > 0)
+
+
+@dataclass(frozen=True)
+class DeadlineRisk:
+    """At `elapsed` of the time from start to deadline, fewer than `ticked` of the tasks done is a risk."""
+
+    elapsed: float = 0.8
+    ticked: float = 0.5
+
+
+@dataclass(frozen=True)
+class ActivityPolicy:
+    labels: ActivityLabels = ActivityLabels()
+    # Labels every activity issue carries besides the status (e.g. the circle's own tag).
+    extra_labels: tuple[str, ...] = ()
+    feedback_escalation: FeedbackEscalation = FeedbackEscalation()
+    deadline_risk: DeadlineRisk = DeadlineRisk()
+    # When, in the circle's time zone, the morning check (missing feedback, deadline risk) runs.
+    check_at: time = time(9, 0)
+
+    def issue_labels(self, status: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Every label an activity issue in `status` carries, without duplicates."""
+        return tuple(dict.fromkeys([self.labels.activity, *self.extra_labels, *extra, self.labels.for_status(status)]))
+
+
 @dataclass(frozen=True)
 class Circle:
     """One customer/project circle; pure data plus small lookups."""
@@ -195,6 +266,8 @@ class Circle:
     rota: Rota = field(default_factory=Rota)
     escalation: tuple[EscalationStep, ...] = ()
     gitlab_activity_project: str | None = None
+    # The team's internal repository, for generic work (handbook: activities vs. the customer's repository).
+    gitlab_internal_project: str | None = None
     docs_repo: str = ""
     standup: Schedule | None = None
     feedback: Schedule | None = None
@@ -203,6 +276,7 @@ class Circle:
     postmortem: PostmortemPolicy = PostmortemPolicy()
     working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
     handover: HandoverPolicy = HandoverPolicy()
+    activities: ActivityPolicy = field(default_factory=ActivityPolicy)
 
     def __post_init__(self) -> None:
         if not self.docs_repo:

@@ -8,10 +8,14 @@ from typing import Any
 
 from domain.circle import (
     WEEKDAYS,
+    ActivityLabels,
+    ActivityPolicy,
     AlertPolicy,
     AlertRoute,
     Circle,
+    DeadlineRisk,
     EscalationStep,
+    FeedbackEscalation,
     HandoverPolicy,
     JiraBinding,
     Member,
@@ -51,6 +55,8 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
             "priorities": {str(sev): circle.jira.priority_for(sev) for sev in Severity},
         },
         "gitlab_activity_project": circle.gitlab_activity_project,
+        "gitlab_internal_project": circle.gitlab_internal_project,
+        "activities": _activities_to_dict(circle.activities),
         "docs_repo": circle.docs_repo,
         "standup": _schedule_to_dict(circle.standup),
         "feedback": _schedule_to_dict(circle.feedback),
@@ -102,6 +108,9 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
             priorities={Severity(sev): name for sev, name in jira["priorities"].items()},
         ),
         gitlab_activity_project=data["gitlab_activity_project"],
+        # Specs stored before activities (#14) have neither key.
+        gitlab_internal_project=data.get("gitlab_internal_project"),
+        activities=_activities_from_dict(data.get("activities")),
         docs_repo=data["docs_repo"],
         standup=_schedule_from_dict(data["standup"]),
         feedback=_schedule_from_dict(data["feedback"]),
@@ -197,6 +206,37 @@ def _sla_from_dict(data: Mapping[str, str]) -> SlaPolicy:
         acknowledge=parse_duration(data["acknowledge"]),
         resolve=parse_duration(data["resolve"]),
         stakeholder_update=None if update == "never" else parse_duration(update),
+    )
+
+
+def _activities_to_dict(policy: ActivityPolicy) -> dict[str, Any]:
+    labels = policy.labels
+    ladder = policy.feedback_escalation
+    return {
+        "labels": {
+            "activity": labels.activity,
+            "todo": labels.todo,
+            "wip": labels.wip,
+            "review": labels.review,
+            "done": labels.done,
+        },
+        "extra_labels": list(policy.extra_labels),
+        "feedback_escalation": {"remind": ladder.remind, "note": ladder.note, "team_leader": ladder.team_leader},
+        "deadline_risk": {"elapsed": policy.deadline_risk.elapsed, "ticked": policy.deadline_risk.ticked},
+        "check_at": policy.check_at.strftime("%H:%M"),
+    }
+
+
+def _activities_from_dict(data: Mapping[str, Any] | None) -> ActivityPolicy:
+    if not data:
+        return ActivityPolicy()
+    ladder = data["feedback_escalation"]
+    return ActivityPolicy(
+        labels=ActivityLabels(**data["labels"]),
+        extra_labels=tuple(data["extra_labels"]),
+        feedback_escalation=FeedbackEscalation(ladder["remind"], ladder["note"], ladder["team_leader"]),
+        deadline_risk=DeadlineRisk(data["deadline_risk"]["elapsed"], data["deadline_risk"]["ticked"]),
+        check_at=time.fromisoformat(data["check_at"]),
     )
 
 

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from domain.circle import Circle
+    from domain.ports import UnitOfWork
+
+# The timer tick runs every second and a firing takes a few more; a run later than this was
+# held up by something people should know about (the bot was down, restarting or deploying).
+LATE_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,30 @@ class RecurringSchedule(Protocol):
     def occurrences(self, circle: Circle, start: datetime, end: datetime) -> Iterable[Occurrence]:
         """Every run for `circle` due in [start, end); pure and deterministic for the same inputs."""
         ...
+
+
+class SkippedWorkNotifier(Protocol):
+    """Where the planner reports runs it is too late to do: the circle's Team Leader."""
+
+    async def tell_team_leader(self, uow: UnitOfWork, circle: Circle, text: str, *, key: str) -> None:
+        """Queue `text` for the Team Leader in `uow`; the same `key` is delivered once."""
+        ...
+
+
+def lateness(due_at: datetime, now: datetime, *, tolerance: timedelta = LATE_AFTER) -> timedelta | None:
+    """How late a run at `now` is for `due_at`, or None when it is (nearly) on time."""
+    late = now - due_at
+    return late if late > tolerance else None
+
+
+def late_note(what: str, due_at: datetime, now: datetime, zone: tzinfo) -> str | None:
+    """The phrase for a late run, "the 09:00 handover, sent at 09:07 (Europe/Rome) after a restart"; None on time.
+
+    `what` names the run without its time ("handover", "shift reminder"); the due day is added
+    when the run is sent on a later day, so a reader never mistakes which one it was.
+    """
+    if lateness(due_at, now) is None:
+        return None
+    due, sent = due_at.astimezone(zone), now.astimezone(zone)
+    day = "" if due.date() == sent.date() else f" of {due:%a} {due.day} {due:%b}"
+    return f"the {due:%H:%M} {what}{day}, sent at {sent:%H:%M} ({zone}) after a restart"

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from storage.activities.tables import ActivityFeedbackRow, ActivityRow
 from storage.alerts.repository import AlertGroupRow
 from storage.bot_state import BotStateRow
 from storage.circles import CircleRow, CircleSettingRow
@@ -11,12 +12,15 @@ from storage.oncall.handovers import HandoverRow
 from storage.outbox import OutboxRow
 from storage.postmortems.repository import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
+from storage.schedules import ScheduleWatermarkRow
 from storage.sent_messages import SentMessageRow
 from storage.timers import TimerRow
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ActivityFeedbackRow",
+    "ActivityRow",
     "AlertGroupRow",
     "BotStateRow",
     "CircleRow",
@@ -30,6 +34,7 @@ __all__ = [
     "PostmortemRow",
     "ProcessedActivityRow",
     "RotaOverrideRow",
+    "ScheduleWatermarkRow",
     "SentMessageRow",
     "TimelineRow",
     "TimerRow",

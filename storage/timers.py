@@ -6,18 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, func, update
+from sqlalchemy import JSON, Column, Index, Text, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import UtcDateTime
 
 PENDING, FIRED, CANCELLED, FAILED = "pending", "fired", "cancelled", "failed"
+# A run of a recurring schedule that was missed for longer than its catch-up grace: reported
+# to the Team Leader once by the planner (storage.schedules), never fired.
+SKIPPED = "skipped"
 
 
 class TimerRow(SQLModel, table=True):
     __tablename__ = "timer"
-    __table_args__ = (Index("ix_timer_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_timer_due", "status", "due_at"),
+        Index("ix_timer_schedule", "schedule", "circle", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=80)
@@ -29,6 +35,12 @@ class TimerRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     fired_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    # Set on runs of a recurring schedule (adapters/schedule_planner.py): past `catch_up_until`
+    # the tick no longer fires the run, and the planner reports it as skipped.
+    schedule: str | None = Field(default=None, max_length=80)
+    circle: str | None = Field(default=None, max_length=64)
+    catch_up_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    description: str | None = Field(default=None, sa_column=Column(Text))
 
 
 @dataclass(frozen=True)
@@ -73,11 +85,16 @@ class SqlTimers:
         return (await self._session.exec(select(TimerRow).where(col(TimerRow.key) == key))).first()
 
 
+def _still_worth_firing(now: datetime) -> Any:
+    """A schedule's run whose catch-up grace has passed waits for the planner to report it."""
+    return or_(col(TimerRow.catch_up_until).is_(None), col(TimerRow.catch_up_until) >= now)
+
+
 async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | None:
     """Lock the earliest due timer for this transaction; other replicas skip it."""
     query = (
         select(TimerRow)
-        .where(col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now)
+        .where(col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now, _still_worth_firing(now))
         .order_by(col(TimerRow.due_at), col(TimerRow.id))
         .limit(1)
     )
@@ -112,6 +129,8 @@ async def oldest_due_at(session: AsyncSession, *, now: datetime) -> datetime | N
     """The due time of the most overdue pending timer, for the lag metric."""
     return (
         await session.exec(
-            select(func.min(col(TimerRow.due_at))).where(col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now)
+            select(func.min(col(TimerRow.due_at))).where(
+                col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now, _still_worth_firing(now)
+            )
         )
     ).one()

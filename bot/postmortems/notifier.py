@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import Card, truncate_for_teams
+from bot.cards import card_activity
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
 from bot.postmortems.cards import postmortem_card
@@ -117,27 +117,6 @@ class TeamsPostmortemNotifier:
             )
             return None
         return ConversationTarget.from_dict(record.reference).in_conversation(circle.channel_id)
-
-
-def card_activity(card: Card, text: str | None = None, mentions: list[Member] | None = None) -> dict[str, Any]:
-    """A message carrying an Adaptive Card, optionally with text that @mentions people."""
-    activity: dict[str, Any] = {
-        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": truncate_for_teams(card)}]
-    }
-    if text:
-        activity["text"] = text
-    entities = [
-        {
-            "type": "mention",
-            "text": f"<at>{member.display_name}</at>",
-            "mentioned": {"id": member.teams_user_id or member.aad_object_id, "name": member.display_name},
-        }
-        for member in mentions or []
-        if member.teams_user_id or member.aad_object_id
-    ]
-    if entities:
-        activity["entities"] = entities
-    return activity
 
 
 def _with_session(uow: UnitOfWork) -> _SessionUnitOfWork:

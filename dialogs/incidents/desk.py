@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from botbuilder.core import TurnContext
-from botbuilder.core.teams import teams_get_channel_id
 
 from bot.incidents.notifier import TeamsIncidentNotifier
-from domain.circle import Circle, Member
+
+# Re-exported: other dialogs import these from here; they live in the core dialogs.turns.
+from dialogs.turns import channel_of as channel_of
+from dialogs.turns import member_of as member_of
+from domain.circle import Circle
 from domain.clock import Clock
 from domain.incidents.model import Incident
 from domain.incidents.service import IncidentContext
@@ -68,18 +71,6 @@ class IncidentDesk:
             return (incident, circle) if incident and circle else None
 
 
-def channel_of(turn_context: TurnContext) -> str | None:
-    """The Teams channel id of the turn, without any thread suffix."""
-    activity = turn_context.activity
-    channel_id = teams_get_channel_id(activity) if isinstance(activity.channel_data, dict) else None
-    if channel_id:
-        return str(channel_id)
-    conversation = activity.conversation
-    if conversation and conversation.conversation_type == "channel" and conversation.id:
-        return str(conversation.id).split(";", 1)[0]
-    return None
-
-
 def channel_thread(turn_context: TurnContext) -> str | None:
     """The channel thread of the turn ("<channel>;messageid=<root>"); None outside a thread."""
     conversation = turn_context.activity.conversation
@@ -95,12 +86,3 @@ def actor(turn_context: TurnContext, circle: Circle | None) -> str:
         return member.display_name
     user = turn_context.activity.from_property
     return (user.name if user and user.name else None) or "someone"
-
-
-def member_of(turn_context: TurnContext, circle: Circle | None) -> Member | None:
-    user = turn_context.activity.from_property
-    if circle is None or user is None:
-        return None
-    return (circle.member_by_teams_id(user.id) if user.id else None) or (
-        circle.member_by_aad_id(user.aad_object_id) if user.aad_object_id else None
-    )

@@ -56,12 +56,8 @@ async def jira_busy(jira: FakeJira, calls: int = 4) -> None:
 
 
 def test_kinds_go_to_the_lane_of_their_peer() -> None:
-    assert [lane_of(k) for k in ("teams.send", "jira.comment", "postmortem.gitlab_draft", "alerts.ingest")] == [
-        "teams",
-        "jira",
-        "gitlab",
-        "internal",
-    ]
+    kinds = ("teams.send", "jira.comment", "postmortem.gitlab_draft", "activities.gitlab.note", "alerts.ingest")
+    assert [lane_of(kind) for kind in kinds] == ["teams", "jira", "gitlab", "gitlab", "internal"]
 
 
 async def test_a_teams_page_is_delivered_within_a_second_of_its_commit_while_jira_hangs(

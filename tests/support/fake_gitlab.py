@@ -1,18 +1,28 @@
-"""A local GitLab: the REST v4 endpoints python-gitlab calls for postmortems, in memory, with faults on demand.
+"""A local GitLab: the REST v4 endpoints python-gitlab calls for postmortems and activities, in memory,
+with faults on demand.
 
 Paths, bodies and error messages follow the GitLab v4 docs: projects/:id (numeric or URL-encoded
-path), repository/branches, repository/files/:path, merge_requests (list, create, get),
-issues (list by labels, create, get, edit, notes list/create) and users?username=.
-Authentication is the PRIVATE-TOKEN header.
+path), repository/branches, repository/files/:path (content base64-encoded), merge_requests (list,
+create, get, update), issues (list by labels or `search` + `in`, create, get, update with
+add_labels/remove_labels/state_event), issue notes (list, create; label, assignee, state and task
+changes add `system` notes as GitLab does), related_merge_requests, and users?username=.
+Authentication is the PRIVATE-TOKEN header. Creates answer 201. Issues carry
+`task_completion_status` counted from the description's task list. Scoped labels (`status::wip`)
+are exclusive within their scope, as GitLab Premium enforces them. A 429 is GitLab's plain-text
+"Retry later" with `Retry-After`; every answer carries `RateLimit-Limit`/`-Remaining`/`-Reset`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import fnmatch
 import itertools
+import re
 import socket
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,6 +41,18 @@ class FakeMergeRequest:
     labels: list[str]
     assignee_id: int | None
     state: str = "opened"
+    reviewer_ids: list[int] = field(default_factory=list)
+    # Issues this merge request mentions ("Closes #3"), as GitLab's related_merge_requests reports them.
+    related_issues: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FakeNote:
+    id: int
+    body: str
+    author: str
+    created_at: str
+    system: bool = False
 
 
 @dataclass
@@ -42,7 +64,10 @@ class FakeIssue:
     assignee_ids: list[int]
     due_date: str | None
     state: str = "opened"
-    notes: list[dict[str, Any]] = field(default_factory=list)
+    author: str = "circlebot"
+    notes: list[FakeNote] = field(default_factory=list)
+    created_at: str = field(default_factory=lambda: _now())
+    updated_at: str = field(default_factory=lambda: _now())
 
 
 @dataclass
@@ -77,7 +102,12 @@ class FakeGitLab:
         token: str = "glpat-fake-token",
     ) -> None:
         self.token = token
-        self.users = users if users is not None else {"mbianchi": 21, "sromano": 23, "grossi": 20}
+        self.users = users if users is not None else {"mbianchi": 21, "sromano": 23, "grossi": 20, "circlebot": 99}
+        # The token's user: who creates issues and notes through the API.
+        self.api_user = "circlebot"
+        # GitLab.com's authenticated API budget; lower it to test RateLimit-Remaining handling.
+        self.rate_limit = 2000
+        self.rate_remaining = 2000
         self.projects: dict[str, FakeProject] = {}
         for number, path in enumerate(projects, start=1):
             self.projects[path] = FakeProject(id=number, path=path, branches={"main": ""})
@@ -85,6 +115,7 @@ class FakeGitLab:
         self._faults: list[_Fault] = []
         self._lost: list[str] = []
         self._iids = itertools.count(1)
+        self._note_ids = itertools.count(3001)
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -145,9 +176,17 @@ class FakeGitLab:
         if fault is not None:
             self._faults.remove(fault)
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            message = "Retry later" if fault.status == 429 else "500 Internal Server Error"
-            return web.json_response({"message": message}, status=fault.status, headers=headers)
+            if fault.status == 429:
+                # GitLab's Rack::Attack throttle answers in plain text, not JSON.
+                reset_in = int(fault.retry_after) if fault.retry_after else 60
+                rate = self._rate_headers(0, reset_in=reset_in)
+                return web.Response(text="Retry later\n", status=429, headers={**headers, **rate})
+            return web.json_response(
+                {"message": f"{fault.status} Internal Server Error"}, status=fault.status, headers=headers
+            )
+        self.rate_remaining = max(0, self.rate_remaining - 1)
         response: web.StreamResponse = await handler(request)
+        response.headers.update(self._rate_headers(self.rate_remaining))
         lost = next((entry for entry in self._lost if fnmatch.fnmatchcase(line, entry.split(" ", 1)[1])), None)
         if lost is not None and response.status < 400:
             self._lost.remove(lost)
@@ -157,6 +196,15 @@ class FakeGitLab:
                 request.transport.close()
             raise web.HTTPServiceUnavailable()
         return response
+
+    def _rate_headers(self, remaining: int, *, reset_in: int = 60) -> dict[str, str]:
+        reset = int(time.time()) + reset_in
+        return {
+            "RateLimit-Limit": str(self.rate_limit),
+            "RateLimit-Observed": str(self.rate_limit - remaining),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(reset),
+        }
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         raw = request.raw_path.split("?", 1)[0].removeprefix(API + "/")
@@ -186,9 +234,13 @@ class FakeGitLab:
                 return self._list_merge_requests(project, request)
             if method == "POST":
                 return self._create_merge_request(project, body)
-        if len(rest) == 2 and rest[0] == "merge_requests" and method == "GET":
+        if len(rest) == 2 and rest[0] == "merge_requests" and method in ("GET", "PUT"):
             found = next((mr for mr in project.merge_requests if str(mr.iid) == rest[1]), None)
-            return web.json_response(self._mr_json(project, found)) if found else _not_found("404 Not found")
+            if found is None:
+                return _not_found("404 Not found")
+            if method == "PUT":
+                self._update_merge_request(found, body)
+            return web.json_response(self._mr_json(project, found))
         if rest == ["issues"]:
             if method == "GET":
                 return self._list_issues(project, request)
@@ -197,29 +249,21 @@ class FakeGitLab:
         if len(rest) >= 2 and rest[0] == "issues":
             issue = next((i for i in project.issues if str(i.iid) == rest[1]), None)
             if issue is None:
-                return _not_found("404 Issue Not Found")
+                return _not_found("404 Not found")
             if len(rest) == 2 and method == "GET":
                 return web.json_response(self._issue_json(project, issue))
             if len(rest) == 2 and method == "PUT":
-                return self._edit_issue(project, issue, body)
+                return self._update_issue(project, issue, body)
             if rest[2:] == ["notes"] and method == "GET":
-                return web.json_response(issue.notes)
+                return self._list_notes(issue, request)
             if rest[2:] == ["notes"] and method == "POST":
-                if not body.get("body"):
-                    return web.json_response({"message": {"note": ["can't be blank"]}}, status=400)
-                note = {"id": 9000 + len(issue.notes), "body": str(body["body"]), "system": False}
-                issue.notes.append(note)
-                return web.json_response(note, status=201)
+                return self._create_note(issue, body)
+            if rest[2:] == ["related_merge_requests"] and method == "GET":
+                related = [
+                    self._mr_json(project, mr) for mr in project.merge_requests if issue.iid in mr.related_issues
+                ]
+                return web.json_response(related)
         return _not_found("404 Not found")
-
-    def _edit_issue(self, project: FakeProject, issue: FakeIssue, body: dict[str, Any]) -> web.Response:
-        if "labels" in body:
-            labels = body["labels"]
-            issue.labels = [x for x in (labels.split(",") if isinstance(labels, str) else labels) if x]
-        event = body.get("state_event")
-        if event in ("close", "reopen"):
-            issue.state = "closed" if event == "close" else "opened"
-        return web.json_response(self._issue_json(project, issue))
 
     def _project(self, id_or_path: str) -> FakeProject | None:
         if id_or_path.isdigit():
@@ -257,7 +301,16 @@ class FakeGitLab:
         if (ref, path) not in project.files:
             return _not_found("404 File Not Found")
         content = project.files[(ref, path)]
-        return web.json_response({"file_path": path, "ref": ref, "encoding": "text", "content": content})
+        encoded = base64.b64encode(content.encode()).decode()
+        return web.json_response(
+            {
+                "file_name": path.rsplit("/", 1)[-1],
+                "file_path": path,
+                "ref": ref,
+                "encoding": "base64",
+                "content": encoded,
+            }
+        )
 
     def _create_file(self, project: FakeProject, path: str, body: dict[str, Any]) -> web.Response:
         branch = body.get("branch", "")
@@ -313,29 +366,142 @@ class FakeGitLab:
             "target_branch": mr.target_branch,
             "labels": mr.labels,
             "assignee": {"id": mr.assignee_id} if mr.assignee_id else None,
+            "reviewers": [{"id": uid, "username": self._username(uid)} for uid in mr.reviewer_ids],
             "web_url": f"{self.url}/{project.path}/-/merge_requests/{mr.iid}",
         }
+
+    def _update_merge_request(self, mr: FakeMergeRequest, body: dict[str, Any]) -> None:
+        for label in _label_list(body.get("add_labels")):
+            mr.labels = _with_label(mr.labels, label)
+        if "reviewer_ids" in body:
+            mr.reviewer_ids = [int(uid) for uid in body["reviewer_ids"] or []]
 
     def _list_issues(self, project: FakeProject, request: web.Request) -> web.Response:
         wanted = [label for label in request.query.get("labels", "").split(",") if label]
         state = request.query.get("state", "all")
+        search = request.query.get("search", "").lower()
+        fields = request.query.get("in", "title,description").split(",")
         found = [
             self._issue_json(project, issue)
             for issue in project.issues
-            if all(label in issue.labels for label in wanted) and state in ("all", issue.state)
+            if all(label in issue.labels for label in wanted)
+            and state in ("all", issue.state)
+            and (not search or any(search in getattr(issue, name, "").lower() for name in fields))
         ]
         return web.json_response(found)
+
+    def _update_issue(self, project: FakeProject, issue: FakeIssue, body: dict[str, Any]) -> web.Response:
+        """PUT /projects/:id/issues/:iid: every change leaves the system note GitLab writes for it."""
+        by = self.api_user
+        issue.updated_at = _now()
+        before_labels = list(issue.labels)
+        if "labels" in body:
+            issue.labels = []
+            for label in _label_list(body["labels"]):
+                issue.labels = _with_label(issue.labels, label)
+        for label in _label_list(body.get("remove_labels")):
+            if label in issue.labels:
+                issue.labels.remove(label)
+        for label in _label_list(body.get("add_labels")):
+            issue.labels = _with_label(issue.labels, label)
+        added = [label for label in issue.labels if label not in before_labels]
+        removed = [label for label in before_labels if label not in issue.labels]
+        if added or removed:
+            parts = []
+            if added:
+                parts.append("added " + " ".join(f"~{label}" for label in added) + " label" + "s" * (len(added) > 1))
+            if removed:
+                parts.append(
+                    "removed " + " ".join(f"~{label}" for label in removed) + " label" + "s" * (len(removed) > 1)
+                )
+            self._system_note(issue, " and ".join(parts), by)
+        if "assignee_ids" in body:
+            ids = [int(uid) for uid in body["assignee_ids"] or []]
+            if ids != issue.assignee_ids:
+                issue.assignee_ids = ids
+                names = " ".join(f"@{self._username(uid)}" for uid in ids)
+                self._system_note(issue, f"assigned to {names}" if ids else "removed assignee", by)
+        if "description" in body:
+            old_tasks = dict(_task_items(issue.description))
+            issue.description = str(body["description"])
+            for text, done in _task_items(issue.description):
+                if old_tasks.get(text) is False and done:
+                    self._system_note(issue, f"marked the checklist item **{text}** as completed", by)
+        if "due_date" in body:
+            issue.due_date = body["due_date"]
+        event = body.get("state_event")
+        if event == "close" and issue.state != "closed":
+            issue.state = "closed"
+            self._system_note(issue, "closed", by)
+        elif event == "reopen" and issue.state == "closed":
+            issue.state = "opened"
+            self._system_note(issue, "reopened", by)
+        return web.json_response(self._issue_json(project, issue))
+
+    def _list_notes(self, issue: FakeIssue, request: web.Request) -> web.Response:
+        notes = sorted(
+            issue.notes, key=lambda n: (n.created_at, n.id), reverse=request.query.get("sort", "desc") == "desc"
+        )
+        per_page = int(request.query.get("per_page", "20"))
+        return web.json_response([self._note_json(issue, note) for note in notes[:per_page]])
+
+    def _create_note(self, issue: FakeIssue, body: dict[str, Any]) -> web.Response:
+        if not str(body.get("body", "")).strip():
+            return web.json_response({"error": "body is missing"}, status=400)
+        note = self.add_note(issue, str(body["body"]), author=self.api_user)
+        return web.json_response(self._note_json(issue, note), status=201)
+
+    # -- what people do on GitLab's web UI (test helpers) --------------------------------------
+
+    def issue(self, iid: int, path: str = "acme/acme.shop.DevOps") -> FakeIssue:
+        return next(issue for issue in self.project(path).issues if issue.iid == iid)
+
+    def add_note(self, issue: FakeIssue, body: str, *, author: str, at: datetime | None = None) -> FakeNote:
+        """Someone commented on the issue (the API does this for the token's user)."""
+        moment = (at or datetime.now(UTC)).astimezone(UTC)
+        note = FakeNote(next(self._note_ids), body, author, _now(moment))
+        issue.notes.append(note)
+        issue.updated_at = max(issue.updated_at, note.created_at)  # a comment touches the issue too
+        return note
+
+    def _system_note(self, issue: FakeIssue, body: str, author: str) -> None:
+        note = self.add_note(issue, body, author=author)
+        note.system = True
+
+    def _username(self, user_id: int) -> str:
+        return next((name for name, uid in self.users.items() if uid == user_id), f"user{user_id}")
+
+    def _note_json(self, issue: FakeIssue, note: FakeNote) -> dict[str, Any]:
+        return {
+            "id": note.id,
+            "type": None,
+            "body": note.body,
+            "author": {"id": self.users.get(note.author, 0), "username": note.author, "name": note.author},
+            "created_at": note.created_at,
+            "updated_at": note.created_at,
+            "system": note.system,
+            "noteable_id": 5000 + issue.iid,
+            "noteable_type": "Issue",
+            "noteable_iid": issue.iid,
+            "resolvable": False,
+            "confidential": False,
+            "internal": False,
+        }
 
     def _create_issue(self, project: FakeProject, body: dict[str, Any]) -> web.Response:
         if not body.get("title"):
             return web.json_response({"error": "title is missing"}, status=400)
+        labels: list[str] = []
+        for label in _label_list(body.get("labels")):
+            labels = _with_label(labels, label)
         issue = FakeIssue(
             iid=len(project.issues) + 1,
             title=str(body["title"]),
             description=str(body.get("description", "")),
-            labels=[label for label in str(body.get("labels", "")).split(",") if label],
+            labels=labels,
             assignee_ids=list(body.get("assignee_ids") or []),
             due_date=body.get("due_date"),
+            author=self.api_user,
         )
         project.issues.append(issue)
         return web.json_response(self._issue_json(project, issue), status=201)
@@ -347,12 +513,58 @@ class FakeGitLab:
             "project_id": project.id,
             "title": issue.title,
             "state": issue.state,
+            "description": issue.description,
+            "created_at": issue.created_at,
+            "updated_at": issue.updated_at,
             "labels": issue.labels,
             "due_date": issue.due_date,
-            "assignees": [{"id": uid} for uid in issue.assignee_ids],
+            "author": {"id": self.users.get(issue.author, 0), "username": issue.author},
+            "assignees": [{"id": uid, "username": self._username(uid)} for uid in issue.assignee_ids],
+            "assignee": {"id": issue.assignee_ids[0], "username": self._username(issue.assignee_ids[0])}
+            if issue.assignee_ids
+            else None,
+            "user_notes_count": sum(not note.system for note in issue.notes),
+            "task_completion_status": {
+                "count": len(_task_items(issue.description)),
+                "completed_count": sum(done for _text, done in _task_items(issue.description)),
+            },
+            "references": {"short": f"#{issue.iid}", "full": f"{project.path}#{issue.iid}"},
             "web_url": f"{self.url}/{project.path}/-/issues/{issue.iid}",
         }
 
 
 def _not_found(message: str) -> web.Response:
     return web.json_response({"message": message}, status=404)
+
+
+def _now(moment: datetime | None = None) -> str:
+    """GitLab's API time format: ISO 8601 in UTC with milliseconds."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+_TASK_ITEM = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.*\S)\s*$", re.MULTILINE)
+
+
+def _task_items(description: str) -> list[tuple[str, bool]]:
+    return [(match.group(2), match.group(1) in "xX") for match in _TASK_ITEM.finditer(description or "")]
+
+
+def _label_list(value: Any) -> list[str]:
+    """GitLab takes labels as a comma-separated string or an array."""
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value or "").split(",") if part.strip()]
+
+
+def _with_label(labels: list[str], label: str) -> list[str]:
+    """Add `label`; a scoped label (`scope::value`) replaces the other label of its scope."""
+    if label in labels:
+        return labels
+    if "::" in label:
+        scope = label.rsplit("::", 1)[0]
+        labels = [
+            existing
+            for existing in labels
+            if not (existing.startswith(scope + "::") and existing.count("::") == label.count("::"))
+        ]
+    return [*labels, label]

@@ -235,3 +235,43 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_an_empty_file_is_an_error() -> None:
     assert errors_of("") == ["circles.yaml:1: the file is empty"]
+
+
+def test_activity_settings_are_read_and_their_mistakes_reported_at_their_line() -> None:
+    good = VALID.replace(
+        "    jira: {project: PAY}",
+        "    jira: {project: PAY}\n"
+        "    gitlab_activity_project: acme/pay\n"
+        "    gitlab_internal_project: sre/internal\n"
+        "    activities:\n"
+        "      labels: {activity: work, wip: 'doing::now'}\n"
+        "      feedback_escalation: {remind: 0, note: 2, team_leader: 4}\n"
+        "      deadline_risk: {elapsed: 75%, ticked: 0.4}",
+    )
+    [circle] = parse_circles(textwrap.dedent(good), "circles.yaml").circles
+    policy = circle.activities
+    assert (circle.gitlab_internal_project, policy.labels.activity, policy.labels.wip) == (
+        "sre/internal",
+        "work",
+        "doing::now",
+    )
+    assert policy.feedback_escalation.steps() == ((2, "note"), (4, "team_leader"))
+    assert (policy.deadline_risk.elapsed, policy.deadline_risk.ticked) == (0.75, 0.4)
+    assert circle_from_dict(circle_to_dict(circle)) == circle
+
+    bad = VALID.replace(
+        "    jira: {project: PAY}",
+        "    jira: {project: PAY}\n"
+        "    activities:\n"
+        "      labels: {todo: 'status::wip'}\n"
+        "      feedback_escalation: {remind: 3, note: 2}\n"
+        "      deadline_risk: {elapsed: 120%}",
+    )
+    assert errors_of(bad) == [
+        f"circles.yaml:{line_of(bad, 'labels: {todo')}: circles[0].activities.labels: "
+        "todo, wip, review and done need four different labels",
+        f"circles.yaml:{line_of(bad, 'feedback_escalation')}: circles[0].activities.feedback_escalation: "
+        "the ladder goes remind, then note, then team_leader: give them growing day counts",
+        f"circles.yaml:{line_of(bad, '120%')}: circles[0].activities.deadline_risk.elapsed: "
+        "'120%' must be above 0% and at most 100%",
+    ]

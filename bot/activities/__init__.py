@@ -1,0 +1,1 @@
+"""Activities in Teams: the cards and the notifier that queues them."""

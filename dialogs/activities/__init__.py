@@ -1,0 +1,1 @@
+"""Activities in chat: `/activity …`, the card buttons, and the feature's wiring."""

@@ -1,0 +1,190 @@
+"""The activity desk: runs activity use cases in one transaction, finds who and where a turn is,
+and is where GitLab's answers (outbox results, webhook events) and timers land."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from botbuilder.core import TurnContext
+
+from adapters.gitlab.webhook import MergeRequestEvent, NoteEvent
+from bot.activities.notifier import TeamsActivityNotifier
+from dialogs.turns import channel_of, member_of
+from domain.activities import context, daily, service, sync
+from domain.activities.context import ActivitiesContext, RemoteIssue
+from domain.activities.feedback import Feedback, local_date
+from domain.activities.model import Activity, ActivityError
+from domain.activities.ports import Availability, NobodyAway, NoStandups, StandupToday, WipSummary
+from domain.activities.requests import ReadIssue
+from domain.circle import Circle, Member
+from domain.clock import Clock
+from storage.activities.repository import SqlActivities
+from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class ActivityDesk:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    notifier: TeamsActivityNotifier
+    gitlab_enabled: bool
+    # Stand-ups (#13) and an away calendar plug in here; see README "Activities".
+    standups: StandupToday = field(default_factory=NoStandups)
+    availability: Availability = field(default_factory=NobodyAway)
+
+    def context(self, uow: SqlUnitOfWork) -> ActivitiesContext:
+        return ActivitiesContext(
+            uow=uow,
+            activities=SqlActivities(uow.session),
+            clock=self.clock,
+            notifier=self.notifier,
+            gitlab_enabled=self.gitlab_enabled,
+            standups=self.standups,
+            availability=self.availability,
+        )
+
+    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one use case and commit it with its effects."""
+        async with self.uow() as uow:
+            result = await use_case(self.context(uow), *args, **kwargs)
+            await uow.commit()
+            return result
+
+    async def read(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run a lookup on a read-only unit of work."""
+        async with self.uow.reader() as uow:
+            return await use_case(self.context(uow), *args, **kwargs)
+
+    # --- who and where ----------------------------------------------------------------------
+
+    async def member_here(self, turn_context: TurnContext) -> tuple[Circle, Member]:
+        """The circle and member of the person typing: the channel's circle, else the first circle they are in."""
+        async with self.uow.reader() as uow:
+            channel_id = channel_of(turn_context)
+            if channel_id:
+                circle = await uow.circles.by_channel(channel_id)
+                member = member_of(turn_context, circle)
+                if circle is not None and member is not None:
+                    return circle, member
+            for circle in await uow.circles.active():
+                member = member_of(turn_context, circle)
+                if member is not None:
+                    return circle, member
+        raise ActivityError("activities are for circle members; ask your Team Leader to add you to circles.yaml")
+
+    async def activity(self, activity_id: int) -> tuple[Activity, Circle]:
+        async with self.uow.reader() as uow:
+            activity = await SqlActivities(uow.session).get(activity_id)
+            circle = await uow.circles.get(activity.circle) if activity else None
+        if activity is None or circle is None:
+            raise ActivityError("that activity no longer exists; `/activity` lists yours")
+        return activity, circle
+
+    async def mine(self, circle: Circle, member: Member) -> list[Activity]:
+        async with self.uow.reader() as uow:
+            return await SqlActivities(uow.session).of_member(circle.name, member.handle)
+
+    async def open_in_circle(self, circle: Circle) -> list[Activity]:
+        async with self.uow.reader() as uow:
+            return await SqlActivities(uow.session).open_in_circle(circle.name)
+
+    async def find(self, circle: Circle, member: Member, ref: str) -> Activity:
+        """`#15` among the circle's open activities, the member's own first."""
+        return context.find_by_ref(await self.open_in_circle(circle), ref, owner=member.handle)
+
+    async def wip(self, circle: Circle, member: Member) -> Activity:
+        async with self.uow.reader() as uow:
+            found = await SqlActivities(uow.session).wip_of(circle.name, member.handle)
+        if found is None:
+            raise ActivityError("you have no activity in progress; `/activity start #12` starts one")
+        return found
+
+    def today(self, circle: Circle) -> date:
+        return local_date(self.clock.now(), circle.time_zone)
+
+    # --- what stand-ups read (#13 plugs these in) ---------------------------------------------
+
+    async def wip_summary(self, circle: str, member: str) -> WipSummary | None:
+        """The member's WIP activity and its last feedback, for the stand-up prompt."""
+        return await self.read(service.wip_summary, circle, member)
+
+    async def overdue(self, circle: str, today: date) -> list[Activity]:
+        """Overdue activities, for the stand-up summary."""
+        return await self.read(service.overdue, circle, today)
+
+    async def feedback_from_standup(self, circle: str, member: str, today_answer: str) -> Activity | None:
+        """One place to type: a stand-up "today" answer also posted as the WIP activity's feedback note.
+
+        None when the member has no activity in progress (nothing is posted).
+        """
+        async with self.uow() as uow:
+            ctx = self.context(uow)
+            found = await ctx.activities.wip_of(circle, member)
+            person = (await context.circle_of(ctx, circle)).member(member)
+            if found is None or found.id is None or person is None:
+                return None
+            saved = await daily.submit_feedback(ctx, circle, person, found.id, Feedback(done=today_answer))
+            await uow.commit()
+            return saved
+
+    # --- ActivityResults: what the outbox handlers report ------------------------------------
+
+    async def issue_created(self, activity_id: int, iid: int, url: str) -> None:
+        await self.run(service.record_issue, activity_id, iid, url)
+
+    async def issue_read(self, request: ReadIssue, issue: RemoteIssue) -> None:
+        if request.purpose == "import" and request.owner:
+            await self.run(sync.adopt_issue, request.circle, request.owner, issue)
+        else:
+            await self.run(sync.issue_changed, issue)
+
+    async def merge_requests_checked(self, activity_id: int, merge_requests: list[tuple[int, str, str]]) -> None:
+        await self.run(service.merge_requests_checked, activity_id, merge_requests)
+
+    # --- webhook events ----------------------------------------------------------------------
+
+    async def on_issue_event(self, issue: RemoteIssue) -> None:
+        await self.run(sync.issue_changed, issue)
+
+    async def on_note_event(self, note: NoteEvent) -> None:
+        await self.run(
+            sync.note_written,
+            note.project,
+            note.iid,
+            author=note.author,
+            at=note.at,
+            system=note.system,
+            body=note.body,
+        )
+
+    async def on_merge_request_event(self, event: MergeRequestEvent) -> None:
+        if event.action not in ("open", "reopen", "update"):
+            return
+        await self.run(
+            sync.merge_request_opened,
+            event.project,
+            event.iid,
+            source_branch=event.source_branch,
+            title=event.title,
+            description=event.description,
+            labels=event.labels,
+        )
+
+    # --- the leader's periodic safety net ----------------------------------------------------
+
+    async def reconcile_all(self) -> int:
+        """Queue a read of every open activity issue of every circle."""
+        queued = 0
+        async with self.uow() as uow:
+            for circle in await uow.circles.active():
+                queued += await sync.reconcile(self.context(uow), circle.name)
+            await uow.commit()
+        return queued

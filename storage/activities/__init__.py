@@ -1,0 +1,1 @@
+"""Activities in the database: the activity rows and their daily feedback."""
