@@ -20,7 +20,7 @@ from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.runtime import RUNTIME, Runtime
-from adapters.schedule_planner import SchedulePlanner
+from adapters.schedule_planner import PlanResult, SchedulePlanner
 from adapters.scheduler import LeaderScheduler
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.timer_tick import TimerTick
@@ -42,6 +42,10 @@ from storage.leader import LeaderElection
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("circlebot")
+
+# How often the leader plans every circle's schedules again. Runs are armed a week ahead and every
+# change re-plans at once, so this only moves the horizon along and catches what a crash left.
+PLAN_EVERY = timedelta(minutes=10)
 
 # Every feature of the bot, each installed once in this order; a feature comes after those it requires.
 # A new feature is its packages (domain/, storage/, bot/, dialogs/, adapters/) and one line here.
@@ -142,6 +146,9 @@ def _database_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator
         await asyncio.to_thread(migrate.upgrade, runtime.database.url)
         if runtime.settings.circles_config:
             await apply_at_startup(runtime.uow, runtime.settings.circles_config)
+        # Before the server listens (and so before /readyz says ready): a shift change due in the
+        # next minutes, or missed while the bot was down, is armed now, not at the next periodic plan.
+        log.info("%s", (await runtime.planner.plan()).summary())
         yield
         await runtime.database.dispose()
 
@@ -154,6 +161,10 @@ def _background_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterat
         runtime.scheduler.add_leader_job(
             "timer-tick", runtime.timers.tick, IntervalTrigger(seconds=runtime.settings.tick_seconds)
         )
+        runtime.scheduler.add_leader_job(
+            "schedule-plan", runtime.planner.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds())
+        )
+        runtime.scheduler.on_becoming_leader(runtime.planner.plan)
         await runtime.scheduler.start()
         yield
         # Shutdown: the HTTP server has already let in-flight turns finish.
@@ -226,8 +237,23 @@ def _parser() -> argparse.ArgumentParser:
     retry.add_argument("id", type=int)
     retry.set_defaults(run=_outbox_retry)
 
-    add_config_commands(commands)
+    add_config_commands(commands, plan_schedules=_plan_schedules)
     return parser
+
+
+def _plan_schedules(settings: Settings) -> str:
+    """Plan every circle's schedules the way the server does at start-up, serving nothing."""
+
+    async def run() -> PlanResult | None:
+        # CIRCLEBOT_CONFIG is left out: the file just applied wins over the one the server uses.
+        app = create_app(settings.model_copy(update={"circles_config": None}), background=False)
+        runner = web.AppRunner(app)
+        await runner.setup()  # the app's start-up: migrations, then the plan
+        await runner.cleanup()
+        return app[RUNTIME].planner.last_result
+
+    result = asyncio.run(run())
+    return result.summary() if result else "no schedules to plan"
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -87,8 +89,14 @@ def validate_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def apply_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`circlebot config apply FILE [--dry-run]`: print the changes, store them unless dry-run."""
+def apply_command(
+    args: argparse.Namespace, settings: Settings, *, plan_schedules: Callable[[Settings], str] | None = None
+) -> int:
+    """`circlebot config apply FILE [--dry-run]`: print the changes, store them unless dry-run.
+
+    Once stored, `plan_schedules` arms the circles' handovers and reminders at once, so a rota
+    change never waits for the running bot's next periodic plan; it returns a line to print.
+    """
     try:
         config = load_circles(args.file)
     except CirclesFileError as error:
@@ -108,10 +116,16 @@ def apply_command(args: argparse.Namespace, settings: Settings) -> int:
         print(line)
     if args.dry_run:
         print("dry run: nothing was stored")
+    elif plan_schedules is not None:
+        print(plan_schedules(settings))
     return 0
 
 
-def add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_config_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    plan_schedules: Callable[[Settings], str] | None = None,
+) -> None:
     """The `config` command group, wired into the circlebot CLI by app.py."""
     config = commands.add_parser("config", help="circles as code: validate or apply a circles file")
     actions = config.add_subparsers(required=True, metavar="ACTION")
@@ -121,4 +135,4 @@ def add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     apply = actions.add_parser("apply", help="store a circles file's circles and print what changed")
     apply.add_argument("file", type=Path, metavar="FILE")
     apply.add_argument("--dry-run", action="store_true", help="print the changes without storing them")
-    apply.set_defaults(run=apply_command)
+    apply.set_defaults(run=functools.partial(apply_command, plan_schedules=plan_schedules))

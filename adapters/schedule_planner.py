@@ -51,12 +51,21 @@ class PlanResult:
     skipped: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        late = f", {len(self.late)} of them late" if self.late else ""
+        skipped = f"; {len(self.skipped)} too late to do, reported to the Team Leader" if self.skipped else ""
+        failed = f"; planning failed for {', '.join(self.failed)} (see the log)" if self.failed else ""
+        return (
+            f"schedules planned for {len(self.circles)} circle(s): {len(self.armed)} new run(s){late}{skipped}{failed}"
+        )
+
 
 @dataclass
 class _CirclePlan:
     armed: list[str]
     late: list[str]
-    skipped: list[tuple[str, str]]  # (key, description)
+    skipped: list[tuple[datetime, str, str]]  # (due at, key, description)
 
 
 class SchedulePlanner:
@@ -81,7 +90,7 @@ class SchedulePlanner:
         self._schedules: dict[str, RecurringSchedule] = {}
         # One plan at a time in this process; replicas serialise per circle in the database.
         self._planning = asyncio.Lock()
-        self.plans = 0
+        self.last_result: PlanResult | None = None
 
     def register(self, schedule: RecurringSchedule) -> None:
         """Add a feature's schedule; names are unique."""
@@ -89,16 +98,11 @@ class SchedulePlanner:
             raise ValueError(f"a schedule named {schedule.name!r} is registered already")
         self._schedules[schedule.name] = schedule
 
-    @property
-    def schedule_names(self) -> list[str]:
-        return list(self._schedules)
-
     async def plan(self, *, circles: Sequence[str] | None = None) -> PlanResult:
         """Arm the runs of every active circle (or of the named ones); one transaction per circle."""
         if not self._schedules:
             return PlanResult()
         async with self._planning:
-            self.plans += 1
             async with self._uow.reader() as reader:
                 active = await reader.circles.active()
             wanted = [c for c in active if circles is None or c.name in circles]
@@ -115,8 +119,9 @@ class SchedulePlanner:
                 planned.append(circle.name)
                 armed += outcome.armed
                 late += outcome.late
-                skipped += [key for key, _ in outcome.skipped]
-            return PlanResult(tuple(planned), tuple(armed), tuple(late), tuple(skipped), tuple(failed))
+                skipped += [key for _, key, _ in outcome.skipped]
+            self.last_result = PlanResult(tuple(planned), tuple(armed), tuple(late), tuple(skipped), tuple(failed))
+            return self.last_result
 
     async def _plan_circle(self, circle: Circle) -> _CirclePlan:
         outcome = _CirclePlan([], [], [])
@@ -131,7 +136,7 @@ class SchedulePlanner:
                 for run in schedule.occurrences(circle, start, end):
                     await self._place(uow, schedule.name, circle, run, now, outcome)
                 for row in await schedules.skip_expired(session, schedule.name, circle.name, now=now):
-                    outcome.skipped.append((row.key, row.description or row.key))
+                    outcome.skipped.append((row.due_at, row.key, row.description or row.key))
                 await schedules.move_watermark(session, schedule.name, circle.name, end, now=now)
             if outcome.skipped:
                 await self._report_skipped(uow, circle, outcome.skipped)
@@ -152,10 +157,13 @@ class SchedulePlanner:
                 if run.due_at < now:
                     outcome.late.append(run.key)
         elif await schedules.skip(uow.session, schedule, circle.name, run, now=now):
-            outcome.skipped.append((run.key, run.description or run.key))
+            outcome.skipped.append((run.due_at, run.key, run.description or run.key))
 
-    async def _report_skipped(self, uow: SqlUnitOfWork, circle: Circle, skipped: list[tuple[str, str]]) -> None:
-        lines = [f"- {description}" for _, description in skipped[:MAX_NOTICE_LINES]]
+    async def _report_skipped(
+        self, uow: SqlUnitOfWork, circle: Circle, skipped: list[tuple[datetime, str, str]]
+    ) -> None:
+        skipped = sorted(skipped)
+        lines = [f"- {description}" for _, _, description in skipped[:MAX_NOTICE_LINES]]
         if len(skipped) > MAX_NOTICE_LINES:
             lines.append(f"- and {len(skipped) - MAX_NOTICE_LINES} more")
         text = (
@@ -163,7 +171,7 @@ class SchedulePlanner:
             "so I skipped them:\n" + "\n".join(lines)
         )
         # Keyed by what it reports: a second plan (or replica) reporting the same runs sends nothing.
-        digest = hashlib.sha256("\n".join(sorted(key for key, _ in skipped)).encode()).hexdigest()[:24]
+        digest = hashlib.sha256("\n".join(sorted(key for _, key, _ in skipped)).encode()).hexdigest()[:24]
         if self._notifier is None:
             log.warning("%s", text, extra={"circle": circle.name})
             return

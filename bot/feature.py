@@ -4,8 +4,8 @@ A feature (incidents, on-call, postmortems, alerts, …) is a package per layer 
 `storage/<f>/`, `bot/<f>/`, `dialogs/<f>/`, `adapters/<f>/` — and one `Feature` object, kept in
 `dialogs/<f>/feature.py`, that `app.FEATURES` lists. `install` gets a `FeatureHost`: the running
 services (settings, clock, units of work, metrics, the messenger) and the registries a feature adds
-to (commands, card verbs, channel listeners, timer kinds, outbox kinds, leader jobs, HTTP routes,
-cleanups). Services one feature offers another (the incident desk to postmortems and alerts) pass
+to (commands, card verbs, channel listeners, timer kinds, recurring schedules, outbox kinds, leader
+jobs, HTTP routes, cleanups). Services one feature offers another (the incident desk to postmortems and alerts) pass
 through `provide`/`service` under a typed `ServiceKey`, and only from a feature named in `requires`,
 which `install_features` checks is installed earlier: dependencies run one way, never in a loop.
 
@@ -103,11 +103,6 @@ class FeatureHost:
     def metrics(self) -> Metrics:
         return self._runtime.metrics
 
-    @property
-    def planner(self) -> SchedulePlanner:
-        """The shared planner: `host.planner.register(schedule)` for recurring work (domain/recurring.py)."""
-        return self._runtime.planner
-
     # --- what a feature registers -----------------------------------------------------------
 
     @property
@@ -124,6 +119,13 @@ class FeatureHost:
     def timers(self) -> TimerRegistry:
         """Durable timer kinds: `host.timers.register(kind, handler)`; the leader's tick runs them."""
         return self._runtime.timers
+
+    @property
+    def planner(self) -> SchedulePlanner:
+        """Recurring work (domain/recurring.py): `host.planner.register(schedule)`; its runs become
+        timers of the kinds registered above, planned at start-up, on a change, and caught up after
+        a restart. `await host.planner.plan(circles=[name])` re-plans a circle whose rota changed."""
+        return self._runtime.planner
 
     @property
     def outbox(self) -> HandlerRegistry:

@@ -1,4 +1,4 @@
-"""Binds the on-call timer kinds to their use cases, and plans every circle's rota timers."""
+"""Binds the on-call timer kinds to their use cases (the shared planner arms the recurring ones)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from domain.clock import Clock
 from domain.oncall import service
 from domain.oncall.moments import OnCallError
 from domain.oncall.ports import OnCallNotifier
+from domain.oncall.schedule import GAP_REPORT, SHIFT_CHANGE, SHIFT_REMINDER
 from domain.oncall.service import OnCallContext
 from domain.rota import Layer
 from storage.oncall.handovers import SqlHandovers
 from storage.postmortems.repository import SqlPostmortems
 from storage.rota_overrides import SqlRotaOverrides
 from storage.timers import DueTimer
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -70,26 +71,11 @@ def oncall_timer_handlers(clock: Clock, notifier: OnCallNotifier) -> dict[str, T
         )
 
     async def gap_report(ctx: OnCallContext, timer: DueTimer) -> object:
-        return await service.on_gap_report(ctx, timer.payload["circle"])
+        return await service.on_gap_report(ctx, timer.payload["circle"], timer.due_at)
 
     return {
-        service.SHIFT_CHANGE: guarded(shift_change),
+        SHIFT_CHANGE: guarded(shift_change),
         service.HANDOVER_CHASE: guarded(chase),
-        service.SHIFT_REMINDER: guarded(shift_reminder),
-        service.GAP_REPORT: guarded(gap_report),
+        SHIFT_REMINDER: guarded(shift_reminder),
+        GAP_REPORT: guarded(gap_report),
     }
-
-
-async def plan_all_circles(uow_factory: UnitOfWorkFactory, clock: Clock, notifier: OnCallNotifier) -> int:
-    """Arm the rota timers of every active circle; run at start and hourly by the leader.
-
-    Planning is idempotent (timers are keyed by what they announce), so running it often only
-    picks up rotas applied from the circles file since the last run.
-    """
-    async with uow_factory() as uow:
-        ctx = oncall_context(uow, clock, notifier)
-        armed = 0
-        for circle in await uow.circles.active():
-            armed += await service.plan_circle(ctx, circle)
-        await uow.commit()
-        return armed

@@ -13,6 +13,7 @@ from domain.incidents.sla import humanize
 from domain.oncall.handover import ActionLine, Handover, HandoverBrief, HandoverStatus, IncidentLine
 from domain.oncall.model import LayerNow
 from domain.oncall.moments import format_local
+from domain.recurring import late_note
 from domain.rota import Layer, Override, Rota, Rotation, Shift, ShiftSource
 
 ACCEPT_VERB = "handover.accept"
@@ -126,6 +127,7 @@ def handover_card(circle: Circle, handover: Handover, brief: HandoverBrief, now:
     zone = circle.rota.zone
     body: list[dict[str, Any]] = [
         text_block(f"Handover · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
+        *_late(circle, handover),
         fact_set(
             [
                 ("From", name_of(circle, handover.outgoing) if handover.outgoing else "nobody (after a rota gap)"),
@@ -169,6 +171,7 @@ def notes_prompt_card(circle: Circle, handover: Handover, now: datetime) -> Card
     incoming = name_of(circle, handover.incoming)
     body = [
         text_block(f"Handover notes · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
+        *_late(circle, handover),
         text_block(
             f"{incoming} takes over at {format_local(handover.shift_start, zone, now)}. What should they know? "
             "Ongoing work, flaky alerts, things to watch. They already get the list of incidents."
@@ -196,6 +199,12 @@ def notes_sent_card(circle: Circle, handover: Handover) -> Card:
             ),
         ]
     )
+
+
+def _late(circle: Circle, handover: Handover) -> list[dict[str, Any]]:
+    """A line saying the handover started late (the bot was down at the shift change), if it did."""
+    note = late_note("handover", handover.shift_start, handover.created_at, circle.rota.zone)
+    return [text_block(f"Late: {note}.", color="warning")] if note else []
 
 
 def _incident_section(title: str, lines: Sequence[IncidentLine], empty: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from domain.incidents.sla import humanize
 from domain.oncall.handover import Handover, HandoverBrief
 from domain.oncall.moments import format_local
 from domain.ports import UnitOfWork
+from domain.recurring import late_note
 from domain.rota import Shift
 from storage import conversations
 
@@ -91,6 +92,9 @@ class TeamsOnCallNotifier:
             f"from {format_local(shift.start, zone, now)} to {format_local(shift.end, zone, now)} "
             f"({circle.rota.time_zone}). `/oncall` shows who is on with you."
         )
+        late = late_note("shift reminder", shift.start - before, now, zone)
+        if late:
+            text += f" (Late: {late}.)"
         key = (
             f"teams:shift-reminder:{circle.name}:{shift.layer}:{shift.start.isoformat()}:{int(before.total_seconds())}"
         )

@@ -104,7 +104,7 @@ class OnCallCommands:
             raise OnCallError(f"{error}. Usage: {OVERRIDE_USAGE}") from None
         layer, rest = _layer(rest)
         covered = {t.member for t in turns_between(circle.rota, max(start, now), end, layer)} - {covering.handle}
-        override_id, override = await self._desk.run(
+        override_id, override = await self._desk.change_rota(
             service.add_override,
             circle,
             caller=caller_of(turn_context, circle),
@@ -132,7 +132,7 @@ class OnCallCommands:
             first, second = find_member(circle, people[0]), find_member(circle, people[1])
         else:
             raise OnCallError(f"usage: {SWAP_USAGE}")
-        overrides = await self._desk.run(
+        overrides = await self._desk.change_rota(
             service.swap_turns, circle, caller=caller, first=first, second=second, layer=layer
         )
         zone, now = circle.rota.zone, self._desk.clock.now()
@@ -145,7 +145,7 @@ class OnCallCommands:
     async def _cancel(self, turn_context: TurnContext, circle: Circle, words: list[str]) -> None:
         if not words or not words[0].lstrip("#").isdigit():
             raise OnCallError("which override? `/oncall cancel 3` (`/oncall overrides` lists them)")
-        override = await self._desk.run(
+        override = await self._desk.change_rota(
             service.cancel_override,
             circle,
             caller=caller_of(turn_context, circle),

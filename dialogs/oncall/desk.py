@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from botbuilder.core import TurnContext
 
 from adapters.oncall.timers import oncall_context
+from adapters.schedule_planner import SchedulePlanner
 from bot.mentions import mentioned_accounts
 from bot.oncall.notifier import TeamsOnCallNotifier
 from dialogs.incidents.desk import channel_of, member_of
@@ -29,6 +30,7 @@ class OnCallDesk:
     uow: UnitOfWorkFactory
     clock: Clock
     notifier: TeamsOnCallNotifier
+    planner: SchedulePlanner
 
     async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run one on-call use case and commit it with its timers and messages."""
@@ -37,6 +39,12 @@ class OnCallDesk:
             result = await use_case(ctx, *args, **kwargs)
             await uow.commit()
             return result
+
+    async def change_rota(self, use_case: Callable[..., Awaitable[T]], circle: Circle, *args: Any, **kwargs: Any) -> T:
+        """Run a rota change, then re-plan the circle's schedules at once (not at the next periodic plan)."""
+        result = await self.run(use_case, circle, *args, **kwargs)
+        await self.planner.plan(circles=[circle.name])
+        return result
 
     async def read(self, query: Callable[[OnCallContext], Awaitable[T]]) -> T:
         """Run a read-only query on a fresh unit of work."""

@@ -1,14 +1,14 @@
 """On-call use cases: rota changes, the timers that follow the rota, and shift handovers.
 
-The rota is watched with durable timers planned from it: one per upcoming shift change, the
-shift-start reminders and a weekly gap report. Plans are re-made on every change and firing,
-and a fired timer checks the rota again first, so a plan made stale by an override is harmless.
+The rota's recurring work (shift changes, shift reminders, the weekly gap report) is described in
+domain/oncall_schedule.py and armed by the shared schedule planner, which the callers run again
+after every rota change. A fired timer checks the rota again first, so a stale run is harmless.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from domain.circle import Circle, Member, Role
 from domain.clock import Clock
@@ -31,17 +31,11 @@ from domain.oncall.ports import (
     PostmortemHistory,
 )
 from domain.ports import UnitOfWork
+from domain.recurring import late_note
 from domain.rota import Layer, Override
 
-SHIFT_CHANGE = "oncall.shift_change"
 HANDOVER_CHASE = "oncall.handover_chase"
-SHIFT_REMINDER = "oncall.shift_reminder"
-GAP_REPORT = "oncall.gap_report"
-
-# Timers are planned this far beyond the longest shift reminder; the planner runs far more often.
-PLAN_AHEAD = timedelta(days=7)
 GAP_REPORT_WEEKS = 2
-GAP_REPORT_TIME = time(9, 0)  # Monday morning, circle time
 
 
 @dataclass
@@ -71,13 +65,12 @@ async def add_override(
     end: datetime,
     reason: str = "",
 ) -> tuple[int, Override]:
-    """Store an override the caller may make, and re-plan the circle's timers."""
+    """Store an override the caller may make; the caller re-plans the circle once it is committed."""
     now = ctx.clock.now()
     override = plan_override(
         circle, caller=caller, covering=covering, layer=layer, start=start, end=end, now=now, reason=reason
     )
     override_id = await ctx.overrides.add(circle.name, override, now=now)
-    await plan_circle(ctx, _with(circle, override))
     return override_id, override
 
 
@@ -88,7 +81,6 @@ async def swap_turns(
     overrides = plan_swap(circle, caller=caller, first=first, second=second, layer=layer, now=ctx.clock.now())
     for override in overrides:
         await ctx.overrides.add(circle.name, override, now=ctx.clock.now())
-    await plan_circle(ctx, _with(circle, *overrides))
     return overrides
 
 
@@ -101,64 +93,14 @@ async def cancel_override(ctx: OnCallContext, circle: Circle, *, caller: Member 
     if caller is None or (caller.handle != circle.team_leader and caller.handle != override.created_by):
         raise OnCallError("only the Team Leader or the person who made an override may cancel it")
     await ctx.overrides.cancel(override_id, circle=circle.name, now=ctx.clock.now())
-    await plan_circle(ctx, replace(circle, rota=replace(circle.rota, overrides=_without(circle, override))))
     return override
-
-
-def _with(circle: Circle, *overrides: Override) -> Circle:
-    return replace(circle, rota=replace(circle.rota, overrides=(*circle.rota.overrides, *overrides)))
-
-
-def _without(circle: Circle, gone: Override) -> tuple[Override, ...]:
-    return tuple(o for o in circle.rota.overrides if o != gone)
-
-
-# --- planning -------------------------------------------------------------------------------------
-
-
-async def plan_circle(ctx: OnCallContext, circle: Circle) -> int:
-    """Arm timers for the shift changes, shift reminders and gap report ahead; returns how many."""
-    now = ctx.clock.now()
-    policy = circle.handover
-    horizon = now + PLAN_AHEAD + max(policy.shift_reminders, default=timedelta(0))
-    armed = 0
-    for change in shift_changes(circle.rota, now, horizon):
-        at = change.at.isoformat()
-        payload = {"circle": circle.name, "layer": change.layer.value, "at": at}
-        await ctx.uow.timers.schedule(SHIFT_CHANGE, f"handover:{circle.name}:{change.layer}:{at}", change.at, payload)
-        armed += 1
-        for before in policy.shift_reminders:
-            due = change.at - before
-            if due < now:
-                continue
-            key = f"shift-reminder:{circle.name}:{change.layer}:{at}:{change.incoming}:{int(before.total_seconds())}"
-            reminder = payload | {"member": change.incoming, "before": int(before.total_seconds())}
-            await ctx.uow.timers.schedule(SHIFT_REMINDER, key, due, reminder)
-            armed += 1
-    report_at = next_gap_report(circle, now)
-    await ctx.uow.timers.schedule(
-        GAP_REPORT, f"oncall-gaps:{circle.name}:{report_at.date().isoformat()}", report_at, {"circle": circle.name}
-    )
-    return armed + 1
-
-
-def next_gap_report(circle: Circle, now: datetime) -> datetime:
-    """The next Monday morning in the circle's time zone (later today if it is Monday early)."""
-    zone = circle.rota.zone
-    today = now.astimezone(zone).date()
-    for days in range(8):
-        day = today + timedelta(days=days)
-        moment = datetime.combine(day, GAP_REPORT_TIME, tzinfo=zone)
-        if day.weekday() == 0 and moment > now:
-            return moment.astimezone(now.tzinfo)
-    raise AssertionError("a week always has a Monday")
 
 
 # --- timers ---------------------------------------------------------------------------------------
 
 
 async def on_shift_change(ctx: OnCallContext, circle_name: str, layer: Layer, at: datetime) -> Handover | None:
-    """A planned shift change is due: start its handover (unless the rota moved on), then re-plan."""
+    """A planned shift change is due: start its handover, unless the rota moved on or it was started."""
     circle = await _active_circle(ctx, circle_name)
     if circle is None:
         return None
@@ -166,7 +108,6 @@ async def on_shift_change(ctx: OnCallContext, circle_name: str, layer: Layer, at
     handover = None
     if change is not None and await ctx.handovers.find(circle.name, layer, at) is None:
         handover = await _start(ctx, circle, change)
-    await plan_circle(ctx, circle)
     return handover
 
 
@@ -305,23 +246,29 @@ async def on_shift_reminder(
     return await ctx.notifier.remind_shift(ctx.uow, circle, turn, before)
 
 
-async def on_gap_report(ctx: OnCallContext, circle_name: str) -> list[str]:
-    """The weekly notice to the Team Leader: rota gaps and members the bot cannot reach."""
+async def on_gap_report(ctx: OnCallContext, circle_name: str, due_at: datetime | None = None) -> list[str]:
+    """The weekly notice to the Team Leader: rota gaps and members the bot cannot reach.
+
+    `due_at` is when the report was planned: a report sent late after a restart says so.
+    """
     circle = await _active_circle(ctx, circle_name)
     if circle is None:
         return []
     now = ctx.clock.now()
+    day = (due_at or now).date()
     lines = rota_problems(circle, now)
     people = [m for m in circle.members if m.role is not Role.STAKEHOLDER]
     unreachable = await ctx.notifier.unreachable(ctx.uow, people)
     if unreachable:
         names = ", ".join(m.display_name for m in unreachable)
         lines.append(f"I cannot message {names} privately yet: ask them to say hi to me once in a 1:1 chat")
-        await ctx.notifier.ask_to_say_hi(ctx.uow, circle, unreachable, key=f"oncall-gaps:{circle.name}:{now.date()}:hi")
+        await ctx.notifier.ask_to_say_hi(ctx.uow, circle, unreachable, key=f"oncall-gaps:{circle.name}:{day}:hi")
     if lines:
-        text = f"Rota check for {circle.name}:\n" + "\n".join(f"- {line}" for line in lines)
-        await ctx.notifier.tell_team_leader(ctx.uow, circle, text, key=f"oncall-gaps:{circle.name}:{now.date()}")
-    await plan_circle(ctx, circle)
+        late = late_note("rota check", due_at, now, circle.rota.zone) if due_at else None
+        text = f"Rota check for {circle.name}{f' ({late})' if late else ''}:\n" + "\n".join(
+            f"- {line}" for line in lines
+        )
+        await ctx.notifier.tell_team_leader(ctx.uow, circle, text, key=f"oncall-gaps:{circle.name}:{day}")
     return lines
 
 

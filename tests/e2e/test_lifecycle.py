@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -11,6 +12,8 @@ from aiohttp import web
 from adapters.runtime import RUNTIME
 from adapters.settings import load_settings
 from app import create_app
+from domain.clock import FixedClock
+from tests.conftest import EXAMPLE_CIRCLES
 
 
 async def test_shutdown_lets_an_in_flight_request_finish_and_stops_the_background_work(tmp_path: Path) -> None:
@@ -40,3 +43,19 @@ async def test_shutdown_lets_an_in_flight_request_finish_and_stops_the_backgroun
     relay_tasks = [t for t in asyncio.all_tasks() if t.get_name() == "outbox-relay"]
     assert relay_tasks == []
     assert not runtime.scheduler.running
+
+
+async def test_the_rota_is_planned_before_the_server_listens(tmp_path: Path) -> None:
+    """A shift change due minutes after a start is armed by the start-up itself, not by a later job."""
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}", CIRCLEBOT_CONFIG=str(EXAMPLE_CIRCLES), _env_file=None
+    )
+    app = create_app(settings, clock=FixedClock(datetime(2026, 12, 7, 7, 55, tzinfo=UTC)), background=False)
+    runner = web.AppRunner(app)
+    await runner.setup()  # what happens before `circlebot serve` binds its port and /readyz can answer
+    try:
+        async with app[RUNTIME].uow.reader() as uow:
+            timer = await uow.timers.get("handover:demo:primary:2026-12-07T08:00:00+00:00")
+            assert timer is not None and timer.status == "pending"
+    finally:
+        await runner.cleanup()

@@ -163,7 +163,7 @@ async def test_shift_change_handover_notes_and_acceptance_end_to_end(
     runtime = runtime_of(client)
     for person in ("luca", "sara"):  # each says hi once, so the bot can reach them privately
         await post_activity(client, privately(personal_message("hi", connector.service_url), person))
-    await runtime.scheduler.run_job_now("oncall-plan")
+    await runtime.planner.plan()
     connector.sent.clear()
 
     runtime.clock.set(NEXT_MONDAY)  # type: ignore[attr-defined]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 import app
 from adapters.circles_cli import CirclesConfigInvalid, apply_at_startup
+from adapters.circles_file import load_circles
+from domain.oncall.model import shift_changes
+from storage.database import sync_url
 from storage.unit_of_work import UnitOfWorkFactory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
@@ -60,10 +65,28 @@ def test_apply_prints_the_diff_then_no_changes(empty_database: str, capsys: pyte
     ]
 
     assert app.main(["config", "apply", str(EXAMPLE)]) == 0
-    assert capsys.readouterr().out.splitlines() == ["+ circle demo", "~ default_circle: none -> demo"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["+ circle demo", "~ default_circle: none -> demo"]
+    assert lines[2].startswith("schedules planned for 1 circle(s): ")
 
     assert app.main(["config", "apply", str(EXAMPLE)]) == 0
-    assert capsys.readouterr().out.splitlines() == ["no changes"]
+    assert capsys.readouterr().out.splitlines() == ["no changes", "schedules planned for 1 circle(s): 0 new run(s)"]
+
+
+def test_apply_arms_the_next_shift_change_at_once(empty_database: str) -> None:
+    assert app.main(["config", "apply", str(EXAMPLE)]) == 0
+
+    now = datetime.now(UTC)
+    [circle] = load_circles(EXAMPLE).circles
+    upcoming = shift_changes(circle.rota, now, now + timedelta(days=8))[0]
+    engine = create_engine(sync_url(empty_database))
+    try:
+        with engine.connect() as connection:
+            query = text("SELECT due_at FROM timer WHERE kind = 'oncall.shift_change' AND status = 'pending'")
+            due = {datetime.fromisoformat(row[0]).astimezone(UTC) for row in connection.execute(query)}
+    finally:
+        engine.dispose()
+    assert upcoming.at in due
 
 
 def test_apply_refuses_an_invalid_file(empty_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

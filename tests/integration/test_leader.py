@@ -83,3 +83,35 @@ async def test_scheduled_jobs_run_only_on_the_leading_replica(postgres_database_
             await scheduler.stop()
         for db in databases:
             await db.dispose()
+
+
+async def test_a_replica_taking_over_plans_before_it_runs_any_leader_job(postgres_database_url: str) -> None:
+    databases = [Database(postgres_database_url), Database(postgres_database_url)]
+    schedulers = [LeaderScheduler(LeaderElection(db), leadership_check_seconds=3600) for db in databases]
+    events: list[str] = []
+    try:
+        for index, scheduler in enumerate(schedulers):
+
+            async def plan(index: int = index) -> None:
+                events.append(f"plan {index}")
+
+            async def tick(index: int = index) -> None:
+                events.append(f"tick {index}")
+
+            scheduler.on_becoming_leader(plan)
+            scheduler.add_leader_job("tick", tick, IntervalTrigger(hours=1))
+            await scheduler.start()
+        for scheduler in schedulers:
+            await scheduler.run_job_now("tick")
+        await schedulers[0].refresh_leadership()  # still leading: no second plan
+
+        await schedulers[0].stop()
+        await schedulers[1].refresh_leadership()
+        await schedulers[1].run_job_now("tick")
+
+        assert events == ["plan 0", "tick 0", "plan 1", "tick 1"]
+    finally:
+        for scheduler in schedulers:
+            await scheduler.stop()
+        for db in databases:
+            await db.dispose()

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
 from adapters.circles_file import parse_circles
-from adapters.oncall.timers import oncall_context, oncall_timer_handlers, plan_all_circles
-from adapters.timer_tick import TimerTick
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
 from domain.incidents.service import IncidentContext, current_commander, declare_incident
 from domain.oncall import service
 from domain.oncall.moments import OnCallError
+from domain.oncall.schedule import GAP_REPORT, SHIFT_CHANGE, SHIFT_REMINDER
 from domain.rota import Layer
 from storage.database import Database
 from storage.timers import TimerRow
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.fake_notifier import FakeNotifier
 from tests.support.fake_oncall_notifier import FakeOnCallNotifier
+from tests.support.oncall_rota import Rota
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
 ROME = ZoneInfo("Europe/Rome")
@@ -34,39 +33,6 @@ def rome(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ROME).astimezone(UTC)
 
 
-class Rota:
-    """Runs on-call use cases one transaction each, and fires due timers, the way the bot does."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: FixedClock, notifier: FakeOnCallNotifier) -> None:
-        self.uow_factory, self.clock, self.notifier = uow_factory, clock, notifier
-        self.tick = TimerTick(uow_factory, oncall_timer_handlers(clock, notifier), clock)
-
-    async def run(self, use_case: Any, *args: Any, **kwargs: Any) -> Any:
-        async with self.uow_factory() as uow:
-            result = await use_case(oncall_context(uow, self.clock, self.notifier), *args, **kwargs)
-            await uow.commit()
-            return result
-
-    async def circle(self, name: str = "demo") -> Circle:
-        async with self.uow_factory() as uow:
-            circle = await uow.circles.get(name)
-            assert circle is not None
-            return circle
-
-    async def at(self, moment: datetime) -> int:
-        """Move the clock to `moment` and fire what is due."""
-        self.clock.set(moment)
-        return await self.tick.tick()
-
-    async def override(self, by: str, covering: str, start: datetime, end: datetime, **kw: Any) -> int:
-        circle = await self.circle()
-        override_id, _ = await self.run(
-            service.add_override, circle, caller=circle.member(by), covering=circle.member(covering),
-            layer=kw.pop("layer", Layer.PRIMARY), start=start, end=end, **kw,
-        )  # fmt: skip
-        return int(override_id)
-
-
 @pytest.fixture
 def notifier() -> FakeOnCallNotifier:
     return FakeOnCallNotifier(reachable={"giulia", "marco", "luca", "sara", "paolo", "elena"})
@@ -74,8 +40,9 @@ def notifier() -> FakeOnCallNotifier:
 
 @pytest.fixture
 async def rota(uow_factory: UnitOfWorkFactory, clock: FixedClock, notifier: FakeOnCallNotifier, circle: Circle) -> Rota:
-    await plan_all_circles(uow_factory, clock, notifier)
-    return Rota(uow_factory, clock, notifier)
+    rota = Rota(uow_factory, clock, notifier)
+    await rota.planner.plan()
+    return rota
 
 
 async def pending_timers(database: Database, kind: str | None = None) -> list[tuple[str, datetime]]:
@@ -127,9 +94,9 @@ async def test_a_cancelled_override_no_longer_counts(rota: Rota) -> None:
 async def test_planning_arms_each_shift_change_its_reminders_and_the_weekly_gap_report(
     rota: Rota, database: Database
 ) -> None:
-    changes = await pending_timers(database, service.SHIFT_CHANGE)
-    reminders = await pending_timers(database, service.SHIFT_REMINDER)
-    [report] = await pending_timers(database, service.GAP_REPORT)
+    changes = await pending_timers(database, SHIFT_CHANGE)
+    reminders = await pending_timers(database, SHIFT_REMINDER)
+    [report] = await pending_timers(database, GAP_REPORT)
 
     assert changes[:2] == [
         ("handover:demo:primary:2026-11-30T08:00:00+00:00", NEXT_MONDAY),
@@ -142,7 +109,7 @@ async def test_planning_arms_each_shift_change_its_reminders_and_the_weekly_gap_
 
 async def test_planning_twice_arms_nothing_twice(rota: Rota, database: Database) -> None:
     before = await pending_timers(database)
-    await plan_all_circles(rota.uow_factory, rota.clock, rota.notifier)
+    await rota.planner.plan()
 
     assert await pending_timers(database) == before
 
@@ -297,7 +264,6 @@ async def test_the_weekly_report_tells_the_team_leader_of_gaps_and_people_to_say
         await uow.commit()
     notifier = FakeOnCallNotifier(reachable={"ada"})
     rota = Rota(uow_factory, clock, notifier)
-    await plan_all_circles(uow_factory, clock, notifier)
 
     await rota.at(NEXT_MONDAY)  # the Monday report; bob's rotation only starts a week later
 
@@ -309,5 +275,6 @@ async def test_the_weekly_report_tells_the_team_leader_of_gaps_and_people_to_say
         "- I cannot message Bob Oncall privately yet: ask them to say hi to me once in a 1:1 chat",
     ]
     assert notifier.of("say_hi") == [("channel", "bob")]
-    next_week = await pending_timers(uow_factory.database, service.GAP_REPORT)
+    await rota.at(NEXT_MONDAY + timedelta(minutes=10))  # the next periodic plan reaches a week ahead
+    next_week = await pending_timers(uow_factory.database, GAP_REPORT)
     assert [key for key, _ in next_week] == ["oncall-gaps:lean:2026-12-07"]

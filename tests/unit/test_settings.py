@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
@@ -24,6 +25,8 @@ def test_defaults_run_locally_on_sqlite_in_anonymous_mode(monkeypatch: pytest.Mo
         ("MicrosoftAppType", "Single", "MicrosoftAppType: Input should be 'MultiTenant'"),
         ("JIRA_URL", "jira.local", "JIRA_URL: expected an http:// or https:// URL"),
         ("OUTBOX_MAX_ATTEMPTS", "0", "OUTBOX_MAX_ATTEMPTS: Input should be greater than or equal to 1"),
+        ("CIRCLEBOT_SHIFT_CHANGE_GRACE", "soon", "CIRCLEBOT_SHIFT_CHANGE_GRACE: 'soon' is not a duration; write a"),
+        ("CIRCLEBOT_CATCH_UP_GRACE", "9d", "CIRCLEBOT_CATCH_UP_GRACE: expected a duration from 0s to 7d"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_is_expected(
@@ -34,6 +37,16 @@ def test_a_bad_value_names_the_variable_and_what_is_expected(
         load_settings(_env_file=None)
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+def test_catch_up_graces_are_written_like_the_durations_in_circles_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIRCLEBOT_SHIFT_CHANGE_GRACE", "6h")
+    monkeypatch.setenv("CIRCLEBOT_CATCH_UP_GRACE", "1h30m")
+    monkeypatch.setenv("CIRCLEBOT_PLAN_LOOKBACK", "3600")  # plain seconds work too
+    settings = load_settings(_env_file=None)
+    assert (settings.shift_change_grace, settings.catch_up_grace, settings.plan_lookback) == (
+        timedelta(hours=6), timedelta(minutes=90), timedelta(hours=1),
+    )  # fmt: skip
 
 
 def test_the_cli_stops_with_one_line_and_no_traceback(tmp_path: object) -> None:
