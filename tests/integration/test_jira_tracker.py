@@ -559,3 +559,74 @@ async def test_jira_answers_html_and_plain_text_errors_are_reported_readably(bot
 
     [row] = await bot.rows()
     assert row.last_error is not None and "503 Service Unavailable (HTTP 503)" in row.last_error
+
+
+async def test_a_relay_killed_mid_create_leaves_no_second_issue_though_search_lags(tmp_path: Path) -> None:
+    """kill -9 after Jira created the issue but before its answer: the next relay must not create again.
+
+    The "create sent" mark is committed before the request, so it survives the kill; the next
+    relay (after the lease expires) keeps looking while Jira's search lags, and finds the issue.
+    """
+    import os
+    import signal
+    import sys
+    import textwrap
+    from datetime import UTC, datetime
+
+    url = f"sqlite:///{tmp_path / 'circlebot.db'}"
+    migrate.upgrade(url)
+    clock = FixedClock(datetime.now(UTC))
+    database = Database(url)
+    async with FakeJira(search_delay=90, now=lambda: clock.now().timestamp()) as jira:
+        jira.lose_next_response("POST /rest/api/2/issue", mode="hang")  # created, then no answer ever
+        async with UnitOfWorkFactory(database, clock)() as uow:
+            queue_issue_request(uow.outbox, declare())
+            await uow.commit()
+        doomed = textwrap.dedent(
+            f"""
+            import asyncio
+            from adapters.jira.delivery import register_jira_handlers
+            from adapters.jira.tracker import JiraIssueTracker
+            from adapters.outbox_relay import OutboxRelay
+            from domain.clock import SystemClock
+            from storage.database import Database
+
+            async def main():
+                tracker = JiraIssueTracker({jira.url!r}, user={jira.user!r}, token={jira.token!r}, timeout=60)
+                relay = OutboxRelay(Database({url!r}), {{}}, SystemClock(), name="doomed")
+                register_jira_handlers(relay, tracker, clock=SystemClock())
+                await relay.run_once()
+
+            asyncio.run(main())
+            """
+        )
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", doomed)
+        try:
+            for _ in range(600):
+                if jira.creates:
+                    break
+                await asyncio.sleep(0.05)
+            assert jira.creates == 1
+        finally:
+            os.kill(process.pid, signal.SIGKILL)  # kill -9: no cleanup, the row stays leased
+            await asyncio.wait_for(process.wait(), timeout=30)
+
+        tracker = tracker_for(jira.url, clock, jira)
+        survivor = Circlebot(database, UnitOfWorkFactory(database, clock), clock, tracker)
+        survivor.relay = OutboxRelay(database, {}, clock)
+        register_jira_handlers(
+            survivor.relay, tracker, on_issue_created=survivor._store_key, clock=clock,
+            consistency_window=timedelta(seconds=120),
+        )  # fmt: skip
+        try:
+            clock.advance(timedelta(seconds=51))  # the dead relay's lease runs out
+            for _ in range(10):
+                await survivor.later(timedelta(seconds=10))
+            [row] = await survivor.rows()
+        finally:
+            tracker.close()
+            await database.dispose()
+
+        assert jira.creates == 1
+        assert survivor.issue_keys == [("INC-7", "DEMO-1")]
+        assert row.status == "done"
