@@ -2,12 +2,13 @@
 
     python benchmarks/jira_faults.py [--incidents 10] [--index-lag 40] [--rounds 40] [--window 60]
 
-A local Jira (tests/support/fake_jira.py) answers like the Data Center mock behind the fault proxy
-did: it finishes every first create *after* the client has given up (the response is lost), its
-search shows a new issue only `--index-lag` seconds later (Jira Cloud documents its search as
-eventually consistent), and on top it answers some requests with a proxy's HTML 500 page, a
-plain-text 429, or drops the connection after doing the work. A relay process is "killed" (its
-leased rows abandoned) half-way. The outbox retries every 5 s of a simulated clock, as in the
+A local Jira (tests/support/fake_jira.py) sits behind a fault-injecting proxy
+(tests/support/fault_proxy.py), as the Data Center mock did in the report. The proxy answers
+two creates with a plain-text 429 (nothing made), drops one connection after Jira made the issue,
+answers every other first create *after* the client has given up (Jira did the work; the answer
+is late), and sends a gateway's HTML 500 instead of two searches. Jira's search shows a new issue only `--index-lag`
+seconds later (Jira Cloud documents its search as eventually consistent). A relay is "killed"
+with rows leased. The outbox retries every 5 s of a simulated clock, as in the
 report ("the retry's label search, 5 s later, does not see it yet"). It prints one JSON line:
 
     {"incidents": 10, "issues_per_incident": {"INC-1": 1, …}, "creates_sent": 10, "duplicates_closed": 0,
@@ -42,6 +43,7 @@ from storage.database import Database
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.conftest import START
 from tests.support.fake_jira import FakeJira
+from tests.support.fault_proxy import FaultProxy
 
 CLIENT_TIMEOUT = 0.3  # seconds; Jira's creates take three times that
 RETRY_EVERY = timedelta(seconds=5)
@@ -54,12 +56,16 @@ async def replay(incidents: int, index_lag: float, rounds: int, window: float = 
         migrate.upgrade(url)
         database = Database(url)
         uow = UnitOfWorkFactory(database, clock)
-        async with FakeJira(search_delay=index_lag, now=lambda: clock.now().timestamp()) as jira:
-            jira.create_delay = CLIENT_TIMEOUT * 3  # every create completes after the client gave up
-            jira.fail_next(2, 500, only="GET /rest/api/2/search")  # the proxy's HTML page
-            jira.fail_next(2, 429, retry_after=5, only="POST /rest/api/2/issue")  # plain text
-            jira.lose_next_response("POST /rest/api/2/issue")  # done, then the connection drops
-            tracker = JiraIssueTracker(jira.url, user=jira.user, token=jira.token, timeout=CLIENT_TIMEOUT, clock=clock)
+        async with (
+            FakeJira(search_delay=index_lag, now=lambda: clock.now().timestamp()) as jira,
+            FaultProxy(jira.url) as proxy,
+        ):
+            # Rules apply in order: the first creates are refused, the next dropped, the rest late.
+            proxy.refuse("POST /rest/api/2/issue", 429, times=2, retry_after=5)  # plain text, nothing made
+            proxy.drop("POST /rest/api/2/issue")  # made, then the connection drops
+            proxy.late("POST /rest/api/2/issue", CLIENT_TIMEOUT * 3, times=incidents)  # made, answered too late
+            proxy.refuse("GET /rest/api/2/search", 500, times=2)  # the gateway's HTML page
+            tracker = JiraIssueTracker(proxy.url, user=jira.user, token=jira.token, timeout=CLIENT_TIMEOUT, clock=clock)
             try:
                 async with uow() as work:
                     for number in range(1, incidents + 1):
@@ -77,8 +83,7 @@ async def replay(incidents: int, index_lag: float, rounds: int, window: float = 
                 for round_number in range(rounds):
                     await relay.run_once()
                     if round_number == 0:
-                        await asyncio.sleep(CLIENT_TIMEOUT * 4)  # Jira finishes the creates it was sent
-                        jira.create_delay = 0
+                        await asyncio.sleep(CLIENT_TIMEOUT * 4)  # the late answers go out to nobody
                     clock.advance(RETRY_EVERY)
                 async with database.read_session() as session:
                     pending = (await outbox.stats(session)).pending
@@ -92,6 +97,7 @@ async def replay(incidents: int, index_lag: float, rounds: int, window: float = 
                 "incidents": incidents,
                 "index_lag_s": index_lag,
                 "issues_per_incident": counts,
+                "faults_injected": len(proxy.faults_injected),
                 "creates_sent": jira.creates,
                 # Issues made twice and then closed as duplicates (with a link to the original).
                 "duplicates_closed": len(jira.issues_labelled(DUPLICATE_LABEL)),
