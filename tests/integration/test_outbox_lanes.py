@@ -145,3 +145,23 @@ async def test_health_endpoints_answer_at_once_while_every_jira_thread_is_hung(
             runtime.relay.stop()
             await hung_jira.stop()
             await asyncio.wait_for(running, timeout=40)
+
+
+async def test_building_the_jira_client_holds_no_lock_while_server_info_hangs() -> None:
+    """Finding 3: the client build held a lock across serverInfo, so every caller queued behind it."""
+    async with FakeJira() as jira:
+        jira.hang("GET /rest/api/2/serverInfo")
+        tracker = JiraIssueTracker(jira.url, user=jira.user, token=jira.token, timeout=30, workers=2)
+        calls = [asyncio.create_task(tracker.find_by_label(f"circlebot-inc-{n}")) for n in (1, 2)]
+        try:
+            # Both builds ask at once; with the lock the second would wait out the first's 30 s.
+            for _ in range(250):
+                if jira.requests.count("GET /rest/api/2/serverInfo") == 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert jira.requests.count("GET /rest/api/2/serverInfo") == 2
+        finally:
+            jira.unhang()
+            await jira.stop()
+            await asyncio.gather(*calls, return_exceptions=True)
+            tracker.close()
