@@ -133,6 +133,19 @@ class TeamsIncidentNotifier:
                 uow, incident, circle, f"I cannot message {member.display_name} privately yet{phone}."
             )
 
+    async def tell_team_leader(self, uow: UnitOfWork, circle: Circle, text: str, *, key: str) -> None:
+        """Tell the circle's Team Leader privately, else in the circle's channel; `key` makes it once."""
+        session_uow = _with_session(uow)
+        leader = circle.member(circle.team_leader)
+        if leader is not None and await self._send_privately(
+            session_uow, leader, mention_activity(leader, text), f"teams:{key}"
+        ):
+            return
+        channel = await self._channel(session_uow, circle.channel_id)
+        if channel is not None:
+            name = leader.display_name if leader else circle.team_leader
+            self._messenger.send(session_uow, conversation=channel, activity=f"{name}: {text}", key=f"teams:{key}")
+
     async def tell_privately(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
     ) -> None:

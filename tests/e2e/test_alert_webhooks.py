@@ -250,3 +250,23 @@ async def test_a_long_label_value_is_cut_with_a_marker(client_on: BotClient) -> 
     [incident] = await open_incidents(client_on)
     assert incident.service is not None
     assert (len(incident.service), incident.service[-1]) == (120, "…")
+
+
+async def test_an_accepted_notification_that_goes_dead_is_told_to_the_team_leader_once(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    """Issue #11 finding 7: a dead ingest row was silent; now the circle hears of it."""
+    await post_activity(client, installed_in_team(connector.service_url))
+    runtime = runtime_of(client)
+    async with runtime.uow() as uow:
+        # A row this version cannot read (an older release's, say): it can only go dead.
+        uow.outbox.add("alerts.ingest", {"version": 99}, idempotency_key="alerts:unreadable")
+        await uow.commit()
+
+    await runtime.relay.drain()
+    await runtime.relay.drain()
+
+    told = [text for text in connector.texts() if "could not turn it into an incident" in text]
+    assert len(told) == 1
+    assert "`circlebot outbox retry" in told[0]
+    assert [row.status for row in await ingest_rows(client)] == ["dead"]
