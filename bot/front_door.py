@@ -98,7 +98,8 @@ def _within(url: str, allowed: str) -> bool:
     given, prefix = urlsplit(url), urlsplit(allowed)
     if (given.scheme.lower(), given.netloc.lower()) != (prefix.scheme.lower(), prefix.netloc.lower()):
         return False
-    return given.path.startswith(prefix.path.rstrip("/")) if prefix.path not in ("", "/") else True
+    base = prefix.path.rstrip("/")
+    return not base or given.path == base or given.path.startswith(base + "/")
 
 
 def _at(body: dict[str, Any], dotted: str) -> Any:

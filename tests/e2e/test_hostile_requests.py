@@ -244,11 +244,18 @@ async def test_allowed_service_urls_admit_a_host_in_anonymous_mode(tmp_path: Pat
         f"sqlite:///{tmp_path / 'bot.db'}", ALLOWED_SERVICE_URLS="https://smba.example.net/emea/"
     ) as allowing:
         response = await post_activity(allowing, personal_message("help", "https://smba.example.net/emea/"))
-        refused = await post_activity(allowing, personal_message("help", "https://smba.example.net.evil.io/emea/"))
+        look_alikes = [
+            await post_activity(allowing, personal_message("help", url))
+            for url in (
+                "https://smba.example.net.evil.io/emea/",
+                "https://smba.example.net/emeax/",
+                "http://smba.example.net/emea/",
+            )
+        ]
 
     # Accepted at the door (the reply itself cannot reach the made-up host; that is the outbox's).
     assert response.status != 403
-    assert refused.status == 403
+    assert [r.status for r in look_alikes] == [403, 403, 403]
 
 
 async def test_an_unauthenticated_turn_never_moves_a_stored_conversation_address(
