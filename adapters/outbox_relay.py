@@ -23,7 +23,7 @@ from domain.clock import Clock
 from domain.retry_policy import RetryPolicy
 from storage import outbox
 from storage.database import Database
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage as OutboxMessage  # what handlers get; dialogs/ import it from here
 
 log = logging.getLogger(__name__)
 

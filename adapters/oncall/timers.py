@@ -13,26 +13,24 @@ from domain.oncall.moments import OnCallError
 from domain.oncall.ports import OnCallNotifier
 from domain.oncall.schedule import GAP_REPORT, SHIFT_CHANGE, SHIFT_REMINDER
 from domain.oncall.service import OnCallContext
+from domain.ports import UnitOfWork
 from domain.rota import Layer
-from storage.oncall.handovers import SqlHandovers
-from storage.postmortems.repository import SqlPostmortems
-from storage.rota_overrides import SqlRotaOverrides
 from storage.timers import DueTimer
 from storage.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def oncall_context(uow: SqlUnitOfWork, clock: Clock, notifier: OnCallNotifier) -> OnCallContext:
+def oncall_context(uow: UnitOfWork, clock: Clock, notifier: OnCallNotifier) -> OnCallContext:
     """The on-call use cases' collaborators, on one unit of work."""
     return OnCallContext(
         uow=uow,
         clock=clock,
         notifier=notifier,
-        overrides=SqlRotaOverrides(uow.session),
-        handovers=SqlHandovers(uow.session),
+        overrides=uow.rota_overrides,
+        handovers=uow.handovers,
         incidents=uow.incidents,
-        postmortems=SqlPostmortems(uow.session),
+        postmortems=uow.postmortems,
     )
 
 

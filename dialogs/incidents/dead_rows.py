@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+from adapters.outbox_relay import OutboxMessage
 from dialogs.incidents.desk import IncidentDesk
 from domain.incidents import service
 from domain.incidents.issue_tracker import CREATE_ISSUE
 from domain.incidents.model import incident_number
-from storage.outbox import OutboxMessage
 
 # What a dead row of each kind failed to do, in the words the card and the Team Leader get.
 WHAT_FAILED = {

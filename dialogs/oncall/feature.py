@@ -20,7 +20,7 @@ class OnCallFeature:
 
     def install(self, host: FeatureHost) -> None:
         """Register `/oncall`, `/handover`, the handover buttons, the rota timers and the rota's schedules."""
-        notifier = TeamsOnCallNotifier(host.messenger, host.clock)
+        notifier = TeamsOnCallNotifier(host.teams)
         desk = OnCallDesk(host.uow, host.clock, notifier, host.planner)
         oncall = OnCallCommands(desk)
         host.commands.register(

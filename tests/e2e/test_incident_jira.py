@@ -63,7 +63,7 @@ async def test_with_jira_down_the_card_says_pending_and_the_issue_comes_later_ex
     [issue] = jira.issues_labelled("circlebot-inc-1")
     assert jira.creates == 1
     assert (issue.project, issue.priority, issue.summary) == ("PAY", "High", "INC-1 [P2] Search is slow")
-    latest = [card for card in connector.cards() if card["body"][0]["text"].startswith("INC-1")][-1]
+    latest = [card for card in connector.cards_as_shown() if card["body"][0]["text"].startswith("INC-1")][-1]
     assert card_jira_fact(latest) == issue.key
 
 
@@ -114,7 +114,7 @@ async def test_a_jira_issue_given_up_on_says_failed_on_the_card_and_the_team_lea
         await runtime.relay.drain()
         clock.advance(timedelta(minutes=30))
 
-    latest = [card for card in connector.cards() if card["body"][0]["text"].startswith("INC-1")][-1]
+    latest = [card for card in connector.cards_as_shown() if card["body"][0]["text"].startswith("INC-1")][-1]
     assert card_jira_fact(latest) == "failed"
     told = [sent.text for sent in connector.in_conversation(PERSONAL_CONVERSATION_ID) if "Gave up" in sent.text]
     assert len(told) == 1
