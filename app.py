@@ -19,6 +19,7 @@ from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
+from adapters.reports.cli import add_report_commands
 from adapters.runtime import RUNTIME, Runtime
 from adapters.schedule_planner import PlanResult, SchedulePlanner
 from adapters.scheduler import LeaderScheduler
@@ -35,6 +36,7 @@ from dialogs.alerts.feature import AlertsFeature
 from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
 from dialogs.postmortems.feature import PostmortemsFeature
+from dialogs.reports.feature import ReportsFeature
 from domain.clock import Clock, SystemClock
 from domain.retry_policy import RetryPolicy
 from storage import migrate
@@ -56,6 +58,7 @@ FEATURES: tuple[Feature, ...] = (
     OnCallFeature(),
     AlertsFeature(),
     ActivitiesFeature(),
+    ReportsFeature(),
 )
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
@@ -210,6 +213,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.gitlab_token,
         settings.alert_webhook_token,
         settings.gitlab_webhook_token,
+        settings.link_secret,
     ]
 
 
@@ -239,6 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_outbox_retry)
 
     add_config_commands(commands, plan_schedules=_plan_schedules)
+    add_report_commands(commands)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -67,6 +68,11 @@ class Metrics:
         for lane in LANES:  # every lane is exported from the start, so rules see 0, not "no data"
             for gauge in (self.lane_pending, self.lane_dead, self.lane_oldest_age):
                 gauge.labels(lane=lane).set(0)
+        self._refreshers: list[Callable[[datetime], Awaitable[None]]] = []
+
+    def add_refresher(self, refresh: Callable[[datetime], Awaitable[None]]) -> None:
+        """A feature's collector that reads the database before each exposition."""
+        self._refreshers.append(refresh)
 
     def observe_delivery(self, delivery: Delivery) -> None:
         """The relay's observer: one finished attempt."""
@@ -101,6 +107,8 @@ class Metrics:
             self.lane_pending.labels(lane=name).set(pending)
             self.lane_dead.labels(lane=name).set(dead)
             self.lane_oldest_age.labels(lane=name).set(age)
+        for refresh in self._refreshers:
+            await refresh(now)
         return generate_latest(self.registry)
 
 

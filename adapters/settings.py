@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
     allowed_service_urls: str = Field("", alias="ALLOWED_SERVICE_URLS")
     consistency_window: float = Field(60.0, alias="TRACKER_CONSISTENCY_WINDOW", ge=0, le=3600)
+    public_url: str = Field("http://127.0.0.1:3978", alias="CIRCLEBOT_PUBLIC_URL")
+    link_secret: str = Field("", alias="CIRCLEBOT_LINK_SECRET", repr=False)
+    tab_resource: str = Field("", alias="CIRCLEBOT_TAB_RESOURCE")
+    sso_keys_url: str = Field(
+        "https://login.microsoftonline.com/common/discovery/v2.0/keys", alias="CIRCLEBOT_SSO_KEYS_URL"
+    )
     # Catch-up after a restart (adapters/schedule_planner.py): how late missed runs are still done.
     shift_change_grace: timedelta = Field(timedelta(hours=12), alias="CIRCLEBOT_SHIFT_CHANGE_GRACE")
     catch_up_grace: timedelta = Field(timedelta(hours=1), alias="CIRCLEBOT_CATCH_UP_GRACE")
@@ -75,6 +81,20 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")):
             raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected the bot's public http(s):// base URL, like https://circlebot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("link_secret")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("expected at least 16 characters (e.g. openssl rand -hex 32)")
         return value
 
     @field_validator("jira_url", "gitlab_url")
@@ -114,6 +134,13 @@ class Settings(BaseSettings):
     def service_url_allowlist(self) -> tuple[str, ...]:
         """ALLOWED_SERVICE_URLS as a tuple: where an anonymous-mode bot may write besides loopback."""
         return tuple(url.strip() for url in self.allowed_service_urls.split(",") if url.strip())
+
+    @property
+    def tab_audiences(self) -> tuple[str, ...]:
+        """What a dashboard tab's Teams SSO token may name as its audience: the app id or its ID URI."""
+        host = self.public_url.split("://", 1)[1].split("/", 1)[0]
+        resource = self.tab_resource or f"api://{host}/{self.app_id}"
+        return (self.app_id, resource) if self.app_id else ()
 
     @property
     def jira_enabled(self) -> bool:

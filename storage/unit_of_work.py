@@ -17,6 +17,7 @@ from storage.incidents.repository import SqlIncidents
 from storage.oncall.handovers import SqlHandovers
 from storage.outbox import SqlOutbox
 from storage.postmortems.repository import SqlPostmortems
+from storage.reports.reads import SqlReportReads
 from storage.rota_overrides import SqlRotaOverrides
 from storage.timers import SqlTimers
 
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.rota_overrides = SqlRotaOverrides(self.session)
         self.alert_groups = SqlAlertGroups(self.session)
         self.activities = SqlActivities(self.session)
+        self.reports = SqlReportReads(self.session)
         self._committed = False
         return self
 
