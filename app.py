@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -247,6 +248,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def startup_line(settings: Settings, host: str, port: int) -> str:
+    """The one line a person reads when the server listens: where, on what, and which integrations."""
+    config = str(settings.circles_config) if settings.circles_config else "none (circles from the database)"
+    database = _without_password(settings.database_url)
+    return (
+        f"circlebot listening on http://{host}:{port}/api/messages · database {database}"
+        f" · config {config} · Jira {'on' if settings.jira_enabled else 'off'}"
+        f" · GitLab {'on' if settings.gitlab_enabled else 'off'}"
+        + (" · anonymous (no MicrosoftAppId): playground and tests only" if settings.anonymous else "")
+    )
+
+
+def _without_password(url: str) -> str:
+    # postgresql://user:secret@host/db -> postgresql://user:***@host/db: the line lands in logs.
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 def _plan_schedules(settings: Settings) -> str:
     """Plan every circle's schedules the way the server does at start-up, serving nothing."""
 
@@ -263,10 +281,16 @@ def _plan_schedules(settings: Settings) -> str:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.anonymous:
-        log.warning("MicrosoftAppId is empty: anonymous mode, for the local playground and tests only")
+    line = startup_line(settings, args.host, args.port)
     try:
-        web.run_app(create_app(settings), host=args.host, port=args.port, shutdown_timeout=30, print=None)
+        # aiohttp calls `print` once the socket listens; its own banner is replaced by our line.
+        web.run_app(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            shutdown_timeout=30,
+            print=lambda _banner: print(line, flush=True),
+        )
     except CirclesConfigInvalid as error:
         print(f"circlebot: {error}", file=sys.stderr)
         return 1

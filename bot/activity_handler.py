@@ -17,7 +17,7 @@ from botframework.connector.auth import AuthenticationConstants
 
 from adapters.metrics import Metrics, timed_turns
 from bot.card_actions import VERB_KEY, CardActionRegistry, CardActionResult
-from bot.cards import CARD_CONTENT_TYPE, card_message, truncate_for_teams, welcome_card
+from bot.cards import CARD_CONTENT_TYPE, card_message, readable, truncate_for_teams, welcome_card
 from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text, scope_of
 from bot.conversation_references import conversation_record
 from bot.dialog_runner import DialogRunner
@@ -186,7 +186,7 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
             command, args = self._commands.parse("help", scope)
         if command is None:
             suggestion = self._commands.suggest(args.name, scope)
-            await turn_context.send_activity(MessageFactory.text(suggestion.message))
+            await turn_context.send_activity(MessageFactory.text(readable(suggestion.message)))
             return
         await command.handler(turn_context, args)
 

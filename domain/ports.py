@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from domain.activities.ports import ActivityRepository
@@ -35,6 +35,11 @@ class OutboxWriter(Protocol):
 
     async def contains(self, idempotency_key: str) -> bool:
         """True when a row with this key is queued in this transaction or already stored."""
+        ...
+
+    async def outstanding(self, ordering_key: str) -> Literal["pending", "dead"] | None:
+        """ "dead" when a stored row of this ordering key is dead, "pending" when one waits (queued
+        here or stored), None when every write of that key was delivered."""
         ...
 
 
@@ -115,8 +120,10 @@ class IncidentNotifier(Protocol):
         """Refresh the incident card wherever it is shown."""
         ...
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
-        """Post a short line in the incident's thread."""
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
+        """Post a short line in the incident's thread, @mentioning `mention` when given."""
         ...
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:

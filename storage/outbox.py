@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, Index, Text, and_, case, func, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -97,6 +97,14 @@ class SqlOutbox:
         query = select(col(OutboxRow.id)).where(OutboxRow.idempotency_key == idempotency_key)
         return (await self._session.exec(query)).first() is not None
 
+    async def outstanding(self, ordering_key: str) -> Literal["pending", "dead"] | None:
+        """ "dead" when a stored row of this ordering key is dead, "pending" when one waits (queued here
+        or stored), None when every write of that key was delivered."""
+        stored = await outstanding(self._session, ordering_key)
+        if stored is None and any(row["ordering_key"] == ordering_key for row in self._rows):
+            return "pending"
+        return stored
+
     async def flush(self) -> None:
         """Insert queued rows; a repeated idempotency key keeps the row already there."""
         rows, self._rows = self._rows, []
@@ -112,6 +120,15 @@ class SqlOutbox:
             # Count inserted rows from RETURNING: psycopg reports rowcount -1 for INSERT.
             result = await self._session.exec(statement)
             self.added += len(result.all())
+
+
+async def outstanding(session: AsyncSession, ordering_key: str) -> Literal["pending", "dead"] | None:
+    """DEAD when a row of this ordering key is dead, PENDING when one still waits, None when all were delivered."""
+    query = select(col(OutboxRow.status)).where(
+        OutboxRow.ordering_key == ordering_key, col(OutboxRow.status).in_((PENDING, DEAD))
+    )
+    statuses = set((await session.exec(query)).all())
+    return "dead" if DEAD in statuses else "pending" if PENDING in statuses else None
 
 
 async def claim_due(

@@ -45,6 +45,18 @@ class ActivitiesFeature:
                 "Your GitLab activities: one at a time, daily feedback, review by the Team Leader",
                 ALL_SCOPES,
                 commands.handle,
+                (
+                    "/activity",
+                    "/activity new",
+                    "/activity import #12",
+                    "/activity start #12",
+                    "/activity park",
+                    "/activity feedback migrated the staging database",
+                    "/activity ready",
+                    "/activity list @Luca",
+                    "/activity approve #12",
+                    "/activity changes #12 add the rollback steps",
+                ),
             )
         )
         ActivityActions(desk).register(host.card_actions)

@@ -16,7 +16,7 @@ from bot.commands import SHARED_SCOPES, Command
 from bot.feature import FeatureHost, ServiceKey
 from bot.incidents.notifier import TeamsIncidentNotifier
 from dialogs.incidents.actions import IncidentActions
-from dialogs.incidents.commands import IncidentCommands
+from dialogs.incidents.commands import EXAMPLES, IncidentCommands
 from dialogs.incidents.dead_rows import dead_row_reporter
 from dialogs.incidents.desk import IncidentDesk, actor
 from domain.incidents import service
@@ -34,8 +34,8 @@ class IncidentsFeature:
     requires: tuple[str, ...] = ()
 
     def install(self, host: FeatureHost) -> None:
-        notifier = TeamsIncidentNotifier(host.teams)
         tracker = jira_tracker_from_settings(host.settings)
+        notifier = TeamsIncidentNotifier(host.teams, jira_enabled=tracker is not None)
         desk = IncidentDesk(host.uow, host.clock, notifier, jira_enabled=tracker is not None)
         if tracker is not None:
             register_jira_handlers(
@@ -60,10 +60,12 @@ def install_incidents(host: FeatureHost, desk: IncidentDesk) -> IncidentCommands
     host.commands.register(
         Command(
             "incident",
-            "incident [P1-P4 <title>] | ack | status | note | assign | severity | resolve | show | list",
+            "incident [P1-P4 <title>] | ack | status | note | assign | severity | impact | update | resolve | "
+            "reopen | close | show | list",
             "Declare an incident (form, or at once with a severity and title) and work it",
             SHARED_SCOPES,
             commands.handle,
+            EXAMPLES,
         )
     )
     IncidentActions(desk, commands).register(host.card_actions)

@@ -31,6 +31,17 @@ def install_postmortems(host: FeatureHost, desk: PostmortemDesk) -> PostmortemCo
             "Write the postmortem of a resolved incident, agree corrective actions, search past ones",
             ALL_SCOPES,
             commands.handle,
+            (
+                "/postmortem start INC-7 @Luca",
+                "/postmortem action INC-7 alert on queue depth @Luca fri",
+                "/postmortem review INC-7",
+                "/postmortem agree INC-7",
+                "/postmortem done INC-7 A1",
+                "/postmortem comment INC-7 the timeline misses the failover",
+                "/postmortem show INC-7",
+                "/postmortem list",
+                "/postmortem search certificate",
+            ),
         )
     )
     PostmortemActions(desk).register(host.card_actions)

@@ -19,6 +19,7 @@ from domain.incidents.issue_tracker import (
 )
 from domain.incidents.model import Incident, IncidentEvent
 from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, resolve_clock
+from domain.local_time import format_moment, zone_named
 from domain.ports import UnitOfWork
 
 # Timeline kinds that are chat, not changes: they stay out of Jira and the stakeholder prompts.
@@ -40,7 +41,7 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
                 project=circle.jira.project_key,
                 issue_type=circle.jira.issue_type,
                 summary=jira_summary(incident),
-                description=_jira_description(incident),
+                description=_jira_description(incident, circle),
                 priority=circle.jira.priority_for(incident.severity),
             ),
         )
@@ -75,9 +76,11 @@ def jira_summary(incident: Incident) -> str:
     return f"{incident.key} [{incident.severity}] {incident.title}"
 
 
-def _jira_description(incident: Incident) -> str:
+def _jira_description(incident: Incident, circle: Circle) -> str:
+    """What the declarer saw (their own words), then the facts; times in the circle's zone."""
+    when = format_moment(incident.declared_at, zone_named(circle.time_zone))
     facts = [
-        f"Declared by {incident.declared_by} at {incident.declared_at:%Y-%m-%d %H:%M} UTC ({incident.source}).",
+        f"Declared by {incident.declared_by} at {when} ({incident.source}).",
         f"Business impact: {'yes' if incident.business_impact else 'no'}; data loss: "
         f"{'yes' if incident.data_loss else 'no'}.",
     ]

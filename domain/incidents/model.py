@@ -10,6 +10,8 @@ from enum import StrEnum
 from domain.circle import Severity
 
 MAX_TITLE_LENGTH = 150
+# How the timeline names steps the bot took by itself (rota assignment, SLA warnings, escalations).
+BOT_ACTOR = "circlebot"
 MAX_TEXT_LENGTH = 4000
 
 
@@ -142,7 +144,8 @@ class Incident:
         via = "by monitoring" if source is Source.ALERT else f"by {declared_by}"
         incident._record(at, declared_by, "declared", f"{severity} declared {via}: {incident.title}")
         if commander:
-            incident._record(at, declared_by, "assigned", f"Commander: {commander_name or commander}")
+            # The rota chose the commander, not the person declaring: the bot did this step.
+            incident._record(at, BOT_ACTOR, "assigned", f"Commander: {commander_name or commander} (on call)")
         return incident
 
     @property
@@ -281,11 +284,6 @@ class Incident:
         self.links += new
         return bool(new)
 
-    @property
-    def jira_failed(self) -> bool:
-        """True when creating the Jira issue failed for good and no issue has been linked since."""
-        return self.jira_key is None and any(entry.kind == JIRA_FAILED for entry in self.timeline)
-
     def record(self, at: datetime, actor: str, kind: str, text: str) -> None:
         """A system entry: SLA warnings, escalations, alert updates, Jira links."""
         self._record(at, actor, kind, _bounded(text, "entry"))
@@ -314,12 +312,23 @@ def validate_title(title: str) -> str:
     return title
 
 
+# "P1", and what many teams type: "sev1", "SEV-1", "s1".
+_SEVERITY_WORD = re.compile(r"(p|sev-?|s)(\d+)", re.IGNORECASE)
+
+
+def looks_like_severity(word: str) -> bool:
+    """True for a word meant as a severity, valid or not ("P1", "sev2", "P9"), so it gets a severity answer."""
+    return _SEVERITY_WORD.fullmatch(word.strip()) is not None
+
+
 def parse_severity(text: str) -> Severity:
-    """P1..P4, case-insensitive; the error lists what is accepted."""
-    try:
-        return Severity(text.strip().upper())
-    except ValueError:
-        raise IncidentError(f"unknown severity `{text}`: use P1, P2, P3 or P4") from None
+    """P1..P4, or the aliases sev1..sev4 (any case); the error says what is accepted."""
+    match = _SEVERITY_WORD.fullmatch(text.strip())
+    if match is None or f"P{match.group(2)}" not in Severity.__members__:
+        raise IncidentError(
+            f"severity is P1–P4 (sev1–sev4 work too), not `{text}`: `/incident P1 Checkout API returns 500`"
+        )
+    return Severity(f"P{match.group(2)}")
 
 
 def parse_status(text: str) -> IncidentStatus:

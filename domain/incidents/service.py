@@ -17,8 +17,9 @@ from domain.clock import Clock
 from domain.incidents.effects import CHATTER, queue_jira_write, sync_timers
 from domain.incidents.model import DELIVERY_FAILED, JIRA_FAILED, Incident, IncidentError, IncidentStatus, Source
 from domain.incidents.report import IncidentReport, build_report
-from domain.incidents.sla import acknowledge_clock, humanize, next_stakeholder_update_due, resolve_clock
+from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, overdue_hint, resolve_clock, time_left
 from domain.incidents.triggers import evaluate_triggers
+from domain.local_time import format_time, format_when, zone_named
 from domain.ports import IncidentNotifier, UnitOfWork
 from domain.rota import OnCall, on_call_at
 
@@ -258,15 +259,20 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
     if clock.stopped_at is not None or not incident.is_open:
         return
     if stage == "warn" and now >= clock.deadline:
-        return  # a late warning (the bot was down) would say "due in 0s": the breach notice says it all
+        return  # a warning that comes late (the bot was down) would say "due in 0s": the breach says it all
+    zone = zone_named(circle.time_zone)
+    due = format_when(clock.deadline, zone, now)
+    what = "acknowledge" if deadline == "acknowledge" else "resolve"
     if stage == "warn":
-        text = f"SLA warning: {deadline} due in {humanize(clock.remaining(now))} (at {clock.deadline:%H:%M} UTC)"
+        text = f"SLA warning: {incident.key} must be {what}d by {due} (in {time_left(clock.remaining(now))})."
         kind = "sla_warning"
     else:
-        text = f"SLA breached: {deadline} was due {humanize(now - clock.deadline)} ago"
+        headline = "ACK OVERDUE" if deadline == "acknowledge" else "SLA BREACHED"
+        text = f"{headline}: {incident.key} was not {what}d by {due}{overdue_hint(now - clock.deadline)}."
         kind = "sla_breach"
     incident.record(now, "circlebot", kind, text)
-    await ctx.notifier.tell_thread(ctx.uow, incident, circle, text)
+    commander = circle.member(incident.commander) if incident.commander else None
+    await ctx.notifier.tell_thread(ctx.uow, incident, circle, text, mention=commander)
     await _save(ctx, incident, circle)
 
 
@@ -311,17 +317,18 @@ async def on_stakeholder_timer(ctx: IncidentContext, number: int, overdue: bool)
     incident, circle = await load(ctx, number)
     if next_stakeholder_update_due(incident, circle.sla_for(incident.severity)) is None:
         return
-    await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue)
+    await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident, circle), overdue)
     if overdue:
         incident.record(ctx.clock.now(), "circlebot", "reminder", "Stakeholder update overdue")
         await _save_quietly(ctx, incident, circle)
 
 
-def stakeholder_draft(incident: Incident) -> str:
+def stakeholder_draft(incident: Incident, circle: Circle) -> str:
     """A prefilled update: where we are, and what happened last."""
     recent = [e for e in incident.timeline if e.kind not in CHATTER | {"stakeholder_update"}][-3:]
     lines = [f"{incident.key} ({incident.severity}) — {incident.title}", f"Status: {incident.status}."]
-    lines += [f"• {entry.at:%H:%M} UTC {entry.text}" for entry in recent]
+    zone = zone_named(circle.time_zone)
+    lines += [f"• {format_time(entry.at, zone)} {entry.text}" for entry in recent]
     return "\n".join(lines)
 
 
@@ -347,6 +354,8 @@ async def _apply_effects(
             queue_jira_write(ctx.uow, incident, circle, event)
     await sync_timers(ctx.uow, incident, circle)
     if incident.business_impact and any(e.name in PHASE_CHANGES for e in events):
-        await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue=False)
+        await ctx.notifier.ask_stakeholder_update(
+            ctx.uow, incident, circle, stakeholder_draft(incident, circle), overdue=False
+        )
     if refresh_card:
         await ctx.notifier.incident_changed(ctx.uow, incident, circle)

@@ -115,7 +115,23 @@ async def test_a_jira_issue_given_up_on_says_failed_on_the_card_and_the_team_lea
         clock.advance(timedelta(minutes=30))
 
     latest = [card for card in connector.cards_as_shown() if card["body"][0]["text"].startswith("INC-1")][-1]
-    assert card_jira_fact(latest) == "failed"
+    assert card_jira_fact(latest) == "failed — see `circlebot outbox list`"
     told = [sent.text for sent in connector.in_conversation(PERSONAL_CONVERSATION_ID) if "Gave up" in sent.text]
     assert len(told) == 1
     assert "INC-1: Gave up on creating the Jira issue" in told[0]
+
+
+async def test_a_jira_write_parked_as_dead_shows_failed_with_where_to_look(
+    client: BotClient, jira: FakeJira, connector: FakeConnector
+) -> None:
+    runtime = client.app[RUNTIME]
+    jira.fail_next(1, 400)  # Jira rejects the create: retrying cannot help, the row is parked as dead
+
+    declare = channel_message("/incident P2 Search is slow", connector.service_url)
+    await post_activity(client, declare)
+    await runtime.relay.drain()
+    assert jira.creates == 0
+
+    await post_activity(client, channel_message("/incident show INC-1", connector.service_url))
+    shown = connector.cards()[-1]
+    assert card_jira_fact(shown) == "failed — see `circlebot outbox list`"

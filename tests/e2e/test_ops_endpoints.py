@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.log_setup import configure_logging
 from adapters.outbox_relay import RetryLater
 from adapters.runtime import RUNTIME
 from adapters.settings import load_settings
@@ -109,3 +112,17 @@ async def _delivered(_message: object) -> dict[str, str]:
 
 async def _jira_is_down(_message: object) -> None:
     raise RetryLater("Jira did not answer")
+
+
+async def test_readiness_probes_do_not_log_migration_lines_each_call(
+    client: TestClient[object, object],
+) -> None:
+    """Kubernetes asks every few seconds: the log must not fill with Alembic's "Context impl" lines."""
+    stream = io.StringIO()
+    handler = configure_logging("INFO", "text", [], stream=stream)
+    try:
+        for _ in range(3):
+            assert (await client.get("/readyz")).status == 200
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "alembic" not in stream.getvalue()

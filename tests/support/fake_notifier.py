@@ -17,8 +17,12 @@ class FakeNotifier:
     async def incident_changed(self, uow: UnitOfWork, incident: Incident, circle: Circle) -> None:
         self.said.append(("card", incident.key, incident.status.value))
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
         self.said.append(("thread", incident.key, text))
+        if mention is not None:
+            self.said.append(("mention", incident.key, mention.handle))
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
         self.said.append(("page", incident.key, member.handle))
