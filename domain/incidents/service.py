@@ -23,6 +23,8 @@ from domain.local_time import format_time, format_when, zone_named
 from domain.ports import IncidentNotifier, UnitOfWork
 from domain.rota import OnCall, on_call_at
 
+# The breach notice's headline names its clock; reports count breaches per clock by it.
+ACK_OVERDUE, SLA_BREACHED = "ACK OVERDUE", "SLA BREACHED"
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
 
@@ -267,7 +269,7 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
         text = f"SLA warning: {incident.key} must be {what}d by {due} (in {time_left(clock.remaining(now))})."
         kind = "sla_warning"
     else:
-        headline = "ACK OVERDUE" if deadline == "acknowledge" else "SLA BREACHED"
+        headline = ACK_OVERDUE if deadline == "acknowledge" else SLA_BREACHED
         text = f"{headline}: {incident.key} was not {what}d by {due}{overdue_hint(now - clock.deadline)}."
         kind = "sla_breach"
     incident.record(now, "circlebot", kind, text)

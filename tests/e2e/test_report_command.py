@@ -116,7 +116,7 @@ async def test_a_weekly_report_missed_while_the_bot_was_down_says_it_is_late(
 
     [card] = [c for c in connector.cards() if c["body"][0]["text"].startswith("Report")]
     assert card["body"][2]["text"] == (
-        "Posted late: the 09:00 weekly report, sent at 12:00 (Europe/Rome) after a restart"
+        "Posted late: the 09:00 weekly report, sent at 12:00 CET after a restart"
     )
 
 
