@@ -325,7 +325,8 @@ def _to_standup(spec: StandupSpec | None) -> StandupPolicy | None:
         days=tuple(sorted(set(spec.days or base.days))),
         enabled=base.enabled if spec.enabled is None else spec.enabled,
         window=spec.window or base.window,
-        remind_after=spec.remind_after,
+        # Unset (a row stored before stand-ups had settings): the default; set to `never`: None.
+        remind_after=spec.remind_after if "remind_after" in spec.model_fields_set else base.remind_after,
         questions=StandupQuestions(questions.yesterday, questions.today, questions.blockers),
         holidays=tuple(sorted(set(spec.holidays))),
         escalate_blockers_after=spec.escalate_blockers_after or base.escalate_blockers_after,
