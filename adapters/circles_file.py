@@ -21,6 +21,7 @@ from adapters.circles_schema import (
     MemberSpec,
     PostmortemSpec,
     RotaSpec,
+    RunbooksSpec,
     ScheduleSpec,
 )
 from adapters.located_yaml import Loc, Problems, YamlSyntaxError, read_located_yaml
@@ -47,6 +48,7 @@ from domain.circle import (
     SlaPolicy,
 )
 from domain.rota import Layer, Override, Rota, Rotation, Shift
+from domain.services import RunbookPolicy, Service
 
 __all__ = ["CirclesConfig", "CirclesFileError", "load_circles", "parse_circles"]
 
@@ -143,6 +145,14 @@ def _check_references(raw: dict[str, Any], at: Loc, problems: Problems) -> None:
     check(("focus_sre",), raw.get("focus_sre"))
     for index, step in _items(raw, "escalation"):
         check(("escalation", index, "notify"), step.get("notify"), ESCALATION_TARGETS)
+    names: set[str] = set()
+    for index, service in _items(raw, "services"):
+        check(("services", index, "owner"), service.get("owner"))
+        name = service.get("name")
+        if isinstance(name, str):
+            if name.lower() in names:
+                problems.add((*at, "services", index, "name"), f"another service is already called {name!r}")
+            names.add(name.lower())
     rota = raw.get("rota")
     if isinstance(rota, dict):
         for index, rotation in _items(rota, "rotations"):
@@ -216,6 +226,18 @@ def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Prob
         gitlab_activity_project=spec.gitlab_activity_project,
         gitlab_internal_project=spec.gitlab_internal_project,
         activities=_to_activity_policy(spec.activities or defaults.activities or ActivitiesSpec()),
+        services=tuple(
+            Service(
+                name=s.name,
+                owner=s.owner,
+                runbook=s.runbook or "",
+                alerts=tuple(s.alerts),
+                matchers=tuple(dict(m) for m in s.match),
+                dashboards=tuple((d.title, d.url) for d in s.dashboards),
+            )
+            for s in spec.services
+        ),
+        runbooks=_to_runbook_policy(spec.runbooks or defaults.runbooks or RunbooksSpec()),
         docs_repo=spec.docs_repo or "",
         standup=_to_schedule(spec.standup or defaults.standup),
         feedback=_to_schedule(spec.feedback or defaults.feedback),
@@ -310,6 +332,19 @@ def _to_activity_policy(spec: ActivitiesSpec) -> ActivityPolicy:
         ),
         deadline_risk=DeadlineRisk(spec.deadline_risk.elapsed, spec.deadline_risk.ticked),
         check_at=spec.check_at,
+    )
+
+
+def _to_runbook_policy(spec: RunbooksSpec) -> RunbookPolicy:
+    return RunbookPolicy(
+        staleness=spec.staleness,
+        alerts_lookback=spec.alerts_lookback,
+        drill_window=spec.drill_window,
+        pass_mark=spec.pass_mark,
+        questions=spec.questions,
+        check_day=spec.check.day,
+        check_at=spec.check.time,
+        branch=spec.branch,
     )
 
 

@@ -292,6 +292,42 @@ class ActivitiesSpec(_Model):
     check_at: TimeOfDay = time(9, 0)
 
 
+class DashboardSpec(_Model):
+    title: Text
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class ServiceSpec(_Model):
+    name: Handle
+    owner: Handle
+    # In the circle's docs repository; default runbooks/<name>.md.
+    runbook: Annotated[str, Field(pattern=r"^[\w./-]+\.md$")] | None = None
+    alerts: list[Text] = []
+    match: list[dict[str, str]] = []
+    dashboards: list[DashboardSpec] = []
+
+    @model_validator(mode="after")
+    def _matchers_not_empty(self) -> ServiceSpec:
+        if any(not matcher for matcher in self.match):
+            raise ValueError("a matcher needs at least one label, like {service: checkout}")
+        return self
+
+
+class RunbookCheckSpec(_Model):
+    day: Weekday = 0
+    time: TimeOfDay = time(9, 0)
+
+
+class RunbooksSpec(_Model):
+    staleness: Duration = timedelta(days=90)
+    alerts_lookback: Duration = timedelta(days=90)
+    drill_window: Duration = timedelta(days=182)
+    pass_mark: Share = 0.8
+    questions: int = Field(5, ge=1, le=30)
+    check: RunbookCheckSpec = RunbookCheckSpec()
+    branch: Text = "main"
+
+
 class DefaultsSpec(_Model):
     time_zone: TimeZoneName | None = None
     sla: SlaTableSpec = SlaTableSpec()
@@ -303,6 +339,7 @@ class DefaultsSpec(_Model):
     handover: HandoverPolicySpec | None = None
     alerts: AlertPolicySpec | None = None
     activities: ActivitiesSpec | None = None
+    runbooks: RunbooksSpec | None = None
 
 
 class CircleSpec(_Model):
@@ -331,6 +368,8 @@ class CircleSpec(_Model):
     postmortem: PostmortemSpec | None = None
     working_days: list[Weekday] | None = None
     handover: HandoverPolicySpec | None = None
+    services: list[ServiceSpec] = []
+    runbooks: RunbooksSpec | None = None
 
 
 class FileSpec(_Model):

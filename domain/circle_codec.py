@@ -27,6 +27,7 @@ from domain.circle import (
 )
 from domain.durations import format_duration, parse_duration
 from domain.rota import Layer, Override, Rota, Rotation, Shift
+from domain.services import RunbookPolicy, Service
 
 
 def circle_to_dict(circle: Circle) -> dict[str, Any]:
@@ -57,6 +58,8 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
         "gitlab_activity_project": circle.gitlab_activity_project,
         "gitlab_internal_project": circle.gitlab_internal_project,
         "activities": _activities_to_dict(circle.activities),
+        "services": [_service_to_dict(service) for service in circle.services],
+        "runbooks": _runbooks_to_dict(circle.runbooks),
         "docs_repo": circle.docs_repo,
         "standup": _schedule_to_dict(circle.standup),
         "feedback": _schedule_to_dict(circle.feedback),
@@ -111,6 +114,9 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
         # Specs stored before activities (#14) have neither key.
         gitlab_internal_project=data.get("gitlab_internal_project"),
         activities=_activities_from_dict(data.get("activities")),
+        # Specs stored before runbooks (#16) have neither key.
+        services=tuple(_service_from_dict(s) for s in data.get("services") or ()),
+        runbooks=_runbooks_from_dict(data.get("runbooks")),
         docs_repo=data["docs_repo"],
         standup=_schedule_from_dict(data["standup"]),
         feedback=_schedule_from_dict(data["feedback"]),
@@ -237,6 +243,55 @@ def _activities_from_dict(data: Mapping[str, Any] | None) -> ActivityPolicy:
         feedback_escalation=FeedbackEscalation(ladder["remind"], ladder["note"], ladder["team_leader"]),
         deadline_risk=DeadlineRisk(data["deadline_risk"]["elapsed"], data["deadline_risk"]["ticked"]),
         check_at=time.fromisoformat(data["check_at"]),
+    )
+
+
+def _service_to_dict(service: Service) -> dict[str, Any]:
+    return {
+        "name": service.name,
+        "owner": service.owner,
+        "runbook": service.runbook,
+        "alerts": list(service.alerts),
+        "match": [dict(sorted(m.items())) for m in service.matchers],
+        "dashboards": [{"title": title, "url": url} for title, url in service.dashboards],
+    }
+
+
+def _service_from_dict(data: Mapping[str, Any]) -> Service:
+    return Service(
+        name=data["name"],
+        owner=data["owner"],
+        runbook=data["runbook"],
+        alerts=tuple(data["alerts"]),
+        matchers=tuple(dict(m) for m in data["match"]),
+        dashboards=tuple((d["title"], d["url"]) for d in data["dashboards"]),
+    )
+
+
+def _runbooks_to_dict(policy: RunbookPolicy) -> dict[str, Any]:
+    return {
+        "staleness": format_duration(policy.staleness),
+        "alerts_lookback": format_duration(policy.alerts_lookback),
+        "drill_window": format_duration(policy.drill_window),
+        "pass_mark": policy.pass_mark,
+        "questions": policy.questions,
+        "check": {"day": WEEKDAYS[policy.check_day], "time": policy.check_at.strftime("%H:%M")},
+        "branch": policy.branch,
+    }
+
+
+def _runbooks_from_dict(data: Mapping[str, Any] | None) -> RunbookPolicy:
+    if not data:
+        return RunbookPolicy()
+    return RunbookPolicy(
+        staleness=parse_duration(data["staleness"]),
+        alerts_lookback=parse_duration(data["alerts_lookback"]),
+        drill_window=parse_duration(data["drill_window"]),
+        pass_mark=data["pass_mark"],
+        questions=data["questions"],
+        check_day=WEEKDAYS.index(data["check"]["day"]),
+        check_at=time.fromisoformat(data["check"]["time"]),
+        branch=data["branch"],
     )
 
 

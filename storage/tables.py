@@ -12,6 +12,7 @@ from storage.oncall.handovers import HandoverRow
 from storage.outbox import OutboxRow
 from storage.postmortems.repository import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
+from storage.runbooks.tables import DrillRow, RunbookCopyRow
 from storage.schedules import ScheduleWatermarkRow
 from storage.sent_messages import SentMessageRow
 from storage.timers import TimerRow
@@ -26,6 +27,7 @@ __all__ = [
     "CircleRow",
     "CircleSettingRow",
     "ConversationReferenceRow",
+    "DrillRow",
     "HandoverRow",
     "IncidentLinksRow",
     "IncidentRow",
@@ -34,6 +36,7 @@ __all__ = [
     "PostmortemRow",
     "ProcessedActivityRow",
     "RotaOverrideRow",
+    "RunbookCopyRow",
     "ScheduleWatermarkRow",
     "SentMessageRow",
     "TimelineRow",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,8 +29,13 @@ def name_of(circle: Circle, handle: str | None) -> str:
     return member.display_name if member else (handle or "nobody")
 
 
-def oncall_card(circle: Circle, layers: Sequence[LayerNow], now: datetime) -> Card:
-    """`/oncall`: who answers now for each layer and until when, and who comes next."""
+def oncall_card(
+    circle: Circle, layers: Sequence[LayerNow], now: datetime, *, readiness: Mapping[str, str] | None = None
+) -> Card:
+    """`/oncall`: who answers now for each layer and until when, and who comes next.
+
+    `readiness` (the Team Leader's view): members not on-call ready, with why; {} means all are.
+    """
     zone = circle.rota.zone
     facts: list[tuple[str, str]] = []
     for answer in layers:
@@ -57,10 +62,18 @@ def oncall_card(circle: Circle, layers: Sequence[LayerNow], now: datetime) -> Ca
     if primary is None or primary.current is None:
         leader = name_of(circle, circle.team_leader)
         body.append(text_block(f"Until someone is on call, incidents go to the Team Leader, {leader}.", subtle=True))
+    if readiness is not None:
+        body.append(text_block(_readiness_text(circle, readiness), color="warning" if readiness else None))
     body.append(
         text_block(f"Times in {circle.rota.time_zone}. `/oncall schedule` shows the next 14 days.", subtle=True)
     )
     return adaptive_card(body)
+
+
+def _readiness_text(circle: Circle, unready: Mapping[str, str]) -> str:
+    if not unready:
+        return "On-call ready: everyone passed a drill recently."
+    return "Not on-call ready: " + "; ".join(f"{name_of(circle, h)} ({why})" for h, why in unready.items())
 
 
 def schedule_card(
@@ -298,6 +311,10 @@ def _example_schedule() -> Card:
 CARD_EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
     ("oncall_card", _example_oncall),
     ("oncall_card (empty rota)", lambda: oncall_card(_example_circle(), [], _NOW)),
+    (
+        "oncall_card (Team Leader, readiness)",
+        lambda: oncall_card(_example_circle(), [], _NOW, readiness={"marco": "no drill passed in the last 182 days"}),
+    ),
     ("schedule_card", _example_schedule),
     (
         "overrides_card",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 
 from botbuilder.core import TurnContext
 
@@ -70,7 +72,13 @@ class OnCallCommands:
             raise OnCallError("no circle is configured yet: see circles.example.yaml and `circlebot config apply`")
         now = self._desk.clock.now()
         for circle in circles[:5]:
-            await turn_context.send_activity(card_message(oncall_card(circle, who_is_on_call(circle.rota, now), now)))
+            readiness = None
+            caller = caller_of(turn_context, circle)
+            if self._desk.readiness.known and caller is not None and caller.handle == circle.team_leader:
+                # Only the Team Leader sees who is not on-call ready (drills are between them and the member).
+                readiness = await self._desk.read(partial(_unready, circle=circle))
+            card = oncall_card(circle, who_is_on_call(circle.rota, now), now, readiness=readiness)
+            await turn_context.send_activity(card_message(card))
 
     async def _schedule(self, turn_context: TurnContext, words: list[str]) -> None:
         days = DEFAULT_DAYS
@@ -150,6 +158,10 @@ class OnCallCommands:
             override_id=int(words[0].lstrip("#")),
         )
         await say(turn_context, f"Override #{words[0].lstrip('#')} of {name_of(circle, override.member)} cancelled.")
+
+
+async def _unready(ctx: service.OnCallContext, *, circle: Circle) -> Mapping[str, str]:
+    return await ctx.readiness.unready(ctx.uow, circle)
 
 
 def _layer(words: list[str]) -> tuple[Layer, list[str]]:

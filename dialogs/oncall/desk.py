@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from botbuilder.core import TurnContext
@@ -17,6 +17,7 @@ from dialogs.incidents.desk import channel_of, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.oncall.moments import OnCallError
+from domain.oncall.ports import PluggableReadiness
 from domain.oncall.service import OnCallContext
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -31,11 +32,12 @@ class OnCallDesk:
     clock: Clock
     notifier: TeamsOnCallNotifier
     planner: SchedulePlanner
+    readiness: PluggableReadiness = field(default_factory=PluggableReadiness)
 
     async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run one on-call use case and commit it with its timers and messages."""
         async with self.uow() as uow:
-            ctx = oncall_context(uow, self.clock, self.notifier)
+            ctx = oncall_context(uow, self.clock, self.notifier, self.readiness)
             result = await use_case(ctx, *args, **kwargs)
             await uow.commit()
             return result
@@ -49,7 +51,7 @@ class OnCallDesk:
     async def read(self, query: Callable[[OnCallContext], Awaitable[T]]) -> T:
         """Run a read-only query on a fresh unit of work."""
         async with self.uow() as uow:
-            return await query(oncall_context(uow, self.clock, self.notifier))
+            return await query(oncall_context(uow, self.clock, self.notifier, self.readiness))
 
     async def circles_for(self, turn_context: TurnContext) -> list[Circle]:
         """The circle of this channel; elsewhere, the circles the person belongs to."""

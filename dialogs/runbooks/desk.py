@@ -1,0 +1,126 @@
+"""The runbooks desk: runs runbook use cases in one transaction, reads GitLab outside them, and is
+where the outbox handlers and timers land."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from botbuilder.core import TurnContext
+
+from adapters.runbooks.library import RunbookLibrary
+from bot.runbooks.cards import RunbookView
+from bot.runbooks.notifier import TeamsRunbookNotifier
+from dialogs.turns import channel_of, member_of
+from domain.circle import Circle, Member
+from domain.clock import Clock
+from domain.runbooks import requests, service
+from domain.runbooks.check import RunbookReport
+from domain.runbooks.escalation import live_escalation
+from domain.runbooks.ports import RunbookUnavailable
+from domain.runbooks.service import RunbookError, RunbooksContext
+from storage.runbooks.history import SqlRunbookHistory
+from storage.runbooks.repository import SqlDrills
+from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+
+@dataclass
+class RunbookDesk:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    library: RunbookLibrary
+    notifier: TeamsRunbookNotifier
+    gitlab_enabled: bool
+
+    def context(self, uow: SqlUnitOfWork) -> RunbooksContext:
+        return RunbooksContext(
+            uow=uow,
+            clock=self.clock,
+            source=self.library.source(uow),
+            history=SqlRunbookHistory(uow.session),
+            drills=SqlDrills(uow.session),
+            notifier=self.notifier,
+            gitlab_enabled=self.gitlab_enabled,
+        )
+
+    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one use case and commit it with its effects."""
+        async with self.uow() as uow:
+            result = await use_case(self.context(uow), *args, **kwargs)
+            await uow.commit()
+            return result
+
+    async def read(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        async with self.uow.reader() as uow:
+            return await use_case(self.context(uow), *args, **kwargs)
+
+    # --- who and where ----------------------------------------------------------------------
+
+    async def member_here(self, turn_context: TurnContext) -> tuple[Circle, Member]:
+        """The circle of this channel, else the first circle the person belongs to."""
+        async with self.uow.reader() as uow:
+            channel_id = channel_of(turn_context)
+            if channel_id:
+                circle = await uow.circles.by_channel(channel_id)
+                member = member_of(turn_context, circle)
+                if circle is not None and member is not None:
+                    return circle, member
+            for circle in await uow.circles.active():
+                member = member_of(turn_context, circle)
+                if member is not None:
+                    return circle, member
+        raise RunbookError(
+            "runbooks and drills are for circle members; ask your Team Leader to add you to circles.yaml"
+        )
+
+    async def circle_named(self, name: str) -> Circle | None:
+        async with self.uow.reader() as uow:
+            return await uow.circles.get(name)
+
+    # --- the runbook card ---------------------------------------------------------------------
+
+    async def view(self, circle: Circle, service_name: str, alert: str | None) -> RunbookView:
+        """Everything `/runbook <service>` shows: GitLab read now (or the stored copy), the escalation path live."""
+        found = service.find_service(circle, service_name)
+        try:
+            copy, unavailable = await self.library.fetch(circle, found), None
+        except RunbookUnavailable as error:
+            copy, unavailable = None, f"Runbook text unavailable: {error}."
+        async with self.uow.reader() as uow:
+            postmortems = await SqlRunbookHistory(uow.session).postmortems(circle, found)
+        now = self.clock.now()
+        return RunbookView(circle, found, copy, unavailable, live_escalation(circle, now), postmortems, alert, now)
+
+    # --- the check ----------------------------------------------------------------------------
+
+    async def check_now(self, circle: Circle, key: str) -> list[RunbookReport]:
+        """`/runbook check` and the CLI: read every runbook, then check and notify in one transaction."""
+        await self.library.prefetch(circle)
+        return await self.run(service.run_check, circle, key=key)
+
+    # --- RunbookResults (outbox handlers) ------------------------------------------------------
+
+    async def merge_request_opened(self, request: requests.NewRunbookMergeRequest, url: str) -> None:
+        async with self.uow() as uow:
+            circle = await uow.circles.get(request.circle)
+            who = circle.member(request.requested_by) if circle else None
+            if circle is not None and who is not None:
+                await self.notifier.tell(
+                    uow, circle, who, f"The runbook merge request for {request.service} is open: {url}",
+                    key=f"runbook:new:{request.circle}:{request.service}:{request.branch}:opened",
+                )  # fmt: skip
+            await uow.commit()
+
+    async def run_check(self, request: requests.RunCheck) -> int:
+        async with self.uow.reader() as uow:
+            circle = await uow.circles.get(request.circle)
+        if circle is None:
+            return 0
+        await self.library.prefetch(circle)
+        due_at = datetime.fromisoformat(request.due_at) if request.due_at else None
+        reports = await self.run(service.run_check, circle, key=f"runbooks:check:{request.key}", due_at=due_at)
+        return sum(not report.ok for report in reports)
