@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import gitlab
-from gitlab.exceptions import GitlabHttpError
+from gitlab.exceptions import GitlabError, GitlabHttpError
 
 from adapters.gitlab.docs import GitLabDocs
 from adapters.settings import Settings
@@ -71,7 +71,7 @@ class GitLabRunbooks(GitLabDocs):
             repo = client.projects.get(project, lazy=True)
             try:
                 items = repo.repository_tree(path=directory, ref=ref, per_page=TREE_PAGE, get_all=False)
-            except GitlabHttpError as error:
+            except GitlabError as error:
                 if error.response_code == 404:
                     return []
                 raise
@@ -86,7 +86,8 @@ class GitLabRunbooks(GitLabDocs):
 
 def _last_commit(client: gitlab.Gitlab, project: str, ref: str, path: str) -> datetime | None:
     repo = client.projects.get(project, lazy=True)
-    commits = repo.commits.list(ref_name=ref, path=path, per_page=1, get_all=False)
+    # `path` as a keyword would be taken by python-gitlab as the URL to list: pass it as a query parameter.
+    commits = repo.commits.list(ref_name=ref, query_parameters={"path": path}, per_page=1, get_all=False)
     if not commits:
         return None
     return datetime.fromisoformat(str(commits[0].committed_date).replace("Z", "+00:00"))

@@ -119,6 +119,7 @@ class FakeGitLab:
         for number, path in enumerate(projects, start=1):
             self.projects[path] = FakeProject(id=number, path=path, branches={"main": ""})
         self.requests: list[str] = []
+        self.not_modified = 0  # file reads answered 304 because If-None-Match named the current ETag
         self._faults: list[_Fault] = []
         self._lost: list[str] = []
         self._iids = itertools.count(1)
@@ -345,6 +346,7 @@ class FakeGitLab:
         text = json.dumps(body)
         etag = f'W/"{hashlib.md5(text.encode()).hexdigest()}"'
         if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+            self.not_modified += 1
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(text=text, content_type="application/json", headers={"ETag": etag})
 
