@@ -181,7 +181,7 @@ async def test_when_gitlab_is_down_the_stored_copy_is_used_and_says_how_old_it_i
     assert old.markdown == RUNBOOK_CHECKOUT
     assert old.age_note == "GitLab did not answer; this is my copy from 2h ago"
     gitlab.fail_next(3, 503)
-    with pytest.raises(RunbookUnavailable, match="no stored copy of runbooks/none.md"):
+    with pytest.raises(RunbookUnavailable, match=r"no stored copy of runbooks/none\.md"):
         await library.fetch(shop, type(shop.services[0])("none", "marco"))
 
 

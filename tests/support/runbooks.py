@@ -107,8 +107,8 @@ circles:
       - {{handle: sara, name: Sara Romano, teams_user_id: "29:sara", gitlab: sromano}}
     rota:
       rotations:
-        - {{layer: primary, members: [marco, sara], every: weekly, handover: {{day: mon, time: "09:00"}}, start: 2026-11-30}}
-        - {{layer: secondary, members: [sara, marco], every: weekly, handover: {{day: mon, time: "09:00"}}, start: 2026-11-30}}
+        - {{layer: primary, members: [marco, sara], every: weekly, handover: {{day: mon}}, start: 2026-11-30}}
+        - {{layer: secondary, members: [sara, marco], every: weekly, handover: {{day: mon}}, start: 2026-11-30}}
     escalation:
       - {{notify: secondary, after: 5m}}
       - {{notify: team_leader, after: 10m}}

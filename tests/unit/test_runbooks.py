@@ -134,9 +134,10 @@ def test_a_runbook_without_a_commit_for_longer_than_the_limit_is_stale() -> None
 def test_alerts_that_fired_without_an_entry_and_actions_not_committed_are_findings() -> None:
     circle = shop_circle()
     action = ActionMention("INC-7 A1", "add the pool check to runbooks/checkout.md", NOW - timedelta(days=2))
+    fired = ["CheckoutHighErrorRate", "CheckoutPodCrashLoop"]
     report = check_runbook(circle.services[0], parse_runbook(RUNBOOK_CHECKOUT),
                            last_commit_at=NOW - timedelta(days=10), now=NOW, policy=circle.runbooks,
-                           alerts_fired=["CheckoutHighErrorRate", "CheckoutPodCrashLoop"], actions=[action])  # fmt: skip
+                           alerts_fired=fired, actions=[action])  # fmt: skip
     assert [f.kind for f in report.findings] == [UNDOCUMENTED_ALERTS, TOUCHED_BY_ACTION]
     assert report.findings[0].text.endswith("CheckoutPodCrashLoop")
     assert "INC-7 A1" in report.findings[1].text
@@ -257,10 +258,11 @@ def test_the_question_bank_is_validated_with_the_file_and_item() -> None:
     ]
     questions, errors = bank_questions("internal-tests/process.yaml", entries)
     assert [q.text for q in questions] == ["Who?"]
+    where = "internal-tests/process.yaml: item"
     assert errors == [
-        "internal-tests/process.yaml: item 2: topic 'cooking' is not one of process, architecture, troubleshooting, monitoring",
-        "internal-tests/process.yaml: item 3: the answer must be one of the choices",
-        "internal-tests/process.yaml: item 4: unknown field(s) hint; allowed: answer, choices, question, runbook, topic",
+        f"{where} 2: topic 'cooking' is not one of process, architecture, troubleshooting, monitoring",
+        f"{where} 3: the answer must be one of the choices",
+        f"{where} 4: unknown field(s) hint; allowed: answer, choices, question, runbook, topic",
     ]
 
 
