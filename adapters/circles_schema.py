@@ -321,7 +321,7 @@ class RunbookCheckSpec(_Model):
 class RunbooksSpec(_Model):
     staleness: Duration = timedelta(days=90)
     alerts_lookback: Duration = timedelta(days=90)
-    drill_window: Duration = timedelta(days=182)
+    drill_window: Duration | None = None
     pass_mark: Share = 0.8
     questions: int = Field(5, ge=1, le=30)
     check: RunbookCheckSpec = RunbookCheckSpec()

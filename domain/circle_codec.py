@@ -272,7 +272,7 @@ def _runbooks_to_dict(policy: RunbookPolicy) -> dict[str, Any]:
     return {
         "staleness": format_duration(policy.staleness),
         "alerts_lookback": format_duration(policy.alerts_lookback),
-        "drill_window": format_duration(policy.drill_window),
+        "drill_window": format_duration(policy.drill_window) if policy.drill_window else None,
         "pass_mark": policy.pass_mark,
         "questions": policy.questions,
         "check": {"day": WEEKDAYS[policy.check_day], "time": policy.check_at.strftime("%H:%M")},
@@ -286,7 +286,7 @@ def _runbooks_from_dict(data: Mapping[str, Any] | None) -> RunbookPolicy:
     return RunbookPolicy(
         staleness=parse_duration(data["staleness"]),
         alerts_lookback=parse_duration(data["alerts_lookback"]),
-        drill_window=parse_duration(data["drill_window"]),
+        drill_window=parse_duration(data["drill_window"]) if data["drill_window"] else None,
         pass_mark=data["pass_mark"],
         questions=data["questions"],
         check_day=WEEKDAYS.index(data["check"]["day"]),

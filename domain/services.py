@@ -54,8 +54,8 @@ class RunbookPolicy:
     staleness: timedelta = timedelta(days=90)
     # Alerts that fired this far back must have an entry in the runbook's Alerts section.
     alerts_lookback: timedelta = timedelta(days=90)
-    # On-call ready: passed a drill this recently.
-    drill_window: timedelta = timedelta(days=182)
+    # On-call ready: passed a drill this recently. None: the circle does not track readiness.
+    drill_window: timedelta | None = None
     # The share of right answers that passes a drill.
     pass_mark: float = 0.8
     # Questions in a drill when `/drill start` names no number.

@@ -9,7 +9,7 @@ from adapters.oncall_checks import database_exists
 from domain.circle import Circle, CirclesConfig
 from domain.clock import Clock
 from domain.ports import UnitOfWork
-from domain.runbooks.readiness import unready_members, unready_primary_lines
+from domain.runbooks.readiness import tracks_readiness, unready_members, unready_primary_lines
 from storage.database import Database
 from storage.runbooks.repository import SqlDrills
 
@@ -25,7 +25,9 @@ class DrillReadiness:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str]:
+    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str] | None:
+        if not tracks_readiness(circle):
+            return None
         return unready_members(circle, await _drills(uow).last_passed(circle.name), self._clock.now())
 
     async def warnings(self, uow: UnitOfWork, circle: Circle, start: datetime, end: datetime) -> list[str]:
@@ -42,6 +44,8 @@ def _drills(uow: UnitOfWork) -> SqlDrills:
 
 async def readiness_warnings(config: CirclesConfig, database_url: str, now: datetime) -> list[str]:
     """For `config validate`: primaries in the next four weeks who are not on-call ready."""
+    if not any(tracks_readiness(circle) for circle in config.circles):
+        return []
     if not database_exists(database_url):
         return ["note: no database yet, so I cannot tell who passed a drill (DATABASE_URL)"]
     database = Database(database_url)

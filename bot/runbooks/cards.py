@@ -246,9 +246,12 @@ def gaps_card(circle: Circle, drills: Sequence[Drill], *, filed: int | None = No
 
 
 def readiness_lines(circle: Circle, unready: dict[str, str]) -> str:
-    """For `/oncall` (Team Leader): who is not on-call ready, and why."""
+    """For `/drill` (Team Leader): who is not on-call ready, and why."""
+    window = circle.runbooks.drill_window
+    if window is None:
+        return "Readiness is not tracked: set `runbooks.drill_window` (e.g. 182d) in circles.yaml."
     if not unready:
-        return "Readiness: everyone passed a drill within " + f"{circle.runbooks.drill_window.days} days."
+        return f"Readiness: everyone passed a drill within {window.days} days."
     names = "; ".join(f"{_name(circle, h)}: {why}" for h, why in unready.items())
     return f"Not on-call ready — {names}. `/drill start @member` sends a drill."
 

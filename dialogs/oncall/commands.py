@@ -74,7 +74,7 @@ class OnCallCommands:
         for circle in circles[:5]:
             readiness = None
             caller = caller_of(turn_context, circle)
-            if self._desk.readiness.known and caller is not None and caller.handle == circle.team_leader:
+            if caller is not None and caller.handle == circle.team_leader:
                 # Only the Team Leader sees who is not on-call ready (drills are between them and the member).
                 readiness = await self._desk.read(partial(_unready, circle=circle))
             card = oncall_card(circle, who_is_on_call(circle.rota, now), now, readiness=readiness)
@@ -160,7 +160,7 @@ class OnCallCommands:
         await say(turn_context, f"Override #{words[0].lstrip('#')} of {name_of(circle, override.member)} cancelled.")
 
 
-async def _unready(ctx: service.OnCallContext, *, circle: Circle) -> Mapping[str, str]:
+async def _unready(ctx: service.OnCallContext, *, circle: Circle) -> Mapping[str, str] | None:
     return await ctx.readiness.unready(ctx.uow, circle)
 
 

@@ -103,8 +103,9 @@ class PostmortemHistory(Protocol):
 class Readiness(Protocol):
     """Who is on-call ready (the runbooks feature's drills plug in); asked by the rota check and `/oncall`."""
 
-    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str]:
-        """Members not on-call ready, by handle, with why ("no drill passed in the last 182 days")."""
+    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str] | None:
+        """Members not on-call ready, by handle, with why ("no drill passed in the last 182 days");
+        None when the circle does not track readiness."""
         ...
 
     async def warnings(self, uow: UnitOfWork, circle: Circle, start: datetime, end: datetime) -> list[str]:
@@ -121,12 +122,8 @@ class PluggableReadiness:
     def plug(self, source: Readiness) -> None:
         self.source = source
 
-    @property
-    def known(self) -> bool:
-        return self.source is not None
-
-    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str]:
-        return await self.source.unready(uow, circle) if self.source else {}
+    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str] | None:
+        return await self.source.unready(uow, circle) if self.source else None
 
     async def warnings(self, uow: UnitOfWork, circle: Circle, start: datetime, end: datetime) -> list[str]:
         return await self.source.warnings(uow, circle, start, end) if self.source else []

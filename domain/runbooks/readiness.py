@@ -12,10 +12,17 @@ from domain.oncall.moments import format_local
 from domain.rota import Layer
 
 
+def tracks_readiness(circle: Circle) -> bool:
+    """Readiness is tracked once the circle sets `runbooks.drill_window`."""
+    return circle.runbooks.drill_window is not None
+
+
 def unready_members(circle: Circle, last_passed: Mapping[str, datetime], now: datetime) -> dict[str, str]:
-    """Members (not stakeholders) who are not on-call ready, with why, by handle."""
+    """Members (not stakeholders) who are not on-call ready, with why, by handle; {} when not tracked."""
     window = circle.runbooks.drill_window
     unready: dict[str, str] = {}
+    if window is None:
+        return unready
     for member in circle.members:
         if member.role is Role.STAKEHOLDER:
             continue

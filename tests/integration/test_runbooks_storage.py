@@ -4,13 +4,15 @@ and the runbook check and drills run through the library against a local GitLab.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from adapters.circles_file import parse_circles
 from adapters.gitlab.runbooks import GitLabRunbooks
 from adapters.runbooks.library import RunbookLibrary
+from adapters.runbooks.readiness import readiness_warnings
 from domain.alerts.model import Alert, AlertGroup, AlertStatus
 from domain.circle import Circle, Member
 from domain.clock import FixedClock
@@ -20,6 +22,7 @@ from domain.runbooks.check import MISSING_SECTIONS, STALE, RunbookReport
 from domain.runbooks.drill import Drill, DrillStatus, Question
 from domain.runbooks.ports import RunbookUnavailable
 from domain.runbooks.service import RunbooksContext
+from storage import migrate
 from storage.alerts.repository import SqlAlertGroups
 from storage.runbooks.history import SqlRunbookHistory
 from storage.runbooks.repository import CachedFile, SqlDrills, SqlRunbookCopies
@@ -222,3 +225,19 @@ async def test_a_drill_mixes_the_bank_and_derived_questions_and_ends_with_result
     assert all(r.project == PROJECT for r in filed)
     async with uow_factory.reader() as uow:
         assert await service.open_gaps(context(uow, clock, library, notifier), shop) == []
+
+
+async def test_config_validate_warns_about_primaries_who_passed_no_drill(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    migrate.upgrade(url)
+    config = parse_circles(circle_yaml("team-1", "channel-1", "29:giulia", "29:marco"))
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    warnings = await readiness_warnings(config, url, now)
+    assert warnings[0] == (
+        "circle shop: Marco Bianchi is primary on call from Tue 1 Dec 03:00 (Europe/Rome) but is not on-call ready "
+        "(no drill passed in the last 182 days): `/drill start @marco`"
+    )
+    assert len(warnings) == 5  # weekly turns starting 30 Nov, 7, 14, 21 and 28 Dec
+    assert await readiness_warnings(config, f"sqlite:///{tmp_path / 'none.db'}", now) == [
+        "note: no database yet, so I cannot tell who passed a drill (DATABASE_URL)"
+    ]

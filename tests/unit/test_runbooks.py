@@ -4,6 +4,7 @@ graded per topic, readiness before the first shift."""
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -287,6 +288,13 @@ def test_a_member_is_ready_when_they_passed_a_drill_within_the_window() -> None:
         "giulia": "no drill passed in the last 182 days",
         "sara": "last drill passed 2026-05-15, over 182 days ago",
     }
+
+
+def test_a_circle_without_a_drill_window_does_not_track_readiness() -> None:
+    circle = shop_circle()
+    untracked = replace(circle, runbooks=replace(circle.runbooks, drill_window=None))
+    assert unready_members(untracked, {}, NOW) == {}
+    assert unready_primary_lines(untracked, {}, NOW, NOW, NOW + timedelta(weeks=2)) == []
 
 
 def test_the_rota_check_warns_when_an_unready_member_is_scheduled_as_primary() -> None:
