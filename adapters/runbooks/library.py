@@ -49,27 +49,43 @@ class RunbookLibrary:
             raise RunbookUnavailable(note or "GitLab is not configured (GITLAB_URL), so I have no copy of the runbook")
         return self._copy(circle, service, cached, note)
 
-    async def prefetch(self, circle: Circle) -> None:
-        """Fetch every runbook and the question bank, so the use cases read fresh stored copies."""
+    async def prefetch(self, circle: Circle) -> list[str]:
+        """Fetch every runbook and the question bank, so the use cases read fresh stored copies.
+
+        Returns what GitLab could not answer this time (it may answer later: down, or rate limited).
+        """
+        unanswered: list[str] = []
         for service in circle.services:
-            await self._fetch_file(circle, service.runbook)
+            unanswered += await self._refresh(circle, service.runbook)
         if self._gitlab is None:
-            return
+            return unanswered
         try:
             paths = await self._gitlab.list_files(
                 project=circle.docs_repo, ref=circle.runbooks.branch, directory=BANK_DIR, suffixes=BANK_SUFFIXES
             )
-        except (RetryLater, PermanentFailure) as error:
+        except RetryLater as error:
+            return [*unanswered, str(error)]
+        except PermanentFailure as error:
             log.warning("cannot list the question bank of %s: %s", circle.name, error)
-            return
+            return unanswered
         for path in paths:
-            await self._fetch_file(circle, path)
+            unanswered += await self._refresh(circle, path)
+        return unanswered
+
+    async def _refresh(self, circle: Circle, path: str) -> list[str]:
+        try:
+            await self._fetch_file(circle, path, raise_retry=True)
+        except RetryLater as error:
+            return [str(error)]
+        return []
 
     def source(self, uow: SqlUnitOfWork) -> StoredRunbooks:
         """The use cases' RunbookSource over the stored copies, on `uow`."""
         return StoredRunbooks(self, SqlRunbookCopies(uow.session))
 
-    async def _fetch_file(self, circle: Circle, path: str) -> tuple[CachedFile | None, str | None]:
+    async def _fetch_file(
+        self, circle: Circle, path: str, *, raise_retry: bool = False
+    ) -> tuple[CachedFile | None, str | None]:
         project, ref = circle.docs_repo, circle.runbooks.branch
         async with self._uow.reader() as uow:
             cached = await SqlRunbookCopies(uow.session).get(project, ref, path)
@@ -82,6 +98,8 @@ class RunbookLibrary:
             )
         except (RetryLater, PermanentFailure) as error:
             log.warning("GitLab read of %s failed: %s", path, error, extra={"gitlab_project": project})
+            if raise_retry and isinstance(error, RetryLater):
+                raise
             if cached is None:
                 return None, f"GitLab did not answer and I have no stored copy of {path} ({error})"
             return cached, f"GitLab did not answer; this is my copy from {humanize(now - cached.fetched_at)} ago"

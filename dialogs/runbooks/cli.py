@@ -31,13 +31,16 @@ async def check_runbooks(runtime: Runtime, *, circle: str | None, notify: bool) 
         lines: list[str] = []
         for each in circles:
             if notify:
-                reports = await desk.check_now(each, key=f"cli:{each.name}:{runtime.clock.now().isoformat()}")
+                reports, unanswered = await desk.check_now(
+                    each, key=f"cli:{each.name}:{runtime.clock.now().isoformat()}"
+                )
             else:
-                await library.prefetch(each)
+                unanswered = await library.prefetch(each)
                 async with runtime.uow.reader() as uow:
                     ctx = desk.context(uow)
                     reports = [await service.check_service(ctx, each, s) for s in each.services]
             lines += _lines(each.name, reports)
+            lines += [f"  note: GitLab did not answer, so my last copy was checked: {what}" for what in unanswered]
         return lines
     finally:
         if gitlab is not None:

@@ -54,7 +54,7 @@ class RunbookCommands:
         elif first == "new":
             if len(words) < 2:
                 raise RunbookError(f"which service? `/runbook new <service>`. {RUNBOOK_USAGE}")
-            request = await self._desk.run(service.new_runbook, circle, words[1], member)
+            request = await self._desk.new_runbook(circle, words[1], member)
             owner = circle.member(service.find_service(circle, words[1]).owner)
             await say(
                 turn_context,
@@ -64,12 +64,15 @@ class RunbookCommands:
             )
         elif first == "check":
             await say(turn_context, f"Checking the runbooks of {circle.name} in GitLab…")
-            reports = await self._desk.check_now(circle, key=f"manual:{circle.name}:{turn_context.activity.id}")
+            key = f"manual:{circle.name}:{turn_context.activity.id}"
+            reports, unanswered = await self._desk.check_now(circle, key=key)
             bad = sum(not r.ok for r in reports)
+            note = " GitLab did not answer for some files, so I checked my last copies of them." if unanswered else ""
             await say(
                 turn_context,
                 f"Done: {bad} of {len(reports)} runbooks need attention; the Team Leader has the summary"
-                + (" and each owner was told privately." if bad else "."),
+                + (" and each owner was told privately." if bad else ".")
+                + note,
             )
         else:
             alert = words[1] if len(words) > 1 else None

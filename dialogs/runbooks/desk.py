@@ -3,6 +3,7 @@ where the outbox handlers and timers land."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 from botbuilder.core import TurnContext
 
+from adapters.outbox_relay import RetryLater
 from adapters.runbooks.library import RunbookLibrary
 from bot.runbooks.cards import RunbookView
 from bot.runbooks.notifier import TeamsRunbookNotifier
@@ -95,12 +97,23 @@ class RunbookDesk:
         now = self.clock.now()
         return RunbookView(circle, found, copy, unavailable, live_escalation(circle, now), postmortems, alert, now)
 
+    async def new_runbook(self, circle: Circle, service_name: str, by: Member) -> requests.NewRunbookMergeRequest:
+        """Read the runbook first (it may exist already), then queue the merge request from the template."""
+        found = service.find_service(circle, service_name)
+        # GitLab down and no copy: the merge request is queued anyway, and looks before it creates.
+        with contextlib.suppress(RunbookUnavailable):
+            await self.library.fetch(circle, found)
+        return await self.run(service.new_runbook, circle, found.name, by)
+
     # --- the check ----------------------------------------------------------------------------
 
-    async def check_now(self, circle: Circle, key: str) -> list[RunbookReport]:
-        """`/runbook check` and the CLI: read every runbook, then check and notify in one transaction."""
-        await self.library.prefetch(circle)
-        return await self.run(service.run_check, circle, key=key)
+    async def check_now(self, circle: Circle, key: str) -> tuple[list[RunbookReport], list[str]]:
+        """`/runbook check` and the CLI: read every runbook, then check and notify in one transaction.
+
+        Also returns what GitLab did not answer (then the stored copies were checked).
+        """
+        unanswered = await self.library.prefetch(circle)
+        return await self.run(service.run_check, circle, key=key), unanswered
 
     # --- RunbookResults (outbox handlers) ------------------------------------------------------
 
@@ -120,7 +133,9 @@ class RunbookDesk:
             circle = await uow.circles.get(request.circle)
         if circle is None:
             return 0
-        await self.library.prefetch(circle)
+        if unanswered := await self.library.prefetch(circle):
+            # Checking stale copies would report what may be fixed already: the relay tries again later.
+            raise RetryLater(f"GitLab did not answer for the runbook check of {circle.name}: {unanswered[0]}")
         due_at = datetime.fromisoformat(request.due_at) if request.due_at else None
         reports = await self.run(service.run_check, circle, key=f"runbooks:check:{request.key}", due_at=due_at)
         return sum(not report.ok for report in reports)

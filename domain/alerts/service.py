@@ -178,7 +178,7 @@ async def _declare(
         declared_by=notification.sender,
         description=_description(notification, firing),
         source=Source.ALERT,
-        service=(common.get("service") or first.labels.get("service") or None),
+        service=_service_of(circle, first, common),
         alert_fingerprint=first.fingerprint[:200] or None,
         links=links_of(firing) + runbook_links(circle, firing, runbook_web_base),
     )
@@ -219,6 +219,14 @@ async def _update(
     if all_clear and not circle.alerts.auto_resolve:
         await ctx.notifier.tell_thread(ctx.uow, incident, circle, _ask_to_resolve(incident, circle, len(group.alerts)))
     return reopened
+
+
+def _service_of(circle: Circle, first: Alert, common: Mapping[str, str]) -> str | None:
+    """The circle's service the alert belongs to (circles.yaml `services`), else its `service` label."""
+    configured = circle.service_for(first.labels)
+    if configured is not None:
+        return configured.name
+    return common.get("service") or first.labels.get("service") or None
 
 
 def _ask_to_resolve(incident: Incident, circle: Circle, alert_count: int) -> str:

@@ -243,3 +243,38 @@ async def test_an_alert_without_runbook_url_gets_a_runbook_button_at_its_entry(
     incident = next(c for c in connector.cards() if "INC-1" in shown(c))
     urls = [a["url"] for block in incident["body"] if block.get("type") == "ActionSet" for a in block["actions"]]
     assert f"{gitlab.url}/{PROJECT}/-/blob/main/runbooks/checkout.md#checkouthigherrorrate" in urls
+
+
+async def test_runbook_new_opens_one_merge_request_prefilled_and_assigned_to_the_owner(
+    client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
+) -> None:
+    del gitlab.project(PROJECT).files[("main", "runbooks/catalog.md")]
+    [answer] = await type_(client, connector, GIULIA, "/runbook new catalog")
+    assert answer.activity["text"].startswith(
+        "Opening a merge request in acme/acme.shop.DevOps with runbooks/catalog.md drafted from the template"
+    )
+    await settle(client)
+    [mr] = gitlab.project(PROJECT).merge_requests
+    assert (mr.source_branch, mr.assignee_id, mr.title) == ("runbook/catalog", 21, "Draft: Runbook for catalog")
+    content = gitlab.project(PROJECT).files[("runbook/catalog", "runbooks/catalog.md")]
+    assert "## Escalation path" in content and "| P1 | 5m | 4h |" in content
+    told = [s.activity.get("text", "") for s in connector.in_conversation(chat_of(GIULIA))]
+    assert any(t.startswith("The runbook merge request for catalog is open: ") for t in told)
+
+    [exists] = await type_(client, connector, GIULIA, "/runbook new checkout")
+    assert exists.activity["text"].startswith("Runbooks/checkout.md exists already")
+
+
+async def test_a_weekly_check_that_finds_gitlab_down_is_retried_not_lost(
+    client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
+) -> None:
+    runtime = runtime_of(client)
+    clock_of(client).set(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    await runtime.planner.plan()
+    gitlab.fail_next(1, 503, only="GET */repository/files/*")
+    await runtime.timers.tick()
+    await runtime.relay.drain()
+    assert not [c for c in cards_to(connector, GIULIA) if "Runbook check · shop" in shown(c)]
+    await settle(client, rounds=4)
+    [summary] = [c for c in cards_to(connector, GIULIA) if "Runbook check · shop" in shown(c)]
+    assert "missing or empty sections: Alerts, Doc" in shown(summary)

@@ -13,6 +13,9 @@ from adapters.circles_file import parse_circles
 from adapters.gitlab.runbooks import GitLabRunbooks
 from adapters.runbooks.library import RunbookLibrary
 from adapters.runbooks.readiness import readiness_warnings
+from adapters.settings import load_settings
+from app import build_runtime
+from dialogs.runbooks.cli import check_runbooks
 from domain.alerts.model import Alert, AlertGroup, AlertStatus
 from domain.circle import Circle, Member
 from domain.clock import FixedClock
@@ -240,4 +243,25 @@ async def test_config_validate_warns_about_primaries_who_passed_no_drill(tmp_pat
     assert len(warnings) == 5  # weekly turns starting 30 Nov, 7, 14, 21 and 28 Dec
     assert await readiness_warnings(config, f"sqlite:///{tmp_path / 'none.db'}", now) == [
         "note: no database yet, so I cannot tell who passed a drill (DATABASE_URL)"
+    ]
+
+
+async def test_the_cli_check_prints_each_runbook_that_needs_attention(
+    database_url: str, clock: FixedClock, shop: Circle, gitlab: FakeGitLab
+) -> None:
+    settings = load_settings(
+        DATABASE_URL=database_url, GITLAB_URL=gitlab.url, GITLAB_TOKEN=gitlab.token, _env_file=None
+    )
+    runtime = build_runtime(settings, clock)
+    try:
+        lines = await check_runbooks(runtime, circle="shop", notify=False)
+        with pytest.raises(ValueError, match="no active circle is called 'nope'"):
+            await check_runbooks(runtime, circle="nope", notify=False)
+    finally:
+        await runtime.database.dispose()
+    assert lines == [
+        "circle shop: 2 runbooks, 1 need attention",
+        "  - catalog (runbooks/catalog.md): missing or empty sections: Alerts, Doc",
+        "  - catalog (runbooks/catalog.md): no commit for 120 days (last "
+        f"{(clock.now() - timedelta(days=120)):%Y-%m-%d}); the circle's limit is 90 days",
     ]
