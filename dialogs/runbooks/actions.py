@@ -42,8 +42,10 @@ class DrillActions:
             drill = await self._desk.run(service.answer_question, drill_id, member, index, given)
         except RunbookError as error:
             drill_now, circle = await self._drill(drill_id)
-            if drill_now is None or index in drill_now.answers or index >= len(drill_now.questions):
+            if drill_now is None or index >= len(drill_now.questions) or drill_now.member != member.handle:
                 raise
+            if index in drill_now.answers:
+                return answered_card(circle, drill_now, index)  # a second click: the verdict again
             text = str(error)
             return question_card(circle, drill_now, index, error=text[:1].upper() + text[1:])
         circle = await self._circle(drill.circle)

@@ -16,7 +16,8 @@ from domain.runbooks.drill import DrillError, parse_topics_and_count
 from domain.runbooks.service import RunbookError
 
 RUNBOOK_USAGE = (
-    "`/runbook <service> [alert]` the runbook card · `/runbook new <service>` a merge request from the template · "
+    "`/runbook <service> [alert]` the runbook card (in an incident's thread, `/runbook` is its service and alert) · "
+    "`/runbook new <service>` a merge request from the template · "
     "`/runbook check` is every runbook complete and current? · `/runbook` lists the services"
 )
 DRILL_USAGE = (
@@ -46,7 +47,10 @@ class RunbookCommands:
     async def _runbook(self, turn_context: TurnContext, words: list[str]) -> None:
         circle, member = await self._desk.member_here(turn_context)
         first = words[0].lower() if words else ""
-        if not words:
+        at_hand = await self._desk.at_hand(turn_context)
+        if not words and at_hand is not None and circle.service(at_hand[0]) is not None:
+            await turn_context.send_activity(card_message(runbook_card(await self._desk.view(circle, *at_hand))))
+        elif not words:
             names = ", ".join(f"{s.name} ({s.runbook})" for s in circle.services)
             text = f"Services of {circle.name}: {names}." if names else (
                 f"{circle.name} has no services yet: add `services:` to circles.yaml.")  # fmt: skip
@@ -76,6 +80,8 @@ class RunbookCommands:
             )
         else:
             alert = words[1] if len(words) > 1 else None
+            if alert is None and at_hand is not None and at_hand[0].lower() == first:
+                alert = at_hand[1]  # in the incident's thread: the alert that opened it
             await turn_context.send_activity(card_message(runbook_card(await self._desk.view(circle, words[0], alert))))
 
     async def _drill(self, turn_context: TurnContext, text: str) -> None:

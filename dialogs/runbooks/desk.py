@@ -23,6 +23,7 @@ from domain.runbooks.check import RunbookReport
 from domain.runbooks.escalation import live_escalation
 from domain.runbooks.ports import RunbookUnavailable
 from domain.runbooks.service import RunbookError, RunbooksContext
+from storage.alerts.repository import SqlAlertGroups
 from storage.runbooks.history import SqlRunbookHistory
 from storage.runbooks.repository import SqlDrills
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
@@ -82,6 +83,21 @@ class RunbookDesk:
     async def circle_named(self, name: str) -> Circle | None:
         async with self.uow.reader() as uow:
             return await uow.circles.get(name)
+
+    async def at_hand(self, turn_context: TurnContext) -> tuple[str, str | None] | None:
+        """In an incident's thread: its service and the alert that opened it (the one at hand)."""
+        conversation = turn_context.activity.conversation
+        if conversation is None or not conversation.id:
+            return None
+        async with self.uow.reader() as uow:
+            incident = await uow.incidents.by_thread(conversation.id)
+            if incident is None or not incident.service:
+                return None
+            alert = None
+            for group in await SqlAlertGroups(uow.session).of_incident(incident.number):
+                names = [s.labels.get("alertname") for s in group.alerts.values() if s.labels.get("alertname")]
+                alert = alert or (names[0] if names else None)
+        return incident.service, alert
 
     # --- the runbook card ---------------------------------------------------------------------
 

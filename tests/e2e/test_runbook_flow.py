@@ -16,7 +16,14 @@ from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
 from domain.clock import FixedClock
 from tests.support import alerts
-from tests.support.activities import CHANNEL_ID, TEAM_ID, TENANT_ID, installed_in_team, next_activity_id
+from tests.support.activities import (
+    CHANNEL_ID,
+    TEAM_ID,
+    TENANT_ID,
+    channel_message,
+    installed_in_team,
+    next_activity_id,
+)
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab
@@ -240,9 +247,21 @@ async def test_an_alert_without_runbook_url_gets_a_runbook_button_at_its_entry(
     )
     assert response.status == 200
     await settle(client)
-    incident = next(c for c in connector.cards() if "INC-1" in shown(c))
+    posted = next(s for s in connector.sent if any("INC-1" in shown(c) for c in s.cards))
+    [incident] = posted.cards
     urls = [a["url"] for block in incident["body"] if block.get("type") == "ActionSet" for a in block["actions"]]
     assert f"{gitlab.url}/{PROJECT}/-/blob/main/runbooks/checkout.md#checkouthigherrorrate" in urls
+
+    # In the incident's thread, `/runbook` alone is the incident's service and the alert at hand.
+    root = posted.conversation_id.split(";messageid=", 1)[1]
+    before = len(connector.sent)
+    message = channel_message(
+        "/runbook", connector.service_url, in_thread=root, **{"from": {"id": MARCO, "name": "Marco"}}
+    )
+    assert (await post_activity(client, message)).status in (200, 201)
+    [card] = [c for s in connector.sent[before:] for c in s.cards]
+    assert "Runbook · checkout" in shown(card) and "Alert CheckoutHighErrorRate" in shown(card)
+    assert "customers cannot pay" in shown(card)
 
 
 async def test_runbook_new_opens_one_merge_request_prefilled_and_assigned_to_the_owner(
@@ -278,3 +297,20 @@ async def test_a_weekly_check_that_finds_gitlab_down_is_retried_not_lost(
     await settle(client, rounds=4)
     [summary] = [c for c in cards_to(connector, GIULIA) if "Runbook check · shop" in shown(c)]
     assert "missing or empty sections: Alerts, Doc" in shown(summary)
+
+
+async def test_an_empty_answer_comes_back_on_the_card_and_a_second_click_shows_the_verdict(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await type_(client, connector, GIULIA, "/drill start marco process 1")
+    await settle(client)
+    [question] = [c for c in cards_to(connector, MARCO) if "Internal test · shop" in shown(c)]
+    data = question["actions"][0]["data"]
+    empty = await click(client, connector, MARCO, "drill.answer", {**data, "answer": ""})
+    assert "Type an answer (or pick a choice) before sending" in shown(empty)
+    choice = next(b for b in question["body"] if b["type"] == "Input.ChoiceSet")["choices"][0]["value"]
+    first = await click(client, connector, MARCO, "drill.answer", {**data, "answer": choice})
+    again = await click(client, connector, MARCO, "drill.answer", {**data, "answer": choice})
+    assert first == again and "Your answer" in shown(again)
+    someone_else = await click(client, connector, GIULIA, "drill.answer", {**data, "answer": choice})
+    assert someone_else == "This drill is someone else's"
