@@ -20,6 +20,8 @@ from gitlab.exceptions import GitlabError, GitlabHttpError
 from adapters.gitlab.docs import GitLabDocs
 from adapters.settings import Settings
 
+# Seconds a GitLab call may take; writes that time out are retried by the outbox and look before creating.
+INTERACTIVE_TIMEOUT = 8.0
 # The question bank is a handful of YAML files; one page of the tree holds them.
 TREE_PAGE = 100
 
@@ -97,4 +99,5 @@ def gitlab_runbooks_from_settings(settings: Settings) -> GitLabRunbooks | None:
     """The adapter for GITLAB_URL/GITLAB_TOKEN, or None when GitLab is not configured."""
     if not settings.gitlab_enabled:
         return None
-    return GitLabRunbooks(settings.gitlab_url, token=settings.gitlab_token)
+    # A person waits on `/runbook` at 3 a.m.: better the stored copy (with its age) than a long hang.
+    return GitLabRunbooks(settings.gitlab_url, token=settings.gitlab_token, timeout=INTERACTIVE_TIMEOUT)

@@ -9,7 +9,6 @@ finds GitLab down is retried by the relay instead of being lost with the timer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from typing import Any, Protocol
 
@@ -18,7 +17,6 @@ from adapters.outbox_relay import HandlerRegistry, OutboxHandler, PermanentFailu
 from adapters.timer_tick import TimerHandler
 from domain.runbooks import requests
 from domain.runbooks.schedule import RUNBOOK_CHECK_TIMER
-from domain.runbooks.service import RunbooksContext
 from storage.outbox import OutboxMessage
 from storage.timers import DueTimer
 from storage.unit_of_work import SqlUnitOfWork
@@ -81,8 +79,8 @@ def register_runbook_handlers(relay: HandlerRegistry, gitlab: GitLabRunbooks | N
         relay.register(kind, handler)
 
 
-def runbook_timer_handlers(context: Callable[[SqlUnitOfWork], RunbooksContext]) -> dict[str, TimerHandler]:
-    """The weekly check's timer: queue the check in the timer's own transaction."""
+def runbook_timer_handlers() -> dict[str, TimerHandler]:
+    """The weekly check's timer: queue the check in the timer's own transaction (it reads GitLab after)."""
 
     async def weekly_check(timer: DueTimer, uow: SqlUnitOfWork) -> None:
         payload = timer.payload
@@ -91,9 +89,8 @@ def runbook_timer_handlers(context: Callable[[SqlUnitOfWork], RunbooksContext]) 
             log.warning("timer %s dropped: circle %s is gone", timer.key, payload["circle"])
             return
         day = date.fromisoformat(payload["day"])
-        ctx = context(uow)
         requests.queue(
-            ctx.uow.outbox,
+            uow.outbox,
             requests.RunCheck(
                 circle=circle.name, key=f"weekly:{circle.name}:{day.isoformat()}", due_at=timer.due_at.isoformat()
             ),

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from sqlalchemy.exc import IntegrityError
 
 from adapters.gitlab.runbooks import GitLabRunbooks
 from adapters.outbox_relay import PermanentFailure, RetryLater
@@ -109,9 +110,13 @@ class RunbookLibrary:
             fresh = CachedFile("", False, None, None, now)
         else:
             fresh = CachedFile(read.content, True, read.etag, read.last_commit_at, now)
-        async with self._uow() as uow:
-            await SqlRunbookCopies(uow.session).put(project, ref, path, fresh)
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                await SqlRunbookCopies(uow.session).put(project, ref, path, fresh)
+                await uow.commit()
+        except IntegrityError:
+            # Another turn or replica stored its first copy of this file at the same moment: either will do.
+            log.debug("copy of %s stored concurrently", path)
         return fresh, None
 
     def _copy(self, circle: Circle, service: Service, cached: CachedFile, note: str | None) -> RunbookCopy:

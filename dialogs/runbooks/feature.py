@@ -43,7 +43,7 @@ class RunbooksFeature:
         )  # fmt: skip
         DrillActions(desk).register(host.card_actions)
         register_runbook_handlers(host.outbox, gitlab, desk)
-        for kind, handler in runbook_timer_handlers(desk.context).items():
+        for kind, handler in runbook_timer_handlers().items():
             host.timers.register(kind, handler)
         for schedule in SCHEDULES:
             host.planner.register(schedule)
