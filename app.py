@@ -29,6 +29,7 @@ from bot.feature import Feature, FeatureHost, install_features
 from bot.messenger import Messenger
 from bot.oncall.notifier import TeamsOnCallNotifier
 from bot.teams_delivery import build_teams_delivery, register_teams_handlers
+from bot.teams_notifier import TeamsNotifier
 from bot.wiring import BotComponents, install_bot
 from dialogs.activities.feature import ActivitiesFeature
 from dialogs.alerts.feature import AlertsFeature
@@ -83,7 +84,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         uow,
         clock,
         # The Team Leader hears of runs too late to do the way they hear of other rota news.
-        notifier=TeamsOnCallNotifier(Messenger(), clock),
+        notifier=TeamsOnCallNotifier(TeamsNotifier(Messenger(), clock)),
         lookback=settings.plan_lookback,
         default_grace=settings.catch_up_grace,
     )

@@ -50,7 +50,8 @@ async def apply_circles(uow: UnitOfWorkFactory, config: CirclesConfig, *, dry_ru
 
 
 async def _apply_once(uow: UnitOfWorkFactory, config: CirclesConfig, dry_run: bool) -> list[str]:
-    async with uow() as unit:
+    # A dry run only reads: a read-only unit of work neither waits for nor blocks SQLite's writer.
+    async with uow.reader() if dry_run else uow() as unit:
         lines = await unit.circles.apply(config, uow.clock.now(), dry_run=dry_run)
         if not dry_run:
             await unit.commit()

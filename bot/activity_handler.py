@@ -22,7 +22,6 @@ from bot.conversation_references import conversation_record
 from bot.dialog_runner import DialogRunner
 from bot.mentions import mentions
 from domain.clock import Clock
-from storage import conversations
 from storage.conversations import ConversationRecord
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -112,13 +111,11 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
             return True
         async with self._uow() as uow:
             if claim and record is not None:
-                first_time = await conversations.claim_activity(
-                    uow.session, activity.id[:512], record.conversation_id, now=now
-                )
+                first_time = await uow.conversations.claim_activity(activity.id[:512], record.conversation_id, now=now)
                 if not first_time:
                     return False
             if save and record is not None:
-                await conversations.save_reference(uow.session, record, now=now)
+                await uow.conversations.save(record, now=now)
             await uow.commit()
         if save and record is not None:
             self._saved_references[record.conversation_id] = (record, now)
@@ -150,9 +147,7 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         if scope not in (TEAM, PERSONAL):
             return
         async with self._uow() as uow:
-            first = await conversations.mark_welcomed(
-                uow.session, turn_context.activity.conversation.id, now=self._clock.now()
-            )
+            first = await uow.conversations.mark_welcomed(turn_context.activity.conversation.id, now=self._clock.now())
             await uow.commit()
         if first:
             await turn_context.send_activity(card_message(welcome_card(in_team=scope == TEAM)))

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import date, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -21,7 +20,8 @@ from urllib.parse import quote
 import aiohttp
 from msrest.serialization import Model, Serializer
 
-from adapters.outbox_relay import PermanentFailure, RetryLater
+from adapters.http_failures import failure, retry_after
+from adapters.outbox_relay import RetryLater
 from domain.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -81,24 +81,6 @@ def token_source(*, app_id: str, app_password: str, app_type: str, app_tenant_id
     if not app_id:
         return AnonymousTokens()
     return BotFrameworkTokens(app_id, app_password, app_type, app_tenant_id)
-
-
-def parse_retry_after(value: str | None, clock: Clock) -> timedelta | None:
-    """`Retry-After` as delay-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return timedelta(seconds=max(0.0, float(value)))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:  # RFC 9110 dates are GMT; parsedate gives naive for "-0000".
-        return None
-    return max(timedelta(0), moment - clock.now())
 
 
 class BotConnector:
@@ -191,14 +173,16 @@ class BotConnector:
             except ValueError:
                 answer = {}
             return answer if isinstance(answer, dict) else {}
-        what = f"{method} {url} answered {status}: {_error_text(text)}"
-        if status in RETRYABLE_STATUSES or status >= 500:
-            raise RetryLater(what, retry_after=parse_retry_after(headers.get("Retry-After"), self._clock))
-        if status == 401:
-            raise PermanentFailure(f"{what} (check MicrosoftAppId/MicrosoftAppPassword)")
-        if status in (403, 404):
-            raise PermanentFailure(f"{what} (the bot may have been removed from the conversation)")
-        raise PermanentFailure(what)
+        removed = "the bot may have been removed from the conversation"
+        raise failure(
+            "Teams",
+            status,
+            what=f"{method} {url}",
+            detail=_error_text(text),
+            retry_after=retry_after(headers, self._clock.now()),
+            hints={401: "check MicrosoftAppId/MicrosoftAppPassword", 403: removed, 404: removed},
+            transient=RETRYABLE_STATUSES,
+        )
 
     def _client(self) -> aiohttp.ClientSession:
         # Built on first use, inside the running loop; one pool serves every service URL.

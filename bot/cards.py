@@ -1,15 +1,15 @@
 """Adaptive Card builders (schema 1.5, Teams' limit for bot cards) and the Teams size guard.
 
-Every module under bot/ and dialogs/ that builds cards lists one example per builder in a
-module-level `CARD_EXAMPLES`; tests/unit/test_cards_schema.py finds them all and validates each
-against the pinned 1.5 schema, so a new card is checked the day it is written.
+The tests validate against the pinned 1.5 schema every card the bot sends to the fake Bot
+Connector, and one example per builder (tests/card_examples/), so a new card is checked the day
+it is written.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -99,22 +99,23 @@ def card_message(card: Card) -> Activity:
     return MessageFactory.attachment(CardFactory.adaptive_card(truncate_for_teams(card)))
 
 
-def card_activity(card: Card, text: str | None = None, mentions: list[Member] | None = None) -> dict[str, Any]:
-    """A message carrying an Adaptive Card, optionally with text that @mentions people."""
+def mention_entity(member: Member) -> dict[str, Any] | None:
+    """The entity that makes `<at>Name</at>` notify the member; None when we know no id for them."""
+    account = member.teams_user_id or member.aad_object_id
+    if not account:
+        return None
+    tag = f"<at>{member.display_name}</at>"
+    return {"type": "mention", "text": tag, "mentioned": {"id": account, "name": member.display_name}}
+
+
+def card_activity(card: Card, text: str | None = None, mentions: Sequence[Member] = ()) -> dict[str, Any]:
+    """A message carrying one Adaptive Card (cut to Teams' size), optionally with text @mentioning people."""
     activity: dict[str, Any] = {
-        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": truncate_for_teams(card)}]
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": truncate_for_teams(card)}]
     }
     if text:
         activity["text"] = text
-    entities = [
-        {
-            "type": "mention",
-            "text": f"<at>{member.display_name}</at>",
-            "mentioned": {"id": member.teams_user_id or member.aad_object_id, "name": member.display_name},
-        }
-        for member in mentions or []
-        if member.teams_user_id or member.aad_object_id
-    ]
+    entities = [entity for entity in map(mention_entity, mentions) if entity is not None]
     if entities:
         activity["entities"] = entities
     return activity
@@ -213,31 +214,3 @@ def _text_blocks(element: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(element, list):
         for item in element:
             yield from _text_blocks(item)
-
-
-# --- examples for the schema test -----------------------------------------------------------
-
-
-class _ExampleCommand:
-    def __init__(self, name: str, usage: str, summary: str) -> None:
-        self.name, self.usage, self.summary = name, usage, summary
-
-
-def _help_example() -> Card:
-    return help_card([_ExampleCommand("help", "help [command]", "Show what I can do here")], where="in a channel")
-
-
-CARD_EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
-    ("text_card", lambda: text_card("The incident is resolved.", title="INC-42")),
-    ("help_card", _help_example),
-    ("welcome_card (team)", lambda: welcome_card(in_team=True)),
-    ("welcome_card (personal)", lambda: welcome_card(in_team=False)),
-    (
-        "form with facts and both kinds of buttons",
-        lambda: adaptive_card(
-            [fact_set([("Severity", "P1"), ("Circle", "payments")]), text_block("details", subtle=True)],
-            [execute_action("Acknowledge", "incident.ack", {"id": 42}), submit_action("Send", {"form": "x"})],
-        ),
-    ),
-    ("truncated long card", lambda: truncate_for_teams(text_card("x" * 200_000, title="log excerpt"))),
-]

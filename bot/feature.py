@@ -3,11 +3,13 @@
 A feature (incidents, on-call, postmortems, alerts, …) is a package per layer — `domain/<f>/`,
 `storage/<f>/`, `bot/<f>/`, `dialogs/<f>/`, `adapters/<f>/` — and one `Feature` object, kept in
 `dialogs/<f>/feature.py`, that `app.FEATURES` lists. `install` gets a `FeatureHost`: the running
-services (settings, clock, units of work, metrics, the messenger) and the registries a feature adds
-to (commands, card verbs, channel listeners, timer kinds, recurring schedules, outbox kinds, leader
-jobs, HTTP routes, cleanups). Services one feature offers another (the incident desk to postmortems and alerts) pass
-through `provide`/`service` under a typed `ServiceKey`, and only from a feature named in `requires`,
-which `install_features` checks is installed earlier: dependencies run one way, never in a loop.
+services (settings, clock, units of work, metrics, the messenger, `teams` — the Teams notifier core
+every feature's notifier is built on) and the registries a feature adds to (commands, card verbs,
+channel listeners, timer kinds, recurring schedules, outbox kinds, leader jobs, HTTP routes,
+cleanups). Services one feature offers another (the incident desk to postmortems and alerts) pass
+through `provide`/`service` under a typed `ServiceKey`, and only from a feature named in
+`requires`, which `install_features` checks is installed earlier: dependencies run one way, never
+in a loop.
 
 This lives in bot/ because the host hands out Teams pieces (command and card registries, the
 messenger) as well as the runtime from adapters/; adapters/ and storage/ stay free of Teams.
@@ -34,6 +36,7 @@ from bot.activity_handler import ChannelListener
 from bot.card_actions import CardActionRegistry
 from bot.commands import CommandRegistry
 from bot.messenger import Messenger
+from bot.teams_notifier import TeamsNotifier
 from bot.wiring import BotComponents
 from domain.clock import Clock
 from storage.unit_of_work import UnitOfWorkFactory
@@ -84,6 +87,8 @@ class FeatureHost:
         self._bot = bot
         self._services: dict[str, object] = {}
         self.messenger = messenger
+        # What every feature's notifier is built on: channel and private-chat lookup, keys, cards.
+        self.teams = TeamsNotifier(messenger, runtime.clock)
 
     # --- the running services ---------------------------------------------------------------
 

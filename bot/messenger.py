@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
 from bot.conversation_target import ConversationTarget
+from domain.outbox_request import OutboxRequest, queue
 from domain.ports import OutboxWriter
 
 TEAMS_SEND = "teams.send"
@@ -34,6 +36,66 @@ class InvalidActivity(ValueError):
     """The activity cannot be posted as given; the message says what to change."""
 
 
+@dataclass(frozen=True)
+class SendMessage(OutboxRequest):
+    """Post `activity` to `target`, or as a reply in the thread started under key `in_thread`."""
+
+    kind: ClassVar[str] = TEAMS_SEND
+
+    key: str
+    target: dict[str, Any]
+    activity: dict[str, Any]
+    in_thread: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.key
+
+    @property
+    def ordering_key(self) -> str:
+        return ordering_key(ConversationTarget.from_dict(self.target), self.in_thread)
+
+
+@dataclass(frozen=True)
+class UpdateMessage(OutboxRequest):
+    """Replace the activity posted under `original_key`; queued behind it (same target and thread)."""
+
+    kind: ClassVar[str] = TEAMS_UPDATE
+
+    key: str
+    original_key: str
+    target: dict[str, Any]
+    activity: dict[str, Any]
+    in_thread: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.key
+
+    @property
+    def ordering_key(self) -> str:
+        return ordering_key(ConversationTarget.from_dict(self.target), self.in_thread)
+
+
+@dataclass(frozen=True)
+class StartThread(OutboxRequest):
+    """Open a thread in a channel with `activity` as its first post; replies name `key` as their thread."""
+
+    kind: ClassVar[str] = TEAMS_START_THREAD
+
+    key: str
+    target: dict[str, Any]
+    activity: dict[str, Any]
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.key
+
+    @property
+    def ordering_key(self) -> str:
+        return ordering_key(ConversationTarget.from_dict(self.target), self.key)
+
+
 class Messenger:
     """Queues send, update and start-thread requests as outbox rows.
 
@@ -52,13 +114,8 @@ class Messenger:
         in_thread: str | None = None,
     ) -> None:
         """Post `activity` to `conversation`, or as a reply in the thread started under key `in_thread`."""
-        target = _target(conversation)
-        uow.outbox.add(
-            TEAMS_SEND,
-            {"key": key, "target": target.to_dict(), "activity": _message(activity), "in_thread": in_thread},
-            idempotency_key=_key(key),
-            ordering_key=ordering_key(target, in_thread),
-        )
+        target = _target(conversation).to_dict()
+        queue(uow.outbox, SendMessage(_key(key), target, _message(activity), in_thread))
 
     def update(
         self,
@@ -75,19 +132,9 @@ class Messenger:
         Pass the same `target`/`in_thread` as the original so the update queues behind it.
         Give `key` to make the update itself idempotent; by default each call is a new update.
         """
-        conversation = _target(target)
-        update_key = key or f"{key_of_original}:update:{uuid.uuid4().hex}"
-        uow.outbox.add(
-            TEAMS_UPDATE,
-            {
-                "key": update_key,
-                "original_key": _key(key_of_original),
-                "target": conversation.to_dict(),
-                "activity": _message(activity),
-            },
-            idempotency_key=_key(update_key),
-            ordering_key=ordering_key(conversation, in_thread),
-        )
+        update_key = _key(key or f"{key_of_original}:update:{uuid.uuid4().hex}")
+        conversation = _target(target).to_dict()
+        queue(uow.outbox, UpdateMessage(update_key, _key(key_of_original), conversation, _message(activity), in_thread))
 
     def start_thread(
         self,
@@ -101,13 +148,7 @@ class Messenger:
 
         Later `send(..., in_thread=key)` calls reply in that thread, after it exists.
         """
-        target = _target(channel_target)
-        uow.outbox.add(
-            TEAMS_START_THREAD,
-            {"key": key, "target": target.to_dict(), "activity": _message(activity)},
-            idempotency_key=_key(key),
-            ordering_key=ordering_key(target, key),
-        )
+        queue(uow.outbox, StartThread(_key(key), _target(channel_target).to_dict(), _message(activity)))
 
 
 def ordering_key(target: ConversationTarget, in_thread: str | None) -> str:

@@ -22,10 +22,10 @@ from typing import Any
 
 import aiohttp
 
-from adapters.outbox_relay import OutboxRelay, PermanentFailure, RetryLater
+from adapters.outbox_relay import OutboxRelay, PermanentFailure, RetryLater, parse_payload
 from bot.bot_connector import DEFAULT_TIMEOUT, BotConnector, token_source
 from bot.conversation_target import ConversationTarget, InvalidConversationTarget
-from bot.messenger import TEAMS_SEND, TEAMS_START_THREAD, TEAMS_UPDATE
+from bot.messenger import TEAMS_SEND, TEAMS_START_THREAD, TEAMS_UPDATE, SendMessage, StartThread, UpdateMessage
 from bot.rate_limit import RateLimited, TeamsRateLimiter
 from domain.clock import Clock
 from storage.database import Database
@@ -50,10 +50,11 @@ class TeamsDelivery:
         """Post a message (into a thread if asked), unless an earlier attempt already did."""
         if posted := await self._sent.lookup(message.idempotency_key):
             return _result(posted, already_posted=True)
-        target, activity = _read(message)
+        request = parse_payload(SendMessage.from_payload, message)
+        target, activity = _read(message, request.target, request.activity)
         conversation_id = target.conversation_id
-        if thread_key := message.payload.get("in_thread"):
-            conversation_id = await self._thread_of(thread_key)
+        if request.in_thread:
+            conversation_id = await self._thread_of(request.in_thread)
         await self._wait_for_slot(conversation_id, target.tenant_id)
         answer = await self._connector.send_to_conversation(
             target.service_url, conversation_id, _addressed(activity, target, conversation_id)
@@ -62,8 +63,9 @@ class TeamsDelivery:
 
     async def deliver_update(self, message: OutboxMessage) -> dict[str, Any]:
         """Replace the activity posted under the payload's `original_key`."""
-        target, activity = _read(message)
-        original_key = str(message.payload.get("original_key") or "")
+        request = parse_payload(UpdateMessage.from_payload, message)
+        target, activity = _read(message, request.target, request.activity)
+        original_key = request.original_key
         original = await self._sent.lookup(original_key)
         if original is None:
             # Its send is queued ahead of us on the same ordering key, or dead: wait for a revive.
@@ -82,7 +84,8 @@ class TeamsDelivery:
         """Create a channel thread (POST /v3/conversations, as TeamsInfo.send_message_to_teams_channel)."""
         if posted := await self._sent.lookup(message.idempotency_key):
             return _result(posted, already_posted=True)
-        target, activity = _read(message)
+        request = parse_payload(StartThread.from_payload, message)
+        target, activity = _read(message, request.target, request.activity)
         channel_id = target.teams_channel_id
         channel_data: dict[str, Any] = {"channel": {"id": channel_id}}
         parameters: dict[str, Any] = {"isGroup": True, "channelData": channel_data, "activity": activity}
@@ -170,13 +173,13 @@ def build_teams_delivery(
     )
 
 
-def _read(message: OutboxMessage) -> tuple[ConversationTarget, dict[str, Any]]:
+def _read(
+    message: OutboxMessage, target: dict[str, Any], activity: dict[str, Any]
+) -> tuple[ConversationTarget, dict[str, Any]]:
     try:
-        target = ConversationTarget.from_dict(message.payload["target"])
-        activity = dict(message.payload["activity"])
-    except (KeyError, TypeError, ValueError, InvalidConversationTarget) as error:
+        return ConversationTarget.from_dict(target), dict(activity)
+    except InvalidConversationTarget as error:
         raise PermanentFailure(f"malformed {message.kind} payload: {error}") from error
-    return target, activity
 
 
 def _addressed(activity: dict[str, Any], target: ConversationTarget, conversation_id: str) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.dialog_runner import DialogRunner
 from bot.endpoint import MESSAGES_PATH, messages_handler
 from bot.turn_adapter import TurnAdapter
-from storage import conversations
 from storage.bot_state import DatabaseStorage
 
 log = logging.getLogger(__name__)
@@ -91,7 +90,7 @@ def install_bot(app: web.Application, runtime: Runtime) -> BotComponents:
     async def prune_processed_activities() -> None:
         async with runtime.uow() as uow:
             older_than = runtime.clock.now() - PROCESSED_ACTIVITY_RETENTION
-            await conversations.prune_processed(uow.session, older_than=older_than)
+            await uow.conversations.prune_processed(older_than=older_than)
             await uow.commit()
 
     runtime.scheduler.add_leader_job("prune-processed-activities", prune_processed_activities, IntervalTrigger(hours=1))

@@ -7,8 +7,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from domain.activities.ports import ActivityRepository
+    from domain.alerts.service import AlertGroups
     from domain.circle import Circle, Member
     from domain.incidents.model import Incident
+    from domain.oncall.ports import HandoverRepository, OverrideRepository
+    from domain.postmortems.service import PostmortemRepository
+    from domain.runbooks.ports import DrillRepository, RunbookCopies, RunbookHistory
 
 
 class OutboxWriter(Protocol):
@@ -26,6 +31,10 @@ class OutboxWriter(Protocol):
         `idempotency_key` is unique: queueing the same key twice keeps the first row.
         Rows with the same `ordering_key` are delivered one at a time, oldest first.
         """
+        ...
+
+    async def contains(self, idempotency_key: str) -> bool:
+        """True when a row with this key is queued in this transaction or already stored."""
         ...
 
 
@@ -64,8 +73,28 @@ class IncidentRepository(Protocol):
 
     async def open_in_circle(self, circle: str) -> list[Incident]: ...
 
+    async def declared_between(self, circle: str, start: datetime, end: datetime) -> list[Incident]:
+        """The circle's incidents declared in [start, end), oldest first."""
+        ...
+
     async def count_similar(self, *, circle: str, service: str | None, fingerprint: str | None, since: datetime) -> int:
         """Incidents of the same circle and service, or with the same alert fingerprint, since `since`."""
+        ...
+
+
+class ConversationBook(Protocol):
+    """Where the bot can write: the stored conversation references (opaque to the domain)."""
+
+    async def channel(self, channel_id: str) -> dict[str, Any] | None:
+        """A reference for posting in the channel, or None when the bot was never installed there."""
+        ...
+
+    async def personal(self, *, teams_user_id: str | None = None, aad_id: str | None = None) -> dict[str, Any] | None:
+        """The reference of the 1:1 chat with a person, found by Teams user id or Entra ID object id."""
+        ...
+
+    async def was_posted(self, key: str) -> bool:
+        """True when the message queued under outbox key `key` was posted (its activity id is known)."""
         ...
 
 
@@ -73,6 +102,10 @@ class CircleDirectory(Protocol):
     async def get(self, name: str) -> Circle | None: ...
 
     async def by_channel(self, channel_id: str) -> Circle | None: ...
+
+    async def active(self) -> list[Circle]:
+        """The circles of the applied circles file, in file order."""
+        ...
 
 
 class IncidentNotifier(Protocol):
@@ -102,7 +135,12 @@ class IncidentNotifier(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: everything written through it commits together or not at all."""
+    """One transaction: everything written through it commits together or not at all.
+
+    It hands out every repository, each on the transaction: a use case, a notifier or a lookup
+    never builds one by hand. A feature with a new repository adds its property here and in
+    storage/unit_of_work.py.
+    """
 
     # Read-only properties, so implementations may narrow the types (SqlOutbox for OutboxWriter).
     @property
@@ -112,10 +150,37 @@ class UnitOfWork(Protocol):
     def timers(self) -> TimerScheduler: ...
 
     @property
+    def circles(self) -> CircleDirectory: ...
+
+    @property
+    def conversations(self) -> ConversationBook: ...
+
+    @property
     def incidents(self) -> IncidentRepository: ...
 
     @property
-    def circles(self) -> CircleDirectory: ...
+    def postmortems(self) -> PostmortemRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def rota_overrides(self) -> OverrideRepository: ...
+
+    @property
+    def alert_groups(self) -> AlertGroups: ...
+
+    @property
+    def activities(self) -> ActivityRepository: ...
+
+    @property
+    def drills(self) -> DrillRepository: ...
+
+    @property
+    def runbook_copies(self) -> RunbookCopies: ...
+
+    @property
+    def runbook_history(self) -> RunbookHistory: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -129,3 +194,15 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+
+class UnitsOfWork(Protocol):
+    """Opens units of work: `uow()` to change things, `uow.reader()` for lookups.
+
+    A reader never commits; on SQLite it neither waits for nor blocks the single writer, so
+    every lookup (which circle, which incident, a list) goes through one.
+    """
+
+    def __call__(self) -> UnitOfWork: ...
+
+    def reader(self) -> UnitOfWork: ...

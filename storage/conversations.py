@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sent_messages
 from storage.types import UtcDateTime
 
 PERSONAL, GROUP_CHAT, CHANNEL = "personal", "groupChat", "channel"
@@ -156,6 +157,39 @@ async def prune_processed(session: AsyncSession, *, older_than: datetime) -> int
     """Forget activities seen before `older_than`; Teams does not redeliver after minutes, let alone days."""
     result = await session.exec(delete(ProcessedActivityRow).where(col(ProcessedActivityRow.created_at) < older_than))
     return int(result.rowcount or 0)
+
+
+class SqlConversations:
+    """Implements domain.ports.ConversationBook, plus the writes the Teams front door makes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def channel(self, channel_id: str) -> dict[str, Any] | None:
+        record = await channel_conversation(self._session, channel_id)
+        return record.reference if record else None
+
+    async def personal(self, *, teams_user_id: str | None = None, aad_id: str | None = None) -> dict[str, Any] | None:
+        record = await personal_conversation(self._session, teams_user_id=teams_user_id, aad_id=aad_id)
+        return record.reference if record else None
+
+    async def was_posted(self, key: str) -> bool:
+        return await sent_messages.lookup(self._session, key) is not None
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None:
+        return await get_reference(self._session, conversation_id)
+
+    async def save(self, record: ConversationRecord, *, now: datetime) -> None:
+        await save_reference(self._session, record, now=now)
+
+    async def mark_welcomed(self, conversation_id: str, *, now: datetime) -> bool:
+        return await mark_welcomed(self._session, conversation_id, now=now)
+
+    async def claim_activity(self, activity_id: str, conversation_id: str, *, now: datetime) -> bool:
+        return await claim_activity(self._session, activity_id, conversation_id, now=now)
+
+    async def prune_processed(self, *, older_than: datetime) -> int:
+        return await prune_processed(self._session, older_than=older_than)
 
 
 def _record(row: ConversationReferenceRow) -> ConversationRecord:

@@ -8,15 +8,23 @@ from types import TracebackType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clock import Clock
+from storage.activities.repository import SqlActivities
+from storage.alerts.repository import SqlAlertGroups
 from storage.circles import SqlCircles
+from storage.conversations import SqlConversations
 from storage.database import Database
 from storage.incidents.repository import SqlIncidents
+from storage.oncall.handovers import SqlHandovers
 from storage.outbox import SqlOutbox
+from storage.postmortems.repository import SqlPostmortems
+from storage.rota_overrides import SqlRotaOverrides
+from storage.runbooks.history import SqlRunbookHistory
+from storage.runbooks.repository import SqlDrills, SqlRunbookCopies
 from storage.timers import SqlTimers
 
 
 class SqlUnitOfWork:
-    """Implements domain.ports.UnitOfWork on the database.
+    """Implements domain.ports.UnitOfWork on the database: every repository on one session.
 
     `on_outbox_commit` is called after a commit that queued outbox rows, so the local relay
     can deliver at once instead of waiting for its next poll.
@@ -42,7 +50,16 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session, now)
         self.timers = SqlTimers(self.session, now)
         self.circles = SqlCircles(self.session)
+        self.conversations = SqlConversations(self.session)
         self.incidents = SqlIncidents(self.session)
+        self.postmortems = SqlPostmortems(self.session)
+        self.handovers = SqlHandovers(self.session)
+        self.rota_overrides = SqlRotaOverrides(self.session)
+        self.alert_groups = SqlAlertGroups(self.session)
+        self.activities = SqlActivities(self.session)
+        self.drills = SqlDrills(self.session)
+        self.runbook_copies = SqlRunbookCopies(self.session)
+        self.runbook_history = SqlRunbookHistory(self.session)
         self._committed = False
         return self
 
@@ -72,7 +89,7 @@ class SqlUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Makes units of work bound to one database and clock; what use cases receive."""
+    """Implements domain.ports.UnitsOfWork: units of work bound to one database and clock."""
 
     def __init__(self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None) -> None:
         self.database = database

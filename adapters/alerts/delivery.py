@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from adapters.alerts.payloads import ALERTS_INGEST as ALERTS_INGEST  # the kind its handler takes
 from adapters.alerts.payloads import AlertPayloadError, notification_from_payload
 from adapters.outbox_relay import OutboxHandler, PermanentFailure
 from domain.alerts.service import ingest_alerts
@@ -12,13 +13,10 @@ from domain.clock import Clock
 from domain.incidents.model import IncidentError
 from domain.incidents.service import IncidentContext
 from domain.ports import IncidentNotifier
-from storage.alerts.repository import SqlAlertGroups
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
-ALERTS_INGEST = "alerts.ingest"
 
 
 def alert_delivery_handlers(
@@ -46,7 +44,7 @@ def alert_delivery_handlers(
             try:
                 result = await ingest_alerts(
                     ctx,
-                    SqlAlertGroups(uow.session),
+                    uow.alert_groups,
                     uow.circles,
                     notification,
                     pinned_circle=pinned_circle,

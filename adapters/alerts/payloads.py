@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.alerts.model import Alert, AlertNotification, AlertStatus
+from domain.outbox_request import OutboxRequest
 
 ALERTMANAGER, GRAFANA = "Alertmanager", "Grafana"
 # Alertmanager writes "no end" as Go's zero time.
 _ZERO_TIME_YEAR = 1
 PAYLOAD_VERSION = 1
+ALERTS_INGEST = "alerts.ingest"
 
 
 class AlertPayloadError(ValueError):
@@ -139,64 +142,101 @@ def _at(where: str, name: str) -> str:
 # --- the outbox payload: what the door stored for the relay to ingest ---------------------------
 
 
+@dataclass(frozen=True)
+class IngestAlerts(OutboxRequest):
+    """One webhook notification, stored by the door for the relay to ingest (only what ingest reads)."""
+
+    kind: ClassVar[str] = ALERTS_INGEST
+
+    v: int
+    pinned_circle: str | None
+    sender: str
+    receiver: str
+    status: str
+    group_key: str
+    group_labels: dict[str, Any]
+    common_labels: dict[str, Any]
+    common_annotations: dict[str, Any]
+    external_url: str
+    truncated_alerts: int
+    alerts: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def of(cls, notification: AlertNotification, pinned_circle: str | None) -> IngestAlerts:
+        return cls(
+            v=PAYLOAD_VERSION,
+            pinned_circle=pinned_circle,
+            sender=notification.sender,
+            receiver=notification.receiver,
+            status=notification.status.value,
+            group_key=notification.group_key,
+            group_labels=dict(notification.group_labels),
+            common_labels=dict(notification.common_labels),
+            common_annotations=dict(notification.common_annotations),
+            external_url=notification.external_url,
+            truncated_alerts=notification.truncated_alerts,
+            alerts=tuple(
+                {
+                    "fingerprint": alert.fingerprint,
+                    "status": alert.status.value,
+                    "labels": dict(alert.labels),
+                    "annotations": dict(alert.annotations),
+                    "starts_at": alert.starts_at.isoformat(),
+                    "ends_at": alert.ends_at.isoformat() if alert.ends_at else None,
+                    "generator_url": alert.generator_url,
+                    "dashboard_url": alert.dashboard_url,
+                    "panel_url": alert.panel_url,
+                }
+                for alert in notification.alerts
+            ),
+        )
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.notification().dedup_key(self.pinned_circle)
+
+    @property
+    def ordering_key(self) -> str:
+        return self.notification().ordering_key(self.pinned_circle)
+
+    def notification(self) -> AlertNotification:
+        if self.v != PAYLOAD_VERSION:
+            raise AlertPayloadError(f"outbox payload version {self.v!r} is not {PAYLOAD_VERSION}")
+        return AlertNotification(
+            sender=self.sender,
+            receiver=self.receiver,
+            status=AlertStatus(self.status),
+            group_key=self.group_key,
+            group_labels=self.group_labels,
+            common_labels=self.common_labels,
+            common_annotations=self.common_annotations,
+            external_url=self.external_url,
+            truncated_alerts=self.truncated_alerts,
+            alerts=tuple(
+                Alert(
+                    fingerprint=alert["fingerprint"],
+                    status=AlertStatus(alert["status"]),
+                    labels=alert["labels"],
+                    annotations=alert["annotations"],
+                    starts_at=datetime.fromisoformat(alert["starts_at"]),
+                    ends_at=datetime.fromisoformat(alert["ends_at"]) if alert["ends_at"] else None,
+                    generator_url=alert["generator_url"],
+                    dashboard_url=alert["dashboard_url"],
+                    panel_url=alert["panel_url"],
+                )
+                for alert in self.alerts
+            ),
+        )
+
+
 def notification_to_payload(notification: AlertNotification, pinned_circle: str | None) -> dict[str, Any]:
-    """The notification as JSON for an outbox row (only what ingest reads)."""
-    return {
-        "v": PAYLOAD_VERSION,
-        "pinned_circle": pinned_circle,
-        "sender": notification.sender,
-        "receiver": notification.receiver,
-        "status": notification.status.value,
-        "group_key": notification.group_key,
-        "group_labels": dict(notification.group_labels),
-        "common_labels": dict(notification.common_labels),
-        "common_annotations": dict(notification.common_annotations),
-        "external_url": notification.external_url,
-        "truncated_alerts": notification.truncated_alerts,
-        "alerts": [
-            {
-                "fingerprint": alert.fingerprint,
-                "status": alert.status.value,
-                "labels": dict(alert.labels),
-                "annotations": dict(alert.annotations),
-                "starts_at": alert.starts_at.isoformat(),
-                "ends_at": alert.ends_at.isoformat() if alert.ends_at else None,
-                "generator_url": alert.generator_url,
-                "dashboard_url": alert.dashboard_url,
-                "panel_url": alert.panel_url,
-            }
-            for alert in notification.alerts
-        ],
-    }
+    """The notification as JSON for an outbox row."""
+    return IngestAlerts.of(notification, pinned_circle).to_payload()
 
 
-def notification_from_payload(payload: Mapping[str, Any]) -> tuple[AlertNotification, str | None]:
+def notification_from_payload(payload: dict[str, Any]) -> tuple[AlertNotification, str | None]:
     """The inverse of notification_to_payload: the notification and the circle its token pinned."""
     if payload.get("v") != PAYLOAD_VERSION:
         raise AlertPayloadError(f"outbox payload version {payload.get('v')!r} is not {PAYLOAD_VERSION}")
-    notification = AlertNotification(
-        sender=payload["sender"],
-        receiver=payload["receiver"],
-        status=AlertStatus(payload["status"]),
-        group_key=payload["group_key"],
-        group_labels=payload["group_labels"],
-        common_labels=payload["common_labels"],
-        common_annotations=payload["common_annotations"],
-        external_url=payload["external_url"],
-        truncated_alerts=payload["truncated_alerts"],
-        alerts=tuple(
-            Alert(
-                fingerprint=alert["fingerprint"],
-                status=AlertStatus(alert["status"]),
-                labels=alert["labels"],
-                annotations=alert["annotations"],
-                starts_at=datetime.fromisoformat(alert["starts_at"]),
-                ends_at=datetime.fromisoformat(alert["ends_at"]) if alert["ends_at"] else None,
-                generator_url=alert["generator_url"],
-                dashboard_url=alert["dashboard_url"],
-                panel_url=alert["panel_url"],
-            )
-            for alert in payload["alerts"]
-        ),
-    )
-    return notification, payload["pinned_circle"]
+    request = IngestAlerts.from_payload(payload)
+    return request.notification(), request.pinned_circle

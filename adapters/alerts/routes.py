@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from adapters.alerts.delivery import ALERTS_INGEST
 from adapters.alerts.payloads import (
     ALERTMANAGER,
     GRAFANA,
     AlertPayloadError,
-    notification_to_payload,
+    IngestAlerts,
     parse_notification,
 )
+from domain.outbox_request import queue
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -100,12 +100,7 @@ def _receiver(
         except AlertPayloadError as error:
             return _refuse(400, f"not a {sender} webhook notification: {error}")
         async with uow_factory() as uow:
-            uow.outbox.add(
-                ALERTS_INGEST,
-                notification_to_payload(notification, caller.circle),
-                idempotency_key=notification.dedup_key(caller.circle),
-                ordering_key=notification.ordering_key(caller.circle),
-            )
+            queue(uow.outbox, IngestAlerts.of(notification, caller.circle))
             await uow.commit()
             duplicate = uow.outbox.added == 0
         return web.json_response(

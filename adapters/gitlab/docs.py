@@ -11,22 +11,20 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TypeVar
 
 import gitlab
 import requests
 from gitlab.exceptions import GitlabError
 
+from adapters.http_failures import failure, retry_after
 from adapters.outbox_relay import PermanentFailure, RetryLater
 from adapters.settings import Settings
+from domain.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# GitLab answers these when it is busy or a lock is held; trying again later can succeed.
-TRANSIENT_STATUSES = {408, 409, 423, 425, 429}
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,9 @@ class _NoRetryGitlab(gitlab.Gitlab):
 class GitLabDocs:
     """Idempotent GitLab writes for the postmortem outbox handlers."""
 
-    def __init__(self, url: str, *, token: str, timeout: float = 15.0) -> None:
+    def __init__(self, url: str, *, token: str, timeout: float = 15.0, clock: Clock | None = None) -> None:
         self._url = url.rstrip("/")
+        self._clock = clock or SystemClock()
         self._token = token
         self._timeout = timeout
         self._client: gitlab.Gitlab | None = None
@@ -201,23 +200,20 @@ class GitLabDocs:
         self._last_headers.value = dict(response.headers)
 
     def _translate(self, what: str, error: GitlabError) -> Exception:
-        status = error.response_code
-        detail = _message(error)
-        if status == 401:
-            return PermanentFailure("GitLab rejected GITLAB_TOKEN (HTTP 401): use a valid token with the `api` scope")
-        if status is None or status >= 500 or status in TRANSIENT_STATUSES:
-            label = f"HTTP {status}" if status else "no HTTP status"
-            return RetryLater(f"GitLab could not {what}: {detail} ({label})", _retry_after(error))
-        if status == 403:
-            return PermanentFailure(
-                f"GitLab refused to {what}: {detail} (HTTP 403); the token's user needs Developer access"
-            )
-        if status == 404:
-            return PermanentFailure(
-                f"GitLab could not {what}: {detail} (HTTP 404); check the circle's docs_repo / project path "
-                "(namespace/name) and that the token's user can see it"
-            )
-        return PermanentFailure(f"GitLab refused to {what}: {detail} (HTTP {status})")
+        headers: dict[str, str] = getattr(error, "circlebot_headers", {})
+        return failure(
+            "GitLab",
+            error.response_code,
+            what=what,
+            detail=_message(error),
+            retry_after=retry_after(headers, self._clock.now()),
+            hints={
+                401: "use a valid GITLAB_TOKEN with the `api` scope",
+                403: "the token's user needs Developer access",
+                404: "check the circle's docs_repo / project path (namespace/name) "
+                "and that the token's user can see it",
+            },
+        )
 
 
 def _ensure_branch(repo: Any, branch: str, ref: str) -> None:
@@ -261,13 +257,6 @@ def _mr_ref(mr: Any) -> MergeRequestRef:
 
 def _issue_ref(project: str, issue: Any) -> IssueRef:
     return IssueRef(ref=f"{project}#{issue.iid}", url=str(issue.web_url))
-
-
-def _retry_after(error: GitlabError) -> timedelta | None:
-    """Retry-After in seconds, as GitLab sends it with a 429."""
-    headers: dict[str, str] = getattr(error, "circlebot_headers", {})
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), "")
-    return timedelta(seconds=int(value)) if value.strip().isdigit() else None
 
 
 def _message(error: GitlabError) -> str:

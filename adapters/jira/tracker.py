@@ -6,14 +6,13 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
 from jira import JIRA
 from jira.exceptions import JIRAError
 
+from adapters.http_failures import failure, retry_after
 from adapters.outbox_relay import PermanentFailure, RetryLater
 from adapters.settings import Settings
 from domain.clock import Clock, SystemClock
@@ -26,8 +25,6 @@ T = TypeVar("T")
 SUMMARY_LIMIT = 255
 # Statuses in this category end the workflow: Resolved, Closed, Done all belong to it.
 DONE_CATEGORY = "done"
-# Jira answers these when it is busy or a lock is held; trying again later can succeed.
-TRANSIENT_STATUSES = {408, 409, 423, 425, 429}
 
 
 def comment_marker(marker: str) -> str:
@@ -209,40 +206,20 @@ class JiraIssueTracker:
             return self._client
 
     def _translate(self, what: str, error: JIRAError) -> Exception:
-        status = error.status_code
-        detail = error.text or "no details"
-        if status == 401:
-            hint = (
-                "JIRA_USER is the account e-mail and JIRA_TOKEN its API token"
-                if self._user
-                else "JIRA_TOKEN is a personal access token (set JIRA_USER for Jira Cloud)"
-            )
-            return PermanentFailure(f"Jira rejected the credentials (HTTP 401): check that {hint}")
-        if status is None or status >= 500 or status in TRANSIENT_STATUSES:
-            label = f"HTTP {status}" if status else "no HTTP status"
-            return RetryLater(f"Jira could not {what}: {detail} ({label})", self._retry_after(error))
-        if status == 403:
-            return PermanentFailure(
-                f"Jira refused to {what}: {detail} (HTTP 403); check the Jira account's project permissions"
-            )
-        return PermanentFailure(f"Jira refused to {what}: {detail} (HTTP {status})")
-
-    def _retry_after(self, error: JIRAError) -> timedelta | None:
-        """Retry-After in seconds or as an HTTP date, as RFC 9110 allows."""
+        credentials = (
+            "check that JIRA_USER is the account e-mail and JIRA_TOKEN its API token"
+            if self._user
+            else "check that JIRA_TOKEN is a personal access token (set JIRA_USER for Jira Cloud)"
+        )
         response = error.response
-        value = response.headers.get("Retry-After") if response is not None else None
-        if not value:
-            return None
-        value = value.strip()
-        if value.isdigit():
-            return timedelta(seconds=int(value))
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if moment.tzinfo is None:
-            return None
-        return max(timedelta(0), moment - self._clock.now())
+        return failure(
+            "Jira",
+            error.status_code,
+            what=what,
+            detail=error.text or "no details",
+            retry_after=retry_after(response.headers if response is not None else None, self._clock.now()),
+            hints={401: credentials, 403: "check the Jira account's project permissions"},
+        )
 
 
 def _jql_string(value: str) -> str:

@@ -13,10 +13,8 @@ from domain.oncall.moments import OnCallError
 from domain.oncall.ports import OnCallNotifier, PluggableReadiness, Readiness
 from domain.oncall.schedule import GAP_REPORT, SHIFT_CHANGE, SHIFT_REMINDER
 from domain.oncall.service import OnCallContext
+from domain.ports import UnitOfWork
 from domain.rota import Layer
-from storage.oncall.handovers import SqlHandovers
-from storage.postmortems.repository import SqlPostmortems
-from storage.rota_overrides import SqlRotaOverrides
 from storage.timers import DueTimer
 from storage.unit_of_work import SqlUnitOfWork
 
@@ -24,17 +22,17 @@ log = logging.getLogger(__name__)
 
 
 def oncall_context(
-    uow: SqlUnitOfWork, clock: Clock, notifier: OnCallNotifier, readiness: Readiness | None = None
+    uow: UnitOfWork, clock: Clock, notifier: OnCallNotifier, readiness: Readiness | None = None
 ) -> OnCallContext:
     """The on-call use cases' collaborators, on one unit of work."""
     return OnCallContext(
         uow=uow,
         clock=clock,
         notifier=notifier,
-        overrides=SqlRotaOverrides(uow.session),
-        handovers=SqlHandovers(uow.session),
+        overrides=uow.rota_overrides,
+        handovers=uow.handovers,
         incidents=uow.incidents,
-        postmortems=SqlPostmortems(uow.session),
+        postmortems=uow.postmortems,
         readiness=readiness or PluggableReadiness(),
     )
 

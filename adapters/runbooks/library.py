@@ -20,12 +20,11 @@ from adapters.outbox_relay import PermanentFailure, RetryLater
 from domain.circle import Circle
 from domain.clock import Clock
 from domain.incidents.sla import humanize
+from domain.ports import UnitOfWork, UnitsOfWork
 from domain.runbooks.drill import Question
-from domain.runbooks.ports import RunbookCopy, RunbookUnavailable
+from domain.runbooks.ports import RunbookCopies, RunbookCopy, RunbookUnavailable, StoredFile
 from domain.runbooks.questions import BANK_DIR, bank_questions
 from domain.services import Service, runbook_web_url
-from storage.runbooks.repository import CachedFile, SqlRunbookCopies
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ BANK_SUFFIXES = (".yaml", ".yml")
 
 
 class RunbookLibrary:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, gitlab: GitLabRunbooks | None) -> None:
+    def __init__(self, uow: UnitsOfWork, clock: Clock, gitlab: GitLabRunbooks | None) -> None:
         self._uow = uow
         self._clock = clock
         self._gitlab = gitlab
@@ -80,16 +79,16 @@ class RunbookLibrary:
             return [str(error)]
         return []
 
-    def source(self, uow: SqlUnitOfWork) -> StoredRunbooks:
+    def source(self, uow: UnitOfWork) -> StoredRunbooks:
         """The use cases' RunbookSource over the stored copies, on `uow`."""
-        return StoredRunbooks(self, SqlRunbookCopies(uow.session))
+        return StoredRunbooks(self, uow.runbook_copies)
 
     async def _fetch_file(
         self, circle: Circle, path: str, *, raise_retry: bool = False
-    ) -> tuple[CachedFile | None, str | None]:
+    ) -> tuple[StoredFile | None, str | None]:
         project, ref = circle.docs_repo, circle.runbooks.branch
         async with self._uow.reader() as uow:
-            cached = await SqlRunbookCopies(uow.session).get(project, ref, path)
+            cached = await uow.runbook_copies.get(project, ref, path)
         if self._gitlab is None:
             return cached, None
         now = self._clock.now()
@@ -105,21 +104,21 @@ class RunbookLibrary:
                 return None, f"GitLab did not answer and I have no stored copy of {path} ({error})"
             return cached, f"GitLab did not answer; this is my copy from {humanize(now - cached.fetched_at)} ago"
         if read.not_modified and cached is not None:
-            fresh = CachedFile(cached.content, True, cached.etag, read.last_commit_at, now)
+            fresh = StoredFile(cached.content, True, cached.etag, read.last_commit_at, now)
         elif read.content is None:
-            fresh = CachedFile("", False, None, None, now)
+            fresh = StoredFile("", False, None, None, now)
         else:
-            fresh = CachedFile(read.content, True, read.etag, read.last_commit_at, now)
+            fresh = StoredFile(read.content, True, read.etag, read.last_commit_at, now)
         try:
             async with self._uow() as uow:
-                await SqlRunbookCopies(uow.session).put(project, ref, path, fresh)
+                await uow.runbook_copies.put(project, ref, path, fresh)
                 await uow.commit()
         except IntegrityError:
             # Another turn or replica stored its first copy of this file at the same moment: either will do.
             log.debug("copy of %s stored concurrently", path)
         return fresh, None
 
-    def _copy(self, circle: Circle, service: Service, cached: CachedFile, note: str | None) -> RunbookCopy:
+    def _copy(self, circle: Circle, service: Service, cached: StoredFile, note: str | None) -> RunbookCopy:
         return RunbookCopy(
             path=service.runbook,
             markdown=cached.content if cached.present else None,
@@ -132,7 +131,7 @@ class RunbookLibrary:
 class StoredRunbooks:
     """Implements domain.runbooks.ports.RunbookSource on the stored copies (no GitLab call)."""
 
-    def __init__(self, library: RunbookLibrary, copies: SqlRunbookCopies) -> None:
+    def __init__(self, library: RunbookLibrary, copies: RunbookCopies) -> None:
         self._library = library
         self._copies = copies
 

@@ -28,18 +28,11 @@ class DrillReadiness:
     async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str] | None:
         if not tracks_readiness(circle):
             return None
-        return unready_members(circle, await _drills(uow).last_passed(circle.name), self._clock.now())
+        return unready_members(circle, await uow.drills.last_passed(circle.name), self._clock.now())
 
     async def warnings(self, uow: UnitOfWork, circle: Circle, start: datetime, end: datetime) -> list[str]:
-        last = await _drills(uow).last_passed(circle.name)
+        last = await uow.drills.last_passed(circle.name)
         return unready_primary_lines(circle, last, self._clock.now(), start, end)
-
-
-def _drills(uow: UnitOfWork) -> SqlDrills:
-    session = getattr(uow, "session", None)
-    if session is None:
-        raise TypeError("drill readiness needs a SQL unit of work")
-    return SqlDrills(session)
 
 
 async def readiness_warnings(config: CirclesConfig, database_url: str, now: datetime) -> list[str]:

@@ -18,7 +18,7 @@ from bot.activities.cards import (
 )
 from bot.card_actions import CardActionRegistry, CardActionResult
 from bot.cards import text_card
-from dialogs.activities.desk import ActivityDesk
+from dialogs.activities.desk import ActivityDesk, id_of
 from dialogs.replies import answering_errors
 from dialogs.turns import member_of
 from domain.activities import daily, service
@@ -84,7 +84,7 @@ class ActivityActions:
         activity, circle, member = await self._mine(turn_context, data)
         try:
             started = await self._desk.run(
-                service.start_activity, circle.name, member, activity.id, park_current=bool(data.get("park"))
+                service.start_activity, circle.name, member, id_of(activity), park_current=bool(data.get("park"))
             )
         except AnotherActivityInProgress as busy:
             return choose_card(busy.current, busy.wanted)
@@ -96,19 +96,18 @@ class ActivityActions:
         if isinstance(other_id, int):
             other, _circle = await self._desk.activity(other_id)
             if other.status is ActivityStatus.WIP and other.id != activity.id:
-                await self._desk.run(service.park_activity, circle.name, member, other.id)
+                await self._desk.run(service.park_activity, circle.name, member, id_of(other))
         return self._card(activity, circle)
 
     async def park(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         activity, circle, member = await self._mine(turn_context, data)
-        parked = await self._desk.run(service.park_activity, circle.name, member, activity.id)
+        parked = await self._desk.run(service.park_activity, circle.name, member, id_of(activity))
         return self._card(parked, circle)
 
     async def open_feedback(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         activity, circle, member = await self._mine(turn_context, data)
         today = self._desk.today(circle)
-        async with self._desk.uow.reader() as uow:
-            prefill = await self._desk.standups.today_answer(uow, circle.name, member.handle, today) or ""
+        prefill = await self._desk.standup_answer(circle, member, today) or ""
         return feedback_card(activity, circle, prefill=prefill, today=today)
 
     async def feedback(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
@@ -123,14 +122,14 @@ class ActivityActions:
         today = self._desk.today(circle)
         if not answer.done.strip():
             return feedback_card(activity, circle, prefill="", today=today, note="Say in a line what was done today.")
-        saved = await self._desk.run(daily.submit_feedback, circle.name, member, activity.id, answer)
+        saved = await self._desk.run(daily.submit_feedback, circle.name, member, id_of(activity), answer)
         return feedback_posted_card(saved, circle, today=today)
 
     async def ready(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         activity, circle, member = await self._mine(turn_context, data)
         reason = str(data.get("reason") or "").strip() or None
         try:
-            sent = await self._desk.run(service.send_to_review, circle.name, member, activity.id, reason=reason)
+            sent = await self._desk.run(service.send_to_review, circle.name, member, id_of(activity), reason=reason)
         except DefinitionOfDoneUnmet as unmet:
             return ready_form(activity, unmet.unticked)
         return self._card(sent, circle)
@@ -138,14 +137,14 @@ class ActivityActions:
     async def approve(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         activity, circle = await self._desk.activity(_id(data))
         by = await self._leader(turn_context, circle)
-        done = await self._desk.run(service.approve, circle.name, by, activity.id)
+        done = await self._desk.run(service.approve, circle.name, by, id_of(activity))
         return review_card(done, circle, today=self._desk.today(circle))
 
     async def changes(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         activity, circle = await self._desk.activity(_id(data))
         by = await self._leader(turn_context, circle)
         comment = str(data.get("comment") or "")
-        back = await self._desk.run(service.request_changes, circle.name, by, activity.id, comment)
+        back = await self._desk.run(service.request_changes, circle.name, by, id_of(activity), comment)
         return review_card(back, circle, today=self._desk.today(circle))
 
     async def _mine(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[Activity, Circle, Member]:

@@ -10,7 +10,7 @@ from bot.activities.cards import board_card, choose_card, my_activities_card, ne
 from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.mentions import mentioned_accounts
-from dialogs.activities.desk import ActivityDesk
+from dialogs.activities.desk import ActivityDesk, id_of
 from dialogs.replies import say, sentence
 from domain.activities import daily, service, sync
 from domain.activities.feedback import Feedback
@@ -53,7 +53,7 @@ class ActivityCommands:
             await self._start(turn_context, circle, member, rest)
         elif sub == "park":
             activity = await self._desk.find(circle, member, rest[0]) if rest else await self._desk.wip(circle, member)
-            parked = await self._desk.run(service.park_activity, circle.name, member, activity.id)
+            parked = await self._desk.run(service.park_activity, circle.name, member, id_of(activity))
             await say(turn_context, f"{parked.ref} parked: back to to-do. `/activity start {parked.ref}` resumes it.")
         elif sub == "feedback":
             await self._feedback(turn_context, circle, member, text_rest)
@@ -63,13 +63,13 @@ class ActivityCommands:
             await self._list(turn_context, circle)
         elif sub == "approve":
             activity = await self._desk.find(circle, member, _required(rest, "/activity approve #12"))
-            done = await self._desk.run(service.approve, circle.name, member, activity.id)
+            done = await self._desk.run(service.approve, circle.name, member, id_of(activity))
             await say(turn_context, f"{done.ref} approved: closed on GitLab with the done label.")
         elif sub == "changes":
             ref = _required(rest, "/activity changes #12 <what should change>")
             activity = await self._desk.find(circle, member, ref)
             comment = text_rest[len(rest[0]) :].strip()
-            back = await self._desk.run(service.request_changes, circle.name, member, activity.id, comment)
+            back = await self._desk.run(service.request_changes, circle.name, member, id_of(activity), comment)
             await say(turn_context, f"{back.ref} is back in progress; your comment goes on the issue.")
         else:
             raise ActivityError(f"I don't know `/activity {words[0]}`. {USAGE}")
@@ -85,7 +85,9 @@ class ActivityCommands:
         activity = await self._desk.find(circle, member, _required(rest, "/activity start #12"))
         park = any(word.lower() == "park" for word in rest[1:])
         try:
-            started = await self._desk.run(service.start_activity, circle.name, member, activity.id, park_current=park)
+            started = await self._desk.run(
+                service.start_activity, circle.name, member, id_of(activity), park_current=park
+            )
         except AnotherActivityInProgress as busy:
             await turn_context.send_activity(card_message(choose_card(busy.current, busy.wanted)))
             return
@@ -98,7 +100,7 @@ class ActivityCommands:
         if not text:
             raise ActivityError("what did you do today? `/activity feedback upgraded staging, prod tomorrow`")
         activity = await self._desk.wip(circle, member)
-        saved = await self._desk.run(daily.submit_feedback, circle.name, member, activity.id, Feedback(done=text))
+        saved = await self._desk.run(daily.submit_feedback, circle.name, member, id_of(activity), Feedback(done=text))
         await say(turn_context, f"Feedback saved; it goes on {saved.ref} as a note now.")
 
     async def _ready(self, turn_context: TurnContext, circle: Circle, member: Member, text: str) -> None:
@@ -109,7 +111,7 @@ class ActivityCommands:
             text = text[len(words[0]) :].strip()
         activity = activity or await self._desk.wip(circle, member)
         reason = re.sub(r"^(because|:)\s*", "", text, flags=re.IGNORECASE).strip() or None
-        sent = await self._desk.run(service.send_to_review, circle.name, member, activity.id, reason=reason)
+        sent = await self._desk.run(service.send_to_review, circle.name, member, id_of(activity), reason=reason)
         await say(turn_context, f"{sent.ref} is in review: assigned to the Team Leader, who has the review card.")
 
     async def _list(self, turn_context: TurnContext, circle: Circle) -> None:

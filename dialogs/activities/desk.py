@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
@@ -22,17 +22,18 @@ from domain.activities.ports import Availability, NobodyAway, NoStandups, Standu
 from domain.activities.requests import ReadIssue
 from domain.circle import Circle, Member
 from domain.clock import Clock
-from storage.activities.repository import SqlActivities
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from domain.ports import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
+UseCase = Callable[Concatenate[ActivitiesContext, P], Awaitable[T]]
 
 
 @dataclass
 class ActivityDesk:
-    uow: UnitOfWorkFactory
+    uow: UnitsOfWork
     clock: Clock
     notifier: TeamsActivityNotifier
     gitlab_enabled: bool
@@ -40,10 +41,10 @@ class ActivityDesk:
     standups: StandupToday = field(default_factory=NoStandups)
     availability: Availability = field(default_factory=NobodyAway)
 
-    def context(self, uow: SqlUnitOfWork) -> ActivitiesContext:
+    def context(self, uow: UnitOfWork) -> ActivitiesContext:
         return ActivitiesContext(
             uow=uow,
-            activities=SqlActivities(uow.session),
+            activities=uow.activities,
             clock=self.clock,
             notifier=self.notifier,
             gitlab_enabled=self.gitlab_enabled,
@@ -51,14 +52,14 @@ class ActivityDesk:
             availability=self.availability,
         )
 
-    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def run(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one use case and commit it with its effects."""
         async with self.uow() as uow:
             result = await use_case(self.context(uow), *args, **kwargs)
             await uow.commit()
             return result
 
-    async def read(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def read(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a lookup on a read-only unit of work."""
         async with self.uow.reader() as uow:
             return await use_case(self.context(uow), *args, **kwargs)
@@ -82,7 +83,7 @@ class ActivityDesk:
 
     async def activity(self, activity_id: int) -> tuple[Activity, Circle]:
         async with self.uow.reader() as uow:
-            activity = await SqlActivities(uow.session).get(activity_id)
+            activity = await uow.activities.get(activity_id)
             circle = await uow.circles.get(activity.circle) if activity else None
         if activity is None or circle is None:
             raise ActivityError("that activity no longer exists; `/activity` lists yours")
@@ -90,11 +91,11 @@ class ActivityDesk:
 
     async def mine(self, circle: Circle, member: Member) -> list[Activity]:
         async with self.uow.reader() as uow:
-            return await SqlActivities(uow.session).of_member(circle.name, member.handle)
+            return await uow.activities.of_member(circle.name, member.handle)
 
     async def open_in_circle(self, circle: Circle) -> list[Activity]:
         async with self.uow.reader() as uow:
-            return await SqlActivities(uow.session).open_in_circle(circle.name)
+            return await uow.activities.open_in_circle(circle.name)
 
     async def find(self, circle: Circle, member: Member, ref: str) -> Activity:
         """`#15` among the circle's open activities, the member's own first."""
@@ -102,13 +103,18 @@ class ActivityDesk:
 
     async def wip(self, circle: Circle, member: Member) -> Activity:
         async with self.uow.reader() as uow:
-            found = await SqlActivities(uow.session).wip_of(circle.name, member.handle)
+            found = await uow.activities.wip_of(circle.name, member.handle)
         if found is None:
             raise ActivityError("you have no activity in progress; `/activity start #12` starts one")
         return found
 
     def today(self, circle: Circle) -> date:
         return local_date(self.clock.now(), circle.time_zone)
+
+    async def standup_answer(self, circle: Circle, member: Member, day: date) -> str | None:
+        """What the member answered "today" in the stand-up of `day`, to prefill the feedback card."""
+        async with self.uow.reader() as uow:
+            return await self.standups.today_answer(uow, circle.name, member.handle, day)
 
     # --- what stand-ups read (#13 plugs these in) ---------------------------------------------
 
@@ -188,3 +194,10 @@ class ActivityDesk:
                 queued += await sync.reconcile(self.context(uow), circle.name)
             await uow.commit()
         return queued
+
+
+def id_of(activity: Activity) -> int:
+    """A stored activity's id (an activity read from the database always has one)."""
+    if activity.id is None:
+        raise ActivityError("that activity was never saved; `/activity` lists yours")
+    return activity.id

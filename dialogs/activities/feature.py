@@ -4,25 +4,20 @@ webhook, the feedback and morning-check timers (planned by the shared planner) a
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.activities.timers import activity_timer_handlers
 from adapters.gitlab.activities import gitlab_activities_from_settings
 from adapters.gitlab.activity_delivery import register_activity_handlers
 from adapters.gitlab.webhook import GITLAB_WEBHOOK_PATH, WebhookHandlers, gitlab_webhook
-from adapters.timer_tick import TimerHandler
 from bot.activities.notifier import TeamsActivityNotifier
 from bot.commands import ALL_SCOPES, Command
 from bot.feature import FeatureHost, ServiceKey
 from dialogs.activities.actions import ActivityActions
 from dialogs.activities.commands import ActivityCommands
 from dialogs.activities.desk import ActivityDesk
-from domain.activities import daily
-from domain.activities.model import ActivityError
-from domain.activities.schedule import DAILY_CHECK_TIMER, FEEDBACK_REQUEST_TIMER, SCHEDULES
-from storage.timers import DueTimer
-from storage.unit_of_work import SqlUnitOfWork
+from domain.activities.schedule import SCHEDULES
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +34,7 @@ class ActivitiesFeature:
 
     def install(self, host: FeatureHost) -> None:
         gitlab = gitlab_activities_from_settings(host.settings)
-        notifier = TeamsActivityNotifier(host.messenger, host.clock)
+        notifier = TeamsActivityNotifier(host.teams)
         desk = ActivityDesk(host.uow, host.clock, notifier, gitlab_enabled=gitlab is not None)
         commands = ActivityCommands(desk)
         host.commands.register(
@@ -53,7 +48,7 @@ class ActivitiesFeature:
         )
         ActivityActions(desk).register(host.card_actions)
         register_activity_handlers(host.outbox, gitlab, desk)
-        for kind, handler in activity_timer_handlers(desk).items():
+        for kind, handler in activity_timer_handlers(desk.context).items():
             host.timers.register(kind, handler)
         for schedule in SCHEDULES:
             host.planner.register(schedule)
@@ -66,33 +61,3 @@ class ActivitiesFeature:
             host.add_job("activities-reconcile", desk.reconcile_all, IntervalTrigger(minutes=minutes))
             host.on_close(gitlab.close)
         host.provide(ACTIVITY_DESK, desk)
-
-
-def activity_timer_handlers(desk: ActivityDesk) -> dict[str, TimerHandler]:
-    """The feedback request and the morning check, each run in the timer's own transaction."""
-
-    async def feedback_request(timer: DueTimer, uow: SqlUnitOfWork) -> None:
-        payload = timer.payload
-        try:
-            await daily.request_feedback(
-                desk.context(uow),
-                payload["circle"],
-                payload["member"],
-                date.fromisoformat(payload["day"]),
-                due_at=timer.due_at,
-            )
-        except ActivityError as error:
-            # The circle went away: retrying cannot help, so this run just ends.
-            log.warning("timer %s dropped: %s", timer.key, error, extra={"timer": timer.key})
-
-    async def daily_check(timer: DueTimer, uow: SqlUnitOfWork) -> None:
-        payload = timer.payload
-        try:
-            done = await daily.daily_check(desk.context(uow), payload["circle"], date.fromisoformat(payload["day"]))
-        except ActivityError as error:
-            log.warning("timer %s dropped: %s", timer.key, error, extra={"timer": timer.key})
-            return
-        if done:
-            log.info("activity check of %s: %s", payload["circle"], ", ".join(done))
-
-    return {FEEDBACK_REQUEST_TIMER: feedback_request, DAILY_CHECK_TIMER: daily_check}

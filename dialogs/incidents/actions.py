@@ -41,8 +41,7 @@ class IncidentActions:
         circle = await self._desk.circle_here(turn_context)
         if circle is None:
             named = _text(data, "circle")
-            async with self._desk.uow() as uow:
-                circle = await uow.circles.get(named) if named else None
+            circle = await self._desk.circle(named) if named else None
         if circle is None:
             return "Choose the circle this incident belongs to."
         incident = await self._desk.run(
@@ -78,7 +77,8 @@ class IncidentActions:
 
     async def resolve(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         incident, circle = await self._incident(data)
-        report = await self._desk.run(
+        report = await self._desk.run_then(
+            self._commands.post_report,
             service.resolve,
             incident.number,
             actor(turn_context, circle),
@@ -86,7 +86,6 @@ class IncidentActions:
             root_cause=_text(data, "root_cause") or None,
             data_loss=_flag(data, "data_loss"),
             oncall_intervened=_flag(data, "oncall_intervened"),
-            then=self._commands.post_report,
         )
         return incident_card(report.incident, circle, self._desk.clock.now())
 

@@ -16,7 +16,7 @@ from domain.circle import Circle, Member, Severity
 from domain.incidents import service
 from domain.incidents.model import Incident, IncidentError, parse_incident_key, parse_severity, parse_status
 from domain.incidents.report import IncidentReport
-from storage.unit_of_work import SqlUnitOfWork
+from domain.ports import UnitOfWork
 
 USAGE = (
     "`/incident` opens the form · `/incident P2 <title>` declares at once · "
@@ -124,8 +124,7 @@ class IncidentCommands:
 
     async def _list(self, turn_context: TurnContext) -> None:
         circle = await self._circle(turn_context)
-        async with self._desk.uow.reader() as uow:
-            incidents = await uow.incidents.open_in_circle(circle.name)
+        incidents = await self._desk.open_incidents(circle)
         await turn_context.send_activity(card_message(incident_list_card(circle, incidents, self._desk.clock.now())))
 
     # --- working an incident --------------------------------------------------------------
@@ -178,12 +177,12 @@ class IncidentCommands:
         if not rest:
             await turn_context.send_activity(card_message(resolve_form(incident)))
             return
-        await self._desk.run(
-            service.resolve, incident.number, actor(turn_context, circle), summary=" ".join(rest), then=self.post_report
+        await self._desk.run_then(
+            self.post_report, service.resolve, incident.number, actor(turn_context, circle), summary=" ".join(rest)
         )
         await say(turn_context, f"{incident.key} resolved; the report is in its thread.")
 
-    async def post_report(self, uow: SqlUnitOfWork, report: IncidentReport) -> None:
+    async def post_report(self, uow: UnitOfWork, report: IncidentReport) -> None:
         """Queue the report in the incident's thread, in the resolving transaction."""
         incident = report.incident
         circle = await uow.circles.get(incident.circle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
@@ -17,31 +17,46 @@ from domain.circle import Circle
 from domain.clock import Clock
 from domain.incidents.model import Incident
 from domain.incidents.service import IncidentContext
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from domain.ports import UnitOfWork, UnitsOfWork
 
 T = TypeVar("T")
+P = ParamSpec("P")
+Then = Callable[[UnitOfWork, T], Awaitable[None]]
 
 
 @dataclass
 class IncidentDesk:
-    uow: UnitOfWorkFactory
+    """Where the incident dialogs (and the features requiring incidents) reach the incident process."""
+
+    uow: UnitsOfWork
     clock: Clock
     notifier: TeamsIncidentNotifier
     jira_enabled: bool
 
+    def context(self, uow: UnitOfWork) -> IncidentContext:
+        """The use-case context on an open unit of work."""
+        return IncidentContext(uow=uow, clock=self.clock, notifier=self.notifier, jira_enabled=self.jira_enabled)
+
     async def run(
-        self,
-        use_case: Callable[..., Awaitable[T]],
-        *args: Any,
-        then: Callable[[SqlUnitOfWork, T], Awaitable[None]] | None = None,
-        **kwargs: Any,
+        self, use_case: Callable[Concatenate[IncidentContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run one use case and commit it with its effects; `then` may queue more in the same transaction."""
+        """Run one use case and commit it with its effects."""
         async with self.uow() as uow:
-            ctx = IncidentContext(uow=uow, clock=self.clock, notifier=self.notifier, jira_enabled=self.jira_enabled)
-            result = await use_case(ctx, *args, **kwargs)
-            if then is not None:
-                await then(uow, result)
+            result = await use_case(self.context(uow), *args, **kwargs)
+            await uow.commit()
+            return result
+
+    async def run_then(
+        self,
+        then: Then[T],
+        use_case: Callable[Concatenate[IncidentContext, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`run`, and `then` queues more in the same transaction (the report after a resolve)."""
+        async with self.uow() as uow:
+            result = await use_case(self.context(uow), *args, **kwargs)
+            await then(uow, result)
             await uow.commit()
             return result
 
@@ -56,6 +71,14 @@ class IncidentDesk:
     async def circles(self) -> list[Circle]:
         async with self.uow.reader() as uow:
             return await uow.circles.active()
+
+    async def circle(self, name: str) -> Circle | None:
+        async with self.uow.reader() as uow:
+            return await uow.circles.get(name)
+
+    async def open_incidents(self, circle: Circle) -> list[Incident]:
+        async with self.uow.reader() as uow:
+            return await uow.incidents.open_in_circle(circle.name)
 
     async def incident_here(self, turn_context: TurnContext) -> tuple[Incident, Circle] | None:
         """The incident whose thread this turn happens in, with its circle (one read)."""

@@ -32,7 +32,7 @@ class IncidentsFeature:
     requires: tuple[str, ...] = ()
 
     def install(self, host: FeatureHost) -> None:
-        notifier = TeamsIncidentNotifier(host.messenger, host.clock)
+        notifier = TeamsIncidentNotifier(host.teams)
         tracker = jira_tracker_from_settings(host.settings)
         desk = IncidentDesk(host.uow, host.clock, notifier, jira_enabled=tracker is not None)
         if tracker is not None:

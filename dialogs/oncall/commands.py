@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from functools import partial
 
 from botbuilder.core import TurnContext
 
@@ -66,8 +64,7 @@ class OnCallCommands:
     async def _now(self, turn_context: TurnContext) -> None:
         circles = await self._desk.circles_for(turn_context)
         if not circles:
-            async with self._desk.uow() as uow:
-                circles = await uow.circles.active()
+            circles = await self._desk.all_circles()
         if not circles:
             raise OnCallError("no circle is configured yet: see circles.example.yaml and `circlebot config apply`")
         now = self._desk.clock.now()
@@ -76,7 +73,7 @@ class OnCallCommands:
             caller = caller_of(turn_context, circle)
             if caller is not None and caller.handle == circle.team_leader:
                 # Only the Team Leader sees who is not on-call ready (drills are between them and the member).
-                readiness = await self._desk.read(partial(_unready, circle=circle))
+                readiness = await self._desk.unready(circle)
             card = oncall_card(circle, who_is_on_call(circle.rota, now), now, readiness=readiness)
             await turn_context.send_activity(card_message(card))
 
@@ -158,10 +155,6 @@ class OnCallCommands:
             override_id=int(words[0].lstrip("#")),
         )
         await say(turn_context, f"Override #{words[0].lstrip('#')} of {name_of(circle, override.member)} cancelled.")
-
-
-async def _unready(ctx: service.OnCallContext, *, circle: Circle) -> Mapping[str, str] | None:
-    return await ctx.readiness.unready(ctx.uow, circle)
 
 
 def _layer(words: list[str]) -> tuple[Layer, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
@@ -19,22 +19,27 @@ from domain.clock import Clock
 from domain.oncall.moments import OnCallError
 from domain.oncall.ports import PluggableReadiness
 from domain.oncall.service import OnCallContext
-from storage.unit_of_work import UnitOfWorkFactory
+from domain.ports import UnitsOfWork
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
 class OnCallDesk:
-    uow: UnitOfWorkFactory
+    """Where the on-call dialogs reach the rota and handover use cases."""
+
+    uow: UnitsOfWork
     clock: Clock
     notifier: TeamsOnCallNotifier
     planner: SchedulePlanner
     readiness: PluggableReadiness = field(default_factory=PluggableReadiness)
 
-    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def run(
+        self, use_case: Callable[Concatenate[OnCallContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run one on-call use case and commit it with its timers and messages."""
         async with self.uow() as uow:
             ctx = oncall_context(uow, self.clock, self.notifier, self.readiness)
@@ -42,20 +47,35 @@ class OnCallDesk:
             await uow.commit()
             return result
 
-    async def change_rota(self, use_case: Callable[..., Awaitable[T]], circle: Circle, *args: Any, **kwargs: Any) -> T:
+    async def change_rota(
+        self,
+        use_case: Callable[Concatenate[OnCallContext, Circle, P], Awaitable[T]],
+        circle: Circle,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         """Run a rota change, then re-plan the circle's schedules at once (not at the next periodic plan)."""
         result = await self.run(use_case, circle, *args, **kwargs)
         await self.planner.plan(circles=[circle.name])
         return result
 
     async def read(self, query: Callable[[OnCallContext], Awaitable[T]]) -> T:
-        """Run a read-only query on a fresh unit of work."""
-        async with self.uow() as uow:
+        """Run a lookup on a read-only unit of work."""
+        async with self.uow.reader() as uow:
             return await query(oncall_context(uow, self.clock, self.notifier, self.readiness))
+
+    async def unready(self, circle: Circle) -> dict[str, str] | None:
+        """Members not on-call ready, with why (the Team Leader's `/oncall`); None when not tracked."""
+        async with self.uow.reader() as uow:
+            return await self.readiness.unready(uow, circle)
+
+    async def all_circles(self) -> list[Circle]:
+        async with self.uow.reader() as uow:
+            return await uow.circles.active()
 
     async def circles_for(self, turn_context: TurnContext) -> list[Circle]:
         """The circle of this channel; elsewhere, the circles the person belongs to."""
-        async with self.uow() as uow:
+        async with self.uow.reader() as uow:
             channel_id = channel_of(turn_context)
             here = await uow.circles.by_channel(channel_id) if channel_id else None
             if here is not None:

@@ -24,7 +24,7 @@ class OnCallFeature:
 
     def install(self, host: FeatureHost) -> None:
         """Register `/oncall`, `/handover`, the handover buttons, the rota timers and the rota's schedules."""
-        notifier = TeamsOnCallNotifier(host.messenger, host.clock)
+        notifier = TeamsOnCallNotifier(host.teams)
         readiness = PluggableReadiness()
         desk = OnCallDesk(host.uow, host.clock, notifier, host.planner, readiness)
         oncall = OnCallCommands(desk)

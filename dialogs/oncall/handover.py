@@ -82,12 +82,12 @@ class HandoverCommands:
         if not text.strip():
             raise OnCallError("write the notes after the command: `/handover notes db-2 disk at 85 %, watch it`")
         circle, handover, member = await self._pending(turn_context, as_incoming=False)
-        await self._desk.run(service.add_handover_notes, handover.id, member, text)
+        await self._desk.run(service.add_handover_notes, _id(handover), member, text)
         await say(turn_context, f"Notes passed to {name_of(circle, handover.incoming)}.")
 
     async def _accept(self, turn_context: TurnContext) -> None:
         circle, handover, member = await self._pending(turn_context, as_incoming=True)
-        await self._desk.run(service.accept_handover, handover.id, member)
+        await self._desk.run(service.accept_handover, _id(handover), member)
         await say(turn_context, f"You have the {handover.layer} on-call of {circle.name}. Good shift!")
 
     async def _pending(self, turn_context: TurnContext, *, as_incoming: bool) -> tuple[Circle, Handover, str]:
@@ -110,7 +110,7 @@ class HandoverCommands:
         member = caller_of(turn_context, circle)
         if member is None:
             raise OnCallError(f"only members of {circle.name} can accept its handover")
-        handover = await self._desk.run(service.accept_handover, handover.id, member.handle)
+        handover = await self._desk.run(service.accept_handover, _id(handover), member.handle)
         brief = await self._desk.read(lambda ctx: service.handover_brief(ctx, circle, handover))
         return handover_card(circle, handover, brief, self._desk.clock.now())
 
@@ -122,7 +122,7 @@ class HandoverCommands:
             raise OnCallError(f"only members of {circle.name} can write its handover notes")
         text = data.get(NOTES_INPUT)
         handover = await self._desk.run(
-            service.add_handover_notes, handover.id, member.handle, text if isinstance(text, str) else ""
+            service.add_handover_notes, _id(handover), member.handle, text if isinstance(text, str) else ""
         )
         return notes_sent_card(circle, handover)
 
@@ -143,3 +143,10 @@ def _latest_pending(
         return await ctx.handovers.latest_pending(circle, outgoing=handle)
 
     return query
+
+
+def _id(handover: Handover) -> int:
+    """A stored handover's id (a handover read from the database always has one)."""
+    if handover.id is None:
+        raise OnCallError("this handover was never saved; type `handover` to start again")
+    return handover.id

@@ -12,7 +12,6 @@ from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.mentions import mentioned_accounts
 from bot.postmortems.cards import postmortem_list_card
-from dialogs.incidents.desk import channel_of
 from dialogs.postmortems.desk import PostmortemDesk, required_member
 from dialogs.replies import say, sentence
 from domain.circle import Circle, Member
@@ -20,7 +19,6 @@ from domain.incidents.model import IncidentError, parse_incident_key
 from domain.postmortems import service
 from domain.postmortems.model import Postmortem, PostmortemError, parse_action_key
 from domain.postmortems.schedule import parse_due
-from storage.postmortems.repository import SqlPostmortems
 
 USAGE = (
     "`/postmortem start INC-7 [@owner]` · `/postmortem action [INC-7] <what> [@owner] [due]` · "
@@ -172,8 +170,7 @@ class PostmortemCommands:
 
     async def _list(self, turn_context: TurnContext, words: list[str]) -> None:
         circle = await self._circle(turn_context, words[0] if words else None)
-        async with self._desk.uow() as uow:
-            postmortems = await SqlPostmortems(uow.session).in_circle(circle.name)
+        postmortems = await self._desk.in_circle(circle)
         card = postmortem_list_card(
             f"Postmortems · {circle.name}", postmortems, empty=f"No postmortems in {circle.name} yet."
         )
@@ -182,8 +179,7 @@ class PostmortemCommands:
     async def _search(self, turn_context: TurnContext, words: list[str]) -> None:
         if not words:
             raise PostmortemError("search for what? `/postmortem search connection pool`")
-        async with self._desk.uow() as uow:
-            found = await SqlPostmortems(uow.session).search(words)
+        found = await self._desk.search(words)
         query = " ".join(words)
         card = postmortem_list_card(
             f"Postmortems matching “{query}”", found, empty="No past postmortem mentions that; try fewer words."
@@ -191,15 +187,14 @@ class PostmortemCommands:
         await turn_context.send_activity(card_message(card))
 
     async def _circle(self, turn_context: TurnContext, name: str | None) -> Circle:
-        async with self._desk.uow() as uow:
-            if name:
-                circle = await uow.circles.get(name.lower())
-                if circle is None:
-                    names = ", ".join(c.name for c in await uow.circles.active()) or "none configured"
-                    raise PostmortemError(f"there is no circle `{name}`; circles: {names}")
-                return circle
-            channel_id = channel_of(turn_context)
-            circle = await uow.circles.by_channel(channel_id) if channel_id else None
+        incidents = self._desk.incidents
+        if name:
+            circle = await incidents.circle(name.lower())
+            if circle is None:
+                names = ", ".join(c.name for c in await incidents.circles()) or "none configured"
+                raise PostmortemError(f"there is no circle `{name}`; circles: {names}")
+            return circle
+        circle = await incidents.circle_here(turn_context)
         if circle is None:
             raise PostmortemError("name the circle: `/postmortem list demo`")
         return circle

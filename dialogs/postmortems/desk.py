@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
@@ -13,37 +13,39 @@ from dialogs.incidents.desk import IncidentDesk, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.incidents import service as incident_service
+from domain.ports import UnitOfWork, UnitsOfWork
 from domain.postmortems import service
 from domain.postmortems.model import Postmortem, PostmortemError
 from domain.postmortems.service import PostmortemContext
-from storage.postmortems.repository import SqlPostmortems
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass
 class PostmortemDesk:
     """Runs postmortem use cases in one transaction; also where GitLab and tracker results land."""
 
-    uow: UnitOfWorkFactory
+    uow: UnitsOfWork
     clock: Clock
     notifier: TeamsPostmortemNotifier
     incidents: IncidentDesk
     gitlab_enabled: bool
 
-    def context(self, uow: SqlUnitOfWork) -> PostmortemContext:
+    def context(self, uow: UnitOfWork) -> PostmortemContext:
         """The use-case context on an open unit of work."""
         return PostmortemContext(
             uow=uow,
-            postmortems=SqlPostmortems(uow.session),
+            postmortems=uow.postmortems,
             clock=self.clock,
             notifier=self.notifier,
             gitlab_enabled=self.gitlab_enabled,
             jira_enabled=self.incidents.jira_enabled,
         )
 
-    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def run(
+        self, use_case: Callable[Concatenate[PostmortemContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run one use case and commit it with its effects."""
         async with self.uow() as uow:
             result = await use_case(self.context(uow), *args, **kwargs)
@@ -62,28 +64,41 @@ class PostmortemDesk:
             return await self.run(service.start_postmortem, number, by, owner=owner)
         started: list[Postmortem] = []
 
-        async def then(uow: SqlUnitOfWork, _decided: object) -> None:
+        async def then(uow: UnitOfWork, _decided: object) -> None:
             started.append(await service.start_postmortem(self.context(uow), number, by, owner=owner))
 
-        await self.incidents.run(incident_service.decide_postmortem, number, by.display_name, start=True, then=then)
+        await self.incidents.run_then(then, incident_service.decide_postmortem, number, by.display_name, start=True)
         return started[0]
+
+    # --- lookups, each on a read-only unit of work -------------------------------------------
 
     async def postmortem(self, number: int) -> tuple[Postmortem, Circle] | None:
         async with self.uow.reader() as uow:
-            postmortem = await SqlPostmortems(uow.session).get(number)
+            postmortem = await uow.postmortems.get(number)
             circle = await uow.circles.get(postmortem.circle) if postmortem else None
             return (postmortem, circle) if postmortem and circle else None
 
+    async def in_review_thread(self, conversation_id: str) -> Postmortem | None:
+        """The postmortem whose review thread `conversation_id` is."""
+        async with self.uow.reader() as uow:
+            return await uow.postmortems.by_thread(conversation_id)
+
     async def postmortem_here(self, turn_context: TurnContext) -> Postmortem | None:
         """The postmortem whose review thread this turn is in, or the one of the incident thread."""
-        conversation_id = turn_context.activity.conversation.id
-        async with self.uow.reader() as uow:
-            found = await SqlPostmortems(uow.session).by_thread(conversation_id)
+        found = await self.in_review_thread(turn_context.activity.conversation.id)
         if found is not None:
             return found
         here = await self.incidents.incident_here(turn_context)
         pair = await self.postmortem(here[0].number) if here else None
         return pair[0] if pair else None
+
+    async def in_circle(self, circle: Circle) -> list[Postmortem]:
+        async with self.uow.reader() as uow:
+            return await uow.postmortems.in_circle(circle.name)
+
+    async def search(self, words: list[str]) -> list[Postmortem]:
+        async with self.uow.reader() as uow:
+            return await uow.postmortems.search(words)
 
     # --- PostmortemResults: what the outbox handlers report --------------------------------
 

@@ -16,7 +16,6 @@ from dialogs.postmortems.actions import PostmortemActions
 from dialogs.postmortems.commands import PostmortemCommands
 from dialogs.postmortems.desk import PostmortemDesk
 from domain.postmortems import service
-from storage.postmortems.repository import SqlPostmortems
 
 
 def install_postmortems(host: FeatureHost, desk: PostmortemDesk) -> PostmortemCommands:
@@ -38,8 +37,7 @@ def install_postmortems(host: FeatureHost, desk: PostmortemDesk) -> PostmortemCo
         # Comments in a review thread get the blameless check; the nudge goes through the outbox.
         if not text.strip() or ";messageid=" not in (turn_context.activity.conversation.id or ""):
             return
-        async with desk.uow() as uow:
-            postmortem = await SqlPostmortems(uow.session).by_thread(turn_context.activity.conversation.id)
+        postmortem = await desk.in_review_thread(turn_context.activity.conversation.id)
         if postmortem is not None and not postmortem.is_closed:
             await desk.run(service.review_comment, postmortem.incident_number, text)
 
@@ -60,7 +58,7 @@ class PostmortemsFeature:
     def install(self, host: FeatureHost) -> None:
         gitlab = gitlab_docs_from_settings(host.settings)
         enabled = gitlab is not None
-        notifier = TeamsPostmortemNotifier(host.messenger, host.clock, gitlab_enabled=enabled)
+        notifier = TeamsPostmortemNotifier(host.teams, gitlab_enabled=enabled)
         incidents = host.service(INCIDENT_DESK)
         desk = PostmortemDesk(host.uow, host.clock, notifier, incidents, gitlab_enabled=enabled)
         install_postmortems(host, desk)

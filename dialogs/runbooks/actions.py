@@ -20,6 +20,7 @@ from bot.runbooks.cards import (
 )
 from dialogs.replies import answering_errors
 from dialogs.runbooks.desk import RunbookDesk
+from domain.circle import Circle
 from domain.runbooks import service
 from domain.runbooks.service import RunbookError
 
@@ -41,8 +42,11 @@ class DrillActions:
         try:
             drill = await self._desk.run(service.answer_question, drill_id, member, index, given)
         except RunbookError as error:
-            drill_now, circle = await self._drill(drill_id)
-            if drill_now is None or index >= len(drill_now.questions) or drill_now.member != member.handle:
+            found = await self._desk.drill(drill_id)
+            if found is None:
+                raise
+            drill_now, circle = found
+            if index >= len(drill_now.questions) or drill_now.member != member.handle:
                 raise
             if index in drill_now.answers:
                 return answered_card(circle, drill_now, index)  # a second click: the verdict again
@@ -65,14 +69,7 @@ class DrillActions:
         filed = await self._desk.run(service.file_gaps, circle, leader)
         return gaps_card(circle, [], filed=len(filed))
 
-    async def _drill(self, drill_id: int) -> tuple[Any, Any]:
-        async with self._desk.uow.reader() as uow:
-            ctx = self._desk.context(uow)
-            drill = await ctx.drills.get(drill_id)
-            circle = await uow.circles.get(drill.circle) if drill else None
-        return drill, circle
-
-    async def _circle(self, name: str) -> Any:
+    async def _circle(self, name: str) -> Circle:
         circle = await self._desk.circle_named(name)
         if circle is None:
             raise RunbookError("that drill's circle no longer exists")

@@ -110,7 +110,7 @@ class RunbookCommands:
             await turn_context.send_activity(card_message(gaps_card(circle, drills)))
         elif not words:
             lines = []
-            for drill in await self._desk.read(lambda ctx: ctx.drills.of_circle(circle.name, limit=10)):
+            for drill in await self._desk.recent_drills(circle):
                 who = circle.member(drill.member)
                 lines.append(f"#{drill.id} {who.display_name if who else drill.member}: {drill.status.value}, "
                              f"{round(drill.score() * 100)}%")  # fmt: skip

@@ -7,57 +7,69 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
+from adapters.gitlab.runbooks import GitLabRunbooks
 from adapters.outbox_relay import RetryLater
 from adapters.runbooks.library import RunbookLibrary
+from adapters.runtime import Runtime
+from bot.messenger import Messenger
 from bot.runbooks.cards import RunbookView
 from bot.runbooks.notifier import TeamsRunbookNotifier
+from bot.teams_notifier import TeamsNotifier
 from dialogs.turns import channel_of, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
+from domain.ports import UnitOfWork, UnitsOfWork
 from domain.runbooks import requests, service
 from domain.runbooks.check import RunbookReport
+from domain.runbooks.drill import Drill
 from domain.runbooks.escalation import live_escalation
 from domain.runbooks.ports import RunbookUnavailable
 from domain.runbooks.service import RunbookError, RunbooksContext
-from storage.alerts.repository import SqlAlertGroups
-from storage.runbooks.history import SqlRunbookHistory
-from storage.runbooks.repository import SqlDrills
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+P = ParamSpec("P")
+UseCase = Callable[Concatenate[RunbooksContext, P], Awaitable[T]]
+
+
+def desk_for(runtime: Runtime, gitlab: GitLabRunbooks | None) -> RunbookDesk:
+    """A desk on the app's runtime, for the feature and the `circlebot runbooks` CLI."""
+    library = RunbookLibrary(runtime.uow, runtime.clock, gitlab)
+    notifier = TeamsRunbookNotifier(TeamsNotifier(Messenger(), runtime.clock))
+    return RunbookDesk(runtime.uow, runtime.clock, library, notifier, gitlab is not None)
 
 
 @dataclass
 class RunbookDesk:
-    uow: UnitOfWorkFactory
+    uow: UnitsOfWork
     clock: Clock
     library: RunbookLibrary
     notifier: TeamsRunbookNotifier
     gitlab_enabled: bool
 
-    def context(self, uow: SqlUnitOfWork) -> RunbooksContext:
+    def context(self, uow: UnitOfWork) -> RunbooksContext:
         return RunbooksContext(
             uow=uow,
             clock=self.clock,
             source=self.library.source(uow),
-            history=SqlRunbookHistory(uow.session),
-            drills=SqlDrills(uow.session),
+            history=uow.runbook_history,
+            drills=uow.drills,
             notifier=self.notifier,
             gitlab_enabled=self.gitlab_enabled,
         )
 
-    async def run(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def run(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one use case and commit it with its effects."""
         async with self.uow() as uow:
             result = await use_case(self.context(uow), *args, **kwargs)
             await uow.commit()
             return result
 
-    async def read(self, use_case: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def read(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a lookup on a read-only unit of work."""
         async with self.uow.reader() as uow:
             return await use_case(self.context(uow), *args, **kwargs)
 
@@ -84,6 +96,21 @@ class RunbookDesk:
         async with self.uow.reader() as uow:
             return await uow.circles.get(name)
 
+    async def active_circles(self) -> list[Circle]:
+        async with self.uow.reader() as uow:
+            return await uow.circles.active()
+
+    async def drill(self, drill_id: int) -> tuple[Drill, Circle] | None:
+        """A drill as stored now, with its circle."""
+        async with self.uow.reader() as uow:
+            drill = await uow.drills.get(drill_id)
+            circle = await uow.circles.get(drill.circle) if drill else None
+        return (drill, circle) if drill and circle else None
+
+    async def recent_drills(self, circle: Circle) -> list[Drill]:
+        async with self.uow.reader() as uow:
+            return await uow.drills.of_circle(circle.name, limit=10)
+
     async def at_hand(self, turn_context: TurnContext) -> tuple[str, str | None] | None:
         """In an incident's thread: its service and the alert that opened it (the one at hand)."""
         conversation = turn_context.activity.conversation
@@ -94,7 +121,7 @@ class RunbookDesk:
             if incident is None or not incident.service:
                 return None
             alert = None
-            for group in await SqlAlertGroups(uow.session).of_incident(incident.number):
+            for group in await uow.alert_groups.of_incident(incident.number):
                 names = [s.labels.get("alertname") for s in group.alerts.values() if s.labels.get("alertname")]
                 alert = alert or (names[0] if names else None)
         return incident.service, alert
@@ -109,7 +136,7 @@ class RunbookDesk:
         except RunbookUnavailable as error:
             copy, unavailable = None, f"Runbook text unavailable: {error}."
         async with self.uow.reader() as uow:
-            postmortems = await SqlRunbookHistory(uow.session).postmortems(circle, found)
+            postmortems = await uow.runbook_history.postmortems(circle, found)
         now = self.clock.now()
         return RunbookView(circle, found, copy, unavailable, live_escalation(circle, now), postmortems, alert, now)
 
@@ -130,6 +157,30 @@ class RunbookDesk:
         """
         unanswered = await self.library.prefetch(circle)
         return await self.run(service.run_check, circle, key=key), unanswered
+
+    async def check_circles(
+        self, only: str | None, *, notify: bool
+    ) -> list[tuple[Circle, list[RunbookReport], list[str]]]:
+        """The CLI's check: per active circle (or `only`), its reports and what GitLab did not answer.
+
+        With `notify`, owners and the Team Leader are told as by the weekly check.
+        """
+        circles = [c for c in await self.active_circles() if only is None or c.name == only]
+        if only is not None and not circles:
+            raise ValueError(f"no active circle is called {only!r}; `circlebot config apply` stores them")
+        results = []
+        for circle in circles:
+            if notify:
+                reports, unanswered = await self.check_now(
+                    circle, key=f"cli:{circle.name}:{self.clock.now().isoformat()}"
+                )
+            else:
+                unanswered = await self.library.prefetch(circle)
+                async with self.uow.reader() as uow:
+                    ctx = self.context(uow)
+                    reports = [await service.check_service(ctx, circle, s) for s in circle.services]
+            results.append((circle, reports, unanswered))
+        return results
 
     # --- RunbookResults (outbox handlers) ------------------------------------------------------
 

@@ -29,7 +29,7 @@ class RunbooksFeature:
     def install(self, host: FeatureHost) -> None:
         gitlab = gitlab_runbooks_from_settings(host.settings)
         library = RunbookLibrary(host.uow, host.clock, gitlab)
-        desk = RunbookDesk(host.uow, host.clock, library, TeamsRunbookNotifier(host.messenger), gitlab is not None)
+        desk = RunbookDesk(host.uow, host.clock, library, TeamsRunbookNotifier(host.teams), gitlab is not None)
         commands = RunbookCommands(desk)
         host.commands.register(
             Command("runbook", "runbook [<service> [alert] | new <service> | check]",

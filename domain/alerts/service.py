@@ -41,6 +41,10 @@ class AlertGroups(Protocol):
 
     async def save(self, group: AlertGroup) -> None: ...
 
+    async def of_incident(self, incident_number: int) -> list[AlertGroup]:
+        """The groups following an incident (usually one)."""
+        ...
+
 
 class AlertRouter(Protocol):
     """The circles alerts may go to."""

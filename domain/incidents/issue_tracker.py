@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Protocol, Self
 
+from domain.outbox_request import OutboxRequest, queue
 from domain.ports import OutboxWriter
 
 # Every incident issue carries these, so a JQL filter finds all of circlebot's issues.
@@ -68,44 +69,39 @@ def incident_label(incident: str) -> str:
     return f"circlebot-{slug}"
 
 
-def _required_text(payload: dict[str, Any], name: str, kind: str) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{kind} payload needs a non-empty string {name!r} (got {value!r})")
-    return value
-
-
-def _incident(payload: dict[str, Any], kind: str) -> str:
-    # The incident service queues its number (7) or its key ("INC-7"); either names the incident.
-    value = payload.get("incident")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _required_text(payload, "incident", kind)
-
-
-def _optional_text(payload: dict[str, Any], name: str, kind: str) -> str | None:
-    value = payload.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{kind} payload field {name!r} must be a string (got {value!r})")
-    return value
-
-
 @dataclass(frozen=True, kw_only=True)
-class _IncidentIssueRequest:
-    """A write to one incident's issue: found by its deterministic label, delivered in order."""
+class _IncidentIssueRequest(OutboxRequest):
+    """A write to one incident's issue: found by its deterministic label, delivered in order.
+
+    The incident service queues the incident's number (7) or its key ("INC-7"); either names it.
+    """
 
     incident: str
     label: str = field(default="")
 
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Self:
+        incident = payload.get("incident")
+        if isinstance(incident, int) and not isinstance(incident, bool):
+            payload = payload | {"incident": str(incident)}
+        return super().from_payload(payload)
+
     def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", incident_label(self.incident))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and f.name not in _MAY_BE_EMPTY and not value.strip():
+                if f.name == "label":
+                    object.__setattr__(self, "label", incident_label(str(self.incident)))
+                    continue
+                raise ValueError(f"{self.kind} payload needs a non-empty string {f.name!r} (got {value!r})")
 
     @property
     def ordering_key(self) -> str:
         return f"jira:{self.incident}"
+
+
+# Text a request may leave empty: an issue without description, a transition marked by its name.
+_MAY_BE_EMPTY = frozenset({"description", "marker"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,35 +121,6 @@ class CreateIssue(_IncidentIssueRequest):
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.incident}"
 
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "incident": self.incident,
-            "label": self.label,
-            "project": self.project,
-            "issue_type": self.issue_type,
-            "summary": self.summary,
-            "description": self.description,
-            "priority": self.priority,
-            "extra_labels": list(self.extra_labels),
-        }
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> CreateIssue:
-        """Parse an outbox payload; ValueError names the missing or malformed field."""
-        labels = payload.get("extra_labels", list(INCIDENT_LABELS))
-        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            raise ValueError(f"{cls.kind} payload field 'extra_labels' must be a list of strings")
-        return cls(
-            incident=_incident(payload, cls.kind),
-            label=_required_text(payload, "label", cls.kind),
-            project=_required_text(payload, "project", cls.kind),
-            issue_type=_required_text(payload, "issue_type", cls.kind),
-            summary=_required_text(payload, "summary", cls.kind),
-            description=_optional_text(payload, "description", cls.kind) or "",
-            priority=_optional_text(payload, "priority", cls.kind),
-            extra_labels=tuple(labels),
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class CommentOnIssue(_IncidentIssueRequest):
@@ -168,59 +135,31 @@ class CommentOnIssue(_IncidentIssueRequest):
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.incident}:{self.marker}"
 
-    def to_payload(self) -> dict[str, Any]:
-        return {"incident": self.incident, "label": self.label, "body": self.body, "marker": self.marker}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> CommentOnIssue:
-        """Parse an outbox payload; ValueError names the missing or malformed field."""
-        return cls(
-            incident=_incident(payload, cls.kind),
-            label=_required_text(payload, "label", cls.kind),
-            body=_required_text(payload, "body", cls.kind),
-            marker=_required_text(payload, "marker", cls.kind),
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class TransitionIssue(_IncidentIssueRequest):
     """Move the incident's issue through a named workflow transition (the circle configures the names).
 
-    `marker` tells two occurrences apart (resolved, reopened, resolved again); `target_status`, when
-    known, lets a retry see that an earlier attempt already succeeded; without it, any done status
-    counts as arrived, which fits the resolve and close transitions incidents use.
+    `marker` tells two occurrences apart (resolved, reopened, resolved again; the transition's name
+    when not given); `target_status`, when known, lets a retry see that an earlier attempt already
+    succeeded; without it, any done status counts as arrived, which fits the resolve and close
+    transitions incidents use.
     """
 
     kind: ClassVar[str] = TRANSITION
 
     transition: str
-    marker: str
+    marker: str = ""
     target_status: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.marker:
+            object.__setattr__(self, "marker", self.transition)
 
     @property
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.incident}:{self.marker}"
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "incident": self.incident,
-            "label": self.label,
-            "transition": self.transition,
-            "marker": self.marker,
-            "target_status": self.target_status,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> TransitionIssue:
-        """Parse an outbox payload; ValueError names the missing or malformed field."""
-        transition = _required_text(payload, "transition", cls.kind)
-        return cls(
-            incident=_incident(payload, cls.kind),
-            label=_required_text(payload, "label", cls.kind),
-            transition=transition,
-            marker=_optional_text(payload, "marker", cls.kind) or transition,
-            target_status=_optional_text(payload, "target_status", cls.kind),
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,28 +175,10 @@ class UpdatePriority(_IncidentIssueRequest):
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.incident}:{self.marker}"
 
-    def to_payload(self) -> dict[str, Any]:
-        return {"incident": self.incident, "label": self.label, "priority": self.priority, "marker": self.marker}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> UpdatePriority:
-        """Parse an outbox payload; ValueError names the missing or malformed field."""
-        return cls(
-            incident=_incident(payload, cls.kind),
-            label=_required_text(payload, "label", cls.kind),
-            priority=_required_text(payload, "priority", cls.kind),
-            marker=_required_text(payload, "marker", cls.kind),
-        )
-
 
 IssueRequest = CreateIssue | CommentOnIssue | TransitionIssue | UpdatePriority
 
 
 def queue_issue_request(outbox: OutboxWriter, request: IssueRequest) -> None:
     """Queue a Jira write in the caller's transaction, keyed so it happens once and in order."""
-    outbox.add(
-        request.kind,
-        request.to_payload(),
-        idempotency_key=request.idempotency_key,
-        ordering_key=request.ordering_key,
-    )
+    queue(outbox, request)

@@ -7,10 +7,11 @@ makes a second one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from domain.ports import OutboxWriter
+from domain.outbox_request import OutboxRequest
+from domain.outbox_request import queue as queue  # the postmortem effects queue through here
 
 DRAFT_IN_GITLAB = "postmortem.gitlab_draft"
 FILE_ACTION = "postmortem.file_action"
@@ -19,8 +20,6 @@ CHECK_MERGE_REQUEST = "postmortem.gitlab_mr_state"
 # Every issue circlebot files for a corrective action carries these labels.
 ACTION_LABELS = ("circlebot", "postmortem-action")
 
-R = TypeVar("R", bound="_Request")
-
 
 def action_label(incident_number: int, action_number: int) -> str:
     """The deterministic label that finds an action's issue after a lost response: circlebot-pm-inc-7-a1."""
@@ -28,27 +27,7 @@ def action_label(incident_number: int, action_number: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Request:
-    kind: ClassVar[str] = ""
-
-    def to_payload(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_payload(cls: type[R], payload: dict[str, Any]) -> R:
-        """Parse an outbox payload; ValueError names the missing field."""
-        missing = [f.name for f in fields(cls) if f.name not in payload]
-        if missing:
-            raise ValueError(f"{cls.kind} payload lacks {', '.join(missing)}")
-        values = {f.name: payload[f.name] for f in fields(cls)}
-        for name, value in values.items():
-            if isinstance(value, list):
-                values[name] = tuple(value)
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class DraftInGitLab(_Request):
+class DraftInGitLab(OutboxRequest):
     """Branch, markdown file and merge request for a postmortem, in the circle's docs repository."""
 
     kind: ClassVar[str] = DRAFT_IN_GITLAB
@@ -74,7 +53,7 @@ class DraftInGitLab(_Request):
 
 
 @dataclass(frozen=True)
-class FileAction(_Request):
+class FileAction(OutboxRequest):
     """An issue for one agreed corrective action, in Jira or in GitLab."""
 
     kind: ClassVar[str] = FILE_ACTION
@@ -96,7 +75,7 @@ class FileAction(_Request):
 
 
 @dataclass(frozen=True)
-class CheckMergeRequest(_Request):
+class CheckMergeRequest(OutboxRequest):
     """Ask GitLab whether the postmortem's merge request is merged yet."""
 
     kind: ClassVar[str] = CHECK_MERGE_REQUEST
@@ -115,13 +94,3 @@ class CheckMergeRequest(_Request):
     def ordering_key(self) -> str:
         # Behind the draft: the first check must not run before the merge request exists.
         return f"gitlab:postmortem:INC-{self.incident_number}"
-
-
-def queue(outbox: OutboxWriter, request: DraftInGitLab | FileAction | CheckMergeRequest) -> None:
-    """Queue a postmortem write in the caller's transaction."""
-    outbox.add(
-        request.kind,
-        request.to_payload(),
-        idempotency_key=request.idempotency_key,
-        ordering_key=getattr(request, "ordering_key", None),
-    )

@@ -53,6 +53,18 @@ class PostmortemRepository(Protocol):
 
     async def save(self, postmortem: Postmortem) -> None: ...
 
+    async def by_thread(self, conversation_id: str) -> Postmortem | None:
+        """The postmortem whose review thread this is."""
+        ...
+
+    async def in_circle(self, circle: str, *, limit: int = 20) -> list[Postmortem]:
+        """The circle's postmortems, newest first."""
+        ...
+
+    async def search(self, words: list[str], *, limit: int = 10) -> list[Postmortem]:
+        """Past postmortems mentioning the words (title, triggers, root cause), best first."""
+        ...
+
 
 class PostmortemNotifier(Protocol):
     """What the postmortem process says in Teams; implementations queue messages on the same UoW."""

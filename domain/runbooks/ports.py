@@ -35,6 +35,33 @@ class RunbookCopy:
     age_note: str | None = None
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as GitLab last gave it to us; `present` False when GitLab said it does not exist."""
+
+    content: str
+    present: bool
+    etag: str | None
+    last_commit_at: datetime | None
+    fetched_at: datetime
+
+
+class RunbookCopies(Protocol):
+    """The last copy of each file read from a docs repository (runbooks, the question bank)."""
+
+    async def get(self, project: str, ref: str, path: str) -> StoredFile | None:
+        """The stored copy of `path`, or None when it was never read."""
+        ...
+
+    async def put(self, project: str, ref: str, path: str, copy: StoredFile) -> None:
+        """Store (or replace) the copy of `path`."""
+        ...
+
+    async def under(self, project: str, ref: str, directory: str) -> dict[str, StoredFile]:
+        """Every stored file under `directory`, by path."""
+        ...
+
+
 class RunbookSource(Protocol):
     async def runbook(self, circle: Circle, service: Service) -> RunbookCopy:
         """The service's runbook; RunbookUnavailable when there is no copy to show."""

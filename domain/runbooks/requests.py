@@ -7,10 +7,10 @@ file and merge request by source branch; issue by its label), so a retry never m
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, fields
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from domain.ports import OutboxWriter
+from domain.outbox_request import OutboxRequest, queue
 
 NEW_RUNBOOK = "runbooks.new_runbook_mr"
 FILE_GAP = "runbooks.file_drill_gap"
@@ -18,7 +18,7 @@ RUN_CHECK = "runbooks.run_check"
 
 GAP_LABELS = ("circlebot", "drill-gap")
 
-R = TypeVar("R", bound="_Request")
+__all__ = ["FileDrillGap", "NewRunbookMergeRequest", "RunCheck", "gap_label", "queue"]
 
 
 def gap_label(drill_id: int, question: int) -> str:
@@ -27,26 +27,7 @@ def gap_label(drill_id: int, question: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Request:
-    kind: ClassVar[str] = ""
-
-    def to_payload(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_payload(cls: type[R], payload: dict[str, Any]) -> R:
-        """Parse an outbox payload; ValueError names what is missing."""
-        missing = [f.name for f in fields(cls) if f.name not in payload and f.default is MISSING]
-        if missing:
-            raise ValueError(f"{cls.kind} payload lacks {', '.join(missing)}")
-        values = {
-            f.name: tuple(v) if isinstance(v := payload[f.name], list) else v for f in fields(cls) if f.name in payload
-        }
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class NewRunbookMergeRequest(_Request):
+class NewRunbookMergeRequest(OutboxRequest):
     kind: ClassVar[str] = NEW_RUNBOOK
 
     circle: str
@@ -66,7 +47,7 @@ class NewRunbookMergeRequest(_Request):
 
 
 @dataclass(frozen=True)
-class FileDrillGap(_Request):
+class FileDrillGap(OutboxRequest):
     kind: ClassVar[str] = FILE_GAP
 
     circle: str
@@ -84,7 +65,7 @@ class FileDrillGap(_Request):
 
 
 @dataclass(frozen=True)
-class RunCheck(_Request):
+class RunCheck(OutboxRequest):
     """Read every runbook of the circle and tell owners and the Team Leader; `key` names the run."""
 
     kind: ClassVar[str] = RUN_CHECK
@@ -97,8 +78,3 @@ class RunCheck(_Request):
     @property
     def idempotency_key(self) -> str:
         return f"{self.kind}:{self.key}"
-
-
-def queue(outbox: OutboxWriter, request: NewRunbookMergeRequest | FileDrillGap | RunCheck) -> None:
-    """Queue a runbooks request in the caller's transaction."""
-    outbox.add(request.kind, request.to_payload(), idempotency_key=request.idempotency_key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,32 +9,24 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.runbooks.drill import Answer, Drill, Question, Verdict
+from domain.runbooks.ports import StoredFile
 from storage.runbooks.tables import DrillRow, RunbookCopyRow
 
 
-@dataclass(frozen=True)
-class CachedFile:
-    """A file as GitLab last gave it to us; `present` False when GitLab said it does not exist."""
-
-    content: str
-    present: bool
-    etag: str | None
-    last_commit_at: datetime | None
-    fetched_at: datetime
-
-
 class SqlRunbookCopies:
+    """Implements domain.runbooks.ports.RunbookCopies on one session."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, project: str, ref: str, path: str) -> CachedFile | None:
+    async def get(self, project: str, ref: str, path: str) -> StoredFile | None:
         """The last copy of `path`, or None when it was never read."""
         row = await self._row(project, ref, path)
         if row is None:
             return None
         return _cached(row)
 
-    async def put(self, project: str, ref: str, path: str, copy: CachedFile) -> None:
+    async def put(self, project: str, ref: str, path: str, copy: StoredFile) -> None:
         """Store (or replace) the copy of `path`."""
         row = await self._row(project, ref, path) or RunbookCopyRow(
             project=project, ref=ref, path=path, content="", fetched_at=copy.fetched_at
@@ -45,7 +36,7 @@ class SqlRunbookCopies:
         self._session.add(row)
         await self._session.flush()
 
-    async def under(self, project: str, ref: str, directory: str) -> dict[str, CachedFile]:
+    async def under(self, project: str, ref: str, directory: str) -> dict[str, StoredFile]:
         """Every stored file directly under `directory`, by path."""
         query = select(RunbookCopyRow).where(
             RunbookCopyRow.project == project,
@@ -62,6 +53,8 @@ class SqlRunbookCopies:
 
 
 class SqlDrills:
+    """Implements domain.runbooks.ports.DrillRepository on one session."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -108,8 +101,8 @@ class SqlDrills:
         return found
 
 
-def _cached(row: RunbookCopyRow) -> CachedFile:
-    return CachedFile(row.content, row.present, row.etag, row.last_commit_at, row.fetched_at)
+def _cached(row: RunbookCopyRow) -> StoredFile:
+    return StoredFile(row.content, row.present, row.etag, row.last_commit_at, row.fetched_at)
 
 
 def _copy(drill: Drill, row: DrillRow) -> None:

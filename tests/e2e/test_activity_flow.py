@@ -15,6 +15,7 @@ from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
 from bot.activities.notifier import TeamsActivityNotifier
 from bot.messenger import Messenger
+from bot.teams_notifier import TeamsNotifier
 from dialogs.activities.desk import ActivityDesk
 from domain.clock import FixedClock
 from storage.activities.repository import SqlActivities
@@ -167,7 +168,7 @@ async def test_create_start_feedback_review_and_approve_an_activity(
     assert issue.labels == ["activity", "ingress", "status::todo"]
     assert (issue.due_date, issue.assignee_ids) == ("2026-12-11", [21])
     assert "## Definition of done\n\n- [ ] Production on 1.11\n- [ ] Runbook updated" in issue.description
-    assert "Activity · #1 · TO DO" in texts_of(connector.sent[-1].activity)
+    assert "Activity · #1 · TO DO" in texts_of(connector.updates[-1].activity)  # the card, refreshed in place
 
     answer = await type_(client, connector, MARCO, "activity start #1")
     assert answer.text.startswith("#1 is in progress")
@@ -340,7 +341,9 @@ async def test_a_standup_answer_can_also_be_the_day_s_feedback_note(
     client: BotClient, connector: FakeConnector, gitlab: FakeGitLab
 ) -> None:
     runtime = runtime_of(client)
-    desk = ActivityDesk(runtime.uow, runtime.clock, TeamsActivityNotifier(Messenger(), runtime.clock), True)
+    desk = ActivityDesk(
+        runtime.uow, runtime.clock, TeamsActivityNotifier(TeamsNotifier(Messenger(), runtime.clock)), True
+    )
     assert await desk.feedback_from_standup("shop", "marco", "nothing in progress yet") is None
     await click(client, connector, MARCO, "activity.create", NEW_ACTIVITY)
     await settle(client)

@@ -110,8 +110,8 @@ async def test_declare_ack_work_and_resolve_an_incident_from_the_channel(
     async with runtime.database.session() as session:
         posted = await sent_messages.lookup(session, "teams:incident:1:card")
     assert posted is not None
-    update = connector.sent[-1]  # the PUT that updates the original card for everyone
-    assert (update.conversation_id, update.reply_to_id) == (thread, posted.activity_id)
+    update = connector.updates[-1]  # the PUT that updates the original card for everyone
+    assert (update.conversation_id, update.activity_id) == (thread, posted.activity_id)
     assert update.cards[0]["body"][0]["text"] == "INC-1 · P1 · ACKNOWLEDGED"
 
     work = channel_message(

@@ -63,7 +63,7 @@ async def test_with_jira_down_the_card_says_pending_and_the_issue_comes_later_ex
     [issue] = jira.issues_labelled("circlebot-inc-1")
     assert jira.creates == 1
     assert (issue.project, issue.priority, issue.summary) == ("PAY", "High", "INC-1 [P2] Search is slow")
-    latest = [card for card in connector.cards() if card["body"][0]["text"].startswith("INC-1")][-1]
+    latest = [card for card in connector.cards_as_shown() if card["body"][0]["text"].startswith("INC-1")][-1]
     assert card_jira_fact(latest) == issue.key
 
 

@@ -102,7 +102,8 @@ async def resolved_incident(client: BotClient, connector: FakeConnector) -> None
 
 
 def postmortem_cards(connector: FakeConnector) -> list[dict[str, Any]]:
-    return [card for card in connector.cards() if card["body"][0]["text"].startswith("Postmortem · INC-1")]
+    """The postmortem cards posted, each as it reads now (cards are updated in place)."""
+    return [card for card in connector.cards_as_shown() if card["body"][0]["text"].startswith("Postmortem · INC-1")]
 
 
 async def test_resolve_start_action_agree_and_close_when_the_merge_request_is_merged(

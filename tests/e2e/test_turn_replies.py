@@ -14,6 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticationConstants
 from sqlmodel import select
 
+from adapters.outbox_relay import PermanentFailure
 from bot.bot_connector import BotConnector, model_fields, wire_json
 from bot.cards import card_message, help_card
 from bot.turn_adapter import TurnAdapter
@@ -88,16 +89,31 @@ async def test_with_an_app_id_replies_carry_the_bot_token(connector: FakeConnect
 
 async def test_an_updated_card_is_put_in_place(connector: FakeConnector, clock: FixedClock) -> None:
     turn_context = turn_with_app_id(connector, NumberedTokens(), clock)
+    posted = await turn_context.send_activity(card_message(help_card([], where="there")))
+    assert posted is not None
     update = card_message(help_card([], where="here"))
-    update.id = "sent-41"
+    update.id = posted.id
 
     answer = await turn_context.update_activity(update)
     await turn_context.adapter.connector.close()
 
-    assert answer is not None and answer.id == "sent-41"
-    [updated] = connector.sent
-    assert updated.reply_to_id == "sent-41"
+    assert answer is not None and answer.id == posted.id
+    [updated] = connector.updates  # an update, not a new message
+    assert updated.activity_id == posted.id
+    assert len(connector.sent) == 1
     assert updated.cards[0]["type"] == "AdaptiveCard"
+
+
+async def test_an_update_of_a_message_teams_never_saw_is_refused(connector: FakeConnector, clock: FixedClock) -> None:
+    turn_context = turn_with_app_id(connector, NumberedTokens(), clock)
+    update = card_message(help_card([], where="here"))
+    update.id = "sent-41"
+
+    with pytest.raises(PermanentFailure, match="HTTP 404"):
+        await turn_context.update_activity(update)
+    await turn_context.adapter.connector.close()
+
+    assert connector.updates == []
 
 
 async def test_invoke_responses_stay_on_the_turn_and_traces_are_dropped(

@@ -399,8 +399,7 @@ async def test_malformed_payload_is_parked_with_the_missing_field_named(bot: Cir
     [row] = await bot.rows()
     assert row.status == "dead"
     assert row.last_error == (
-        "permanent: malformed jira.create_issue outbox payload: "
-        "jira.create_issue payload needs a non-empty string 'project' (got None)"
+        "permanent: malformed jira.create_issue outbox payload: jira.create_issue payload lacks the field 'project'"
     )
 
 

@@ -16,6 +16,7 @@ from sqlmodel import select
 import storage.tables
 from adapters.outbox_relay import OutboxRelay
 from bot.bot_connector import BotConnector
+from bot.cards import CARD_CONTENT_TYPE, text_card
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
 from bot.rate_limit import TeamsRateLimiter
@@ -230,7 +231,7 @@ async def test_a_send_whose_answer_is_lost_is_posted_again_rather_than_lost(
 
 
 async def test_an_update_replaces_the_posted_card_in_place(bot: Bot, teams: ThrottlingConnector) -> None:
-    card = {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard"}}
+    card = {"contentType": CARD_CONTENT_TYPE, "content": text_card("INC-5 open")}
     async with bot.uow() as uow:
         bot.messenger.send(
             uow,

@@ -23,12 +23,12 @@ from domain.ports import UnitOfWork
 from domain.runbooks import service
 from domain.runbooks.check import MISSING_SECTIONS, STALE, RunbookReport
 from domain.runbooks.drill import Drill, DrillStatus, Question
-from domain.runbooks.ports import RunbookUnavailable
+from domain.runbooks.ports import RunbookUnavailable, StoredFile
 from domain.runbooks.service import RunbooksContext
 from storage import migrate
 from storage.alerts.repository import SqlAlertGroups
 from storage.runbooks.history import SqlRunbookHistory
-from storage.runbooks.repository import CachedFile, SqlDrills, SqlRunbookCopies
+from storage.runbooks.repository import SqlDrills, SqlRunbookCopies
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 from tests.support.fake_gitlab import FakeGitLab
 from tests.support.runbooks import QUESTION_BANK, RUNBOOK_CATALOG, RUNBOOK_CHECKOUT, circle_yaml
@@ -88,25 +88,25 @@ def library(uow_factory: UnitOfWorkFactory, clock: FixedClock, gitlab: FakeGitLa
 def context(
     uow: SqlUnitOfWork, clock: FixedClock, library: RunbookLibrary, notifier: RecordingNotifier
 ) -> RunbooksContext:
-    return RunbooksContext(uow=uow, clock=clock, source=library.source(uow), history=SqlRunbookHistory(uow.session),
-                           drills=SqlDrills(uow.session), notifier=notifier, gitlab_enabled=True)  # fmt: skip
+    return RunbooksContext(uow=uow, clock=clock, source=library.source(uow), history=uow.runbook_history,
+                           drills=uow.drills, notifier=notifier, gitlab_enabled=True)  # fmt: skip
 
 
 async def test_a_stored_copy_round_trips_and_is_found_under_its_directory(
     uow_factory: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
-    copy = CachedFile("# x", True, 'W/"abc"', clock.now() - timedelta(days=3), clock.now())
+    copy = StoredFile("# x", True, 'W/"abc"', clock.now() - timedelta(days=3), clock.now())
     async with uow_factory() as uow:
         copies = SqlRunbookCopies(uow.session)
         await copies.put(PROJECT, "main", "internal-tests/a.yaml", copy)
         await copies.put(
-            PROJECT, "main", "internal-tests/a.yaml", CachedFile("# y", True, 'W/"def"', None, clock.now())
+            PROJECT, "main", "internal-tests/a.yaml", StoredFile("# y", True, 'W/"def"', None, clock.now())
         )
-        await copies.put(PROJECT, "main", "runbooks/a.md", CachedFile("", False, None, None, clock.now()))
+        await copies.put(PROJECT, "main", "runbooks/a.md", StoredFile("", False, None, None, clock.now()))
         await uow.commit()
     async with uow_factory.reader() as uow:
         copies = SqlRunbookCopies(uow.session)
-        assert (await copies.get(PROJECT, "main", "internal-tests/a.yaml")) == CachedFile(
+        assert (await copies.get(PROJECT, "main", "internal-tests/a.yaml")) == StoredFile(
             "# y", True, 'W/"def"', None, clock.now())  # fmt: skip
         assert list(await copies.under(PROJECT, "main", "internal-tests")) == ["internal-tests/a.yaml"]
         assert (await copies.get(PROJECT, "main", "runbooks/a.md")).present is False  # type: ignore[union-attr]

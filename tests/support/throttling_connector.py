@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.card_check import CardCheck
+
 OK, THROTTLE, FAIL, HANG = "ok", "throttle", "fail", "hang"
 
 
@@ -42,6 +44,7 @@ class ThrottlingConnector:
     requests: list[tuple[str, str, int]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     threads_created: int = 0
+    card_check: CardCheck = field(default_factory=CardCheck)
     _script: deque[Trouble] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_700_000_000_001))
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -88,9 +91,11 @@ class ThrottlingConnector:
         self.url = f"http://127.0.0.1:{port}"
 
     async def close(self) -> None:
+        """Stop; fails the test if any card that arrived was not valid Adaptive Card 1.5."""
         self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
+        self.card_check.raise_if_any()
 
     # --- the REST API --------------------------------------------------------------------------
 
@@ -99,6 +104,7 @@ class ThrottlingConnector:
         if (refused := self._refusal(request, conversation_id)) is not None:
             return refused
         activity = await request.json()
+        self.card_check.inspect(f"POST {request.path}", activity)
         posted = self._record(conversation_id, activity)
         return await self._answer(request, {"id": posted.activity_id})
 
@@ -110,6 +116,7 @@ class ThrottlingConnector:
         for posted in self.conversations.get(conversation_id, []):
             if posted.activity_id == activity_id:
                 posted.activity = await request.json()
+                self.card_check.inspect(f"PUT {request.path}", posted.activity)
                 posted.updates += 1
                 return await self._answer(request, {"id": activity_id})
         return self._log(
@@ -130,6 +137,7 @@ class ThrottlingConnector:
         activity_id = str(next(self._ids))
         thread_id = f"{channel_id};messageid={activity_id}"
         self.threads_created += 1
+        self.card_check.inspect(f"POST {request.path}", parameters["activity"])
         self._record(thread_id, parameters["activity"], activity_id=activity_id)
         return await self._answer(request, {"id": thread_id, "activityId": activity_id})
 

@@ -1,7 +1,8 @@
 """Every card the bot can build is a valid Adaptive Card 1.5 that fits in a Teams message.
 
-Examples are discovered: any module under bot/ or dialogs/ that defines `CARD_EXAMPLES`
-(a list of (name, zero-argument builder)) is checked here, so new cards need no new test.
+Examples are discovered: every module of tests/card_examples/ lists `EXAMPLES` (name, zero-argument
+builder), so a feature's new cards need no new test here. Cards as actually sent are validated as
+well, by the fake Bot Connector in every test (tests/support/card_check.py).
 """
 
 from __future__ import annotations
@@ -13,42 +14,67 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 import bot
 import dialogs
-from bot.cards import TEAMS_MESSAGE_BUDGET_BYTES, adaptive_card, text_block, truncate_for_teams
+import tests.card_examples
+from bot.cards import (
+    CARD_CONTENT_TYPE,
+    TEAMS_MESSAGE_BUDGET_BYTES,
+    adaptive_card,
+    text_block,
+    text_card,
+    truncate_for_teams,
+)
 from tests.card_schema import assert_valid_card
+from tests.support.fake_connector import FakeConnector
 
 Example = tuple[str, Callable[[], dict[str, Any]]]
 
 
 def card_examples() -> list[pytest.ParameterSet]:
     examples: list[pytest.ParameterSet] = []
-    for package in (bot, dialogs):
-        for module_info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-            source = _source_of(module_info)
-            # Import only modules that declare examples: unrelated modules stay out of this test.
-            if source is None or "CARD_EXAMPLES" not in source:
-                continue
-            module = importlib.import_module(module_info.name)
-            for name, build in getattr(module, "CARD_EXAMPLES", []):
-                examples.append(pytest.param(build, id=f"{module_info.name}:{name}"))
+    package = tests.card_examples
+    for module_info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+        module = importlib.import_module(module_info.name)
+        for name, build in module.EXAMPLES:
+            examples.append(pytest.param(build, id=f"{module_info.name.rsplit('.', 1)[-1]}:{name}"))
     return examples
-
-
-def _source_of(module_info: pkgutil.ModuleInfo) -> str | None:
-    finder_path = getattr(module_info.module_finder, "path", None)
-    if finder_path is None or module_info.ispkg:
-        return None
-    path = Path(finder_path) / f"{module_info.name.rsplit('.', 1)[-1]}.py"
-    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def test_the_card_builders_are_discovered() -> None:
     ids = [param.id for param in card_examples()]
-    assert "bot.cards:help_card" in ids
-    assert "bot.cards:welcome_card (team)" in ids
+    assert "core:help_card" in ids
+    assert "core:welcome_card (team)" in ids
+    assert "oncall:handover_card (pending)" in ids
+
+
+def test_card_examples_live_in_the_tests_not_in_production_code() -> None:
+    offenders = [
+        str(path)
+        for package in (bot, dialogs)
+        for path in Path(package.__path__[0]).rglob("*.py")
+        if "CARD_EXAMPLES" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == [], "move the examples to tests/card_examples/<feature>.py as EXAMPLES"
+
+
+async def test_the_fake_connector_fails_the_test_that_sends_an_invalid_card() -> None:
+    broken = text_card("INC-42 declared", title="INC-42")
+    broken["body"][0]["size"] = "Huge"  # not a TextBlock size in 1.5
+
+    connector = FakeConnector()
+    with pytest.raises(AssertionError, match=r"\$\.body\[0\]\.size"):
+        async with connector:
+            activity = {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": broken}]}
+            async with aiohttp.ClientSession() as session:
+                url = f"{connector.service_url}v3/conversations/a:chat/activities"
+                async with session.post(url, json=activity) as answer:
+                    assert answer.status == 201
+
+    assert len(connector.sent) == 1  # recorded like Teams would, and the test still fails
 
 
 @pytest.mark.parametrize("build", card_examples())

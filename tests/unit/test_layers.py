@@ -2,6 +2,8 @@
 
 Layers, lowest first: domain (the handbook's rules) → storage → adapters (runtime, vendors,
 webhooks) → bot (Teams) → dialogs (chat) → app.py (the composition root, imported by nothing).
+Dialogs skip storage: they reach their feature through its desk (dialogs/<f>/desk.py), which opens
+units of work through the domain's `UnitsOfWork` port; no other dialogs module opens one.
 A feature is a package per layer (`domain/incidents/`, `bot/incidents/`, …); its code may use
 another feature's packages only when its `Feature.requires` (in app.FEATURES) names that feature,
 directly or through one it requires. Shared core modules import no feature, with the few
@@ -24,7 +26,7 @@ MAY_IMPORT = {
     "storage": {"domain"},
     "adapters": {"domain", "storage"},
     "bot": {"domain", "storage", "adapters"},
-    "dialogs": {"domain", "storage", "adapters", "bot"},
+    "dialogs": {"domain", "adapters", "bot"},
 }
 # Vendor clients (adapters/<vendor>/) are shared: any feature may use them, and they may import the
 # features' domain, whose ports they implement.
@@ -33,7 +35,7 @@ VENDORS = {"jira", "gitlab"}
 CORE_USES_FEATURES = {
     "storage.tables": "every table in one place, so the metadata is complete for Alembic",
     "storage.unit_of_work": "the unit of work hands out the feature repositories",
-    "domain.ports": "the incident notifier and tracker ports predate domain/incidents/",
+    "domain.ports": "the unit of work port hands out every feature's repository (typed, so mypy checks the calls)",
     "adapters.oncall_checks": "`circlebot config validate` reports rota gaps the on-call rules find",
 }
 
@@ -135,6 +137,7 @@ def test_the_rules_catch_offenders() -> None:
         "dialogs.standups.feature": {"dialogs.incidents.desk", "app"},
         "bot.messenger": {"bot.postmortems.cards"},
         "adapters.jira.tracker": {"domain.incidents.model", "bot.incidents.cards"},
+        "dialogs.postmortems.commands": {"storage.postmortems.repository"},
     }
     assert violations(graph, requires) == [
         "storage.incidents.repository imports bot.cards: storage/ may not import bot/",
@@ -143,4 +146,27 @@ def test_the_rules_catch_offenders() -> None:
         "bot.messenger imports bot.postmortems.cards: shared core imports no feature",
         "adapters.jira.tracker imports bot.incidents.cards: adapters/ may not import bot/",
         "adapters.jira.tracker imports bot.incidents.cards: shared core imports no feature",
+        "dialogs.postmortems.commands imports storage.postmortems.repository: dialogs/ may not import storage/",
     ]
+
+
+def units_of_work_opened_outside_desks() -> list[str]:
+    """Dialogs modules, other than the desks, that reach for units of work (`desk.uow()`, `desk.uow.reader()`).
+
+    A feature's registration hands `host.uow` to the desk it builds; that is the one use allowed.
+    """
+    found = []
+    for path in (ROOT / "dialogs").rglob("*.py"):
+        if path.name == "desk.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            handing_over = (
+                isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "host"
+            )
+            if isinstance(node, ast.Attribute) and node.attr == "uow" and not handing_over:
+                found.append(f"{module_name(path)}:{node.lineno} uses .uow: ask the feature's desk instead")
+    return found
+
+
+def test_dialogs_talk_to_their_desk_not_to_units_of_work() -> None:
+    assert units_of_work_opened_outside_desks() == []

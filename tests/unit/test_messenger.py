@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from bot.bot_connector import parse_retry_after
 from bot.conversation_target import ConversationTarget, InvalidConversationTarget
 from bot.messenger import TEAMS_SEND, TEAMS_START_THREAD, TEAMS_UPDATE, InvalidActivity, Messenger
-from domain.clock import FixedClock
 
 CHANNEL = {
     "serviceUrl": "https://smba.trafficmanager.net/emea/",
@@ -113,14 +111,3 @@ def test_each_update_is_its_own_row_unless_given_a_key() -> None:
 def test_a_message_teams_would_reject_is_refused_when_queued(activity: dict[str, Any], complaint: str) -> None:
     with pytest.raises(InvalidActivity, match=complaint):
         Messenger().send(FakeUnitOfWork(), conversation=CHANNEL, activity=activity, key="teams:bad")
-
-
-def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
-    clock = FixedClock(datetime(2026, 11, 27, 3, 0, tzinfo=UTC))
-
-    assert parse_retry_after("1", clock) == timedelta(seconds=1)
-    assert parse_retry_after("0.5", clock) == timedelta(seconds=0.5)
-    assert parse_retry_after("Fri, 27 Nov 2026 03:01:00 GMT", clock) == timedelta(minutes=1)
-    assert parse_retry_after("Fri, 27 Nov 2026 02:00:00 GMT", clock) == timedelta(0)
-    assert parse_retry_after("soon", clock) is None
-    assert parse_retry_after(None, clock) is None
