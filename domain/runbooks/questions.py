@@ -74,9 +74,10 @@ def bank_questions(path: str, entries: Any) -> tuple[list[Question], list[str]]:
 def derived_questions(circle: Circle, runbooks: Mapping[str, Runbook]) -> list[Question]:
     """Questions the bot can ask from configuration and runbooks (by service name)."""
     questions: list[Question] = []
-    names = [escalation_target_name(circle, step.notify) for step in circle.escalation]
-    path = ["the primary on-call", *names]
-    after_primary = next((path[i + 1] for i, name in enumerate(path[:-1]) if name == "the primary on-call"), None)
+    # The primary is paged first; a step paging the primary again (by phone) engages nobody new.
+    after_primary = next(
+        (escalation_target_name(circle, s.notify) for s in circle.escalation if s.notify != "primary"), None
+    )
     if after_primary:
         choices = _unique([after_primary, "the secondary on-call", "the Team Leader", "the focus SRE", "the customer"])
         questions.append(

@@ -267,6 +267,18 @@ def test_the_question_bank_is_validated_with_the_file_and_item() -> None:
     ]
 
 
+def test_a_step_paging_the_primary_again_is_not_who_comes_after_the_primary() -> None:
+    from pathlib import Path
+
+    from adapters.circles_file import load_circles
+
+    example = load_circles(Path(__file__).resolve().parents[2] / "circles.example.yaml").circles[0]
+    assert [s.notify for s in example.escalation] == ["primary", "secondary", "team_leader"]
+    [question] = [q for q in derived_questions(example, {}) if q.id == "derived:escalation-after-primary"]
+    assert question.answer == "the secondary on-call"
+    assert question.choices.count("the secondary on-call") == 1
+
+
 def test_the_bot_derives_questions_from_the_escalation_path_the_sla_and_the_runbook() -> None:
     circle = shop_circle()
     questions = {q.id: q for q in derived_questions(circle, {"checkout": parse_runbook(RUNBOOK_CHECKOUT)})}
