@@ -67,7 +67,8 @@ class RunbookCommands:
                 "I'll post its link here when GitLab has it.",
             )
         elif first == "check":
-            await say(turn_context, f"Checking the runbooks of {circle.name} in GitLab…")
+            if self._desk.gitlab_enabled:
+                await say(turn_context, f"Checking the runbooks of {circle.name} in GitLab…")
             key = f"manual:{circle.name}:{turn_context.activity.id}"
             reports, unanswered = await self._desk.check_now(circle, key=key)
             bad = sum(not r.ok for r in reports)

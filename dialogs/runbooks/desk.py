@@ -155,6 +155,8 @@ class RunbookDesk:
 
         Also returns what GitLab did not answer (then the stored copies were checked).
         """
+        if not self.gitlab_enabled:
+            raise RunbookError("GitLab is not configured (GITLAB_URL), so I cannot read the runbooks to check them")
         unanswered = await self.library.prefetch(circle)
         return await self.run(service.run_check, circle, key=key), unanswered
 
@@ -165,6 +167,8 @@ class RunbookDesk:
 
         With `notify`, owners and the Team Leader are told as by the weekly check.
         """
+        if not self.gitlab_enabled:
+            raise ValueError("GitLab is not configured (GITLAB_URL, GITLAB_TOKEN): there are no runbooks to read")
         circles = [c for c in await self.active_circles() if only is None or c.name == only]
         if only is not None and not circles:
             raise ValueError(f"no active circle is called {only!r}; `circlebot config apply` stores them")
@@ -198,7 +202,7 @@ class RunbookDesk:
     async def run_check(self, request: requests.RunCheck) -> int:
         async with self.uow.reader() as uow:
             circle = await uow.circles.get(request.circle)
-        if circle is None:
+        if circle is None or not self.gitlab_enabled:
             return 0
         if unanswered := await self.library.prefetch(circle):
             # Checking stale copies would report what may be fixed already: the relay tries again later.

@@ -45,8 +45,10 @@ class RunbooksFeature:
         register_runbook_handlers(host.outbox, gitlab, desk)
         for kind, handler in runbook_timer_handlers().items():
             host.timers.register(kind, handler)
-        for schedule in SCHEDULES:
-            host.planner.register(schedule)
+        if gitlab is not None:
+            # Without GitLab there is nothing to read: no weekly check (and `/runbook check` says why).
+            for schedule in SCHEDULES:
+                host.planner.register(schedule)
         host.service(ONCALL_READINESS).plug(DrillReadiness(host.clock))
         if gitlab is not None:
             host.on_close(gitlab.close)

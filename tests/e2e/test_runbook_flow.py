@@ -314,3 +314,20 @@ async def test_an_empty_answer_comes_back_on_the_card_and_a_second_click_shows_t
     assert first == again and "Your answer" in shown(again)
     someone_else = await click(client, connector, GIULIA, "drill.answer", {**data, "answer": choice})
     assert someone_else == "This drill is someone else's"
+
+
+async def test_without_gitlab_the_card_still_has_the_live_escalation_path_and_the_check_says_why(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}", clock=FixedClock(TUESDAY_3AM)) as test_client:
+        runtime = runtime_of(test_client)
+        async with runtime.uow() as uow:
+            await uow.circles.apply(parse_circles(CIRCLES, "circles.yaml"), runtime.clock.now())
+            await uow.commit()
+        [card] = (await type_(test_client, connector, MARCO, "/runbook checkout"))[0].cards
+        assert "Marco Bianchi, +39 000 2 (at once)" in shown(card)
+        assert "Runbook text unavailable: GitLab is not configured (GITLAB_URL)" in shown(card)
+        [answer] = await type_(test_client, connector, GIULIA, "/runbook check")
+        assert answer.activity["text"] == (
+            "GitLab is not configured (GITLAB_URL), so I cannot read the runbooks to check them"
+        )
