@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from adapters.circles_file import CirclesFileError, load_circles
 from adapters.oncall_checks import reachability_warnings, rota_gap_warnings
 from adapters.settings import Settings
-from domain.circle import CirclesConfig
 from domain.clock import SystemClock
 from storage import migrate
+from storage.circle_config import CirclesConfig
 from storage.database import Database
 from storage.unit_of_work import UnitOfWorkFactory
 

@@ -1,54 +1,20 @@
-"""circles.yaml: load, validate with line-accurate errors, and convert to domain Circles."""
+"""circles.yaml: load, validate with line-accurate errors, and fill in the defaults.
+
+The specs it returns become Circles through storage/circle_config.py, as stored circles do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from adapters.circles_schema import (
-    ActivitiesSpec,
-    AlertPolicySpec,
-    CircleAlertsSpec,
-    CircleSpec,
-    DefaultsSpec,
-    FileSpec,
-    HandoverPolicySpec,
-    MemberSpec,
-    PostmortemSpec,
-    RotaSpec,
-    RunbooksSpec,
-    ScheduleSpec,
-)
 from adapters.located_yaml import Loc, Problems, YamlSyntaxError, read_located_yaml
-from domain.circle import (
-    DEFAULT_ALERT_SEVERITIES,
-    ESCALATION_TARGETS,
-    MONDAY_TO_FRIDAY,
-    ActivityLabels,
-    ActivityPolicy,
-    AlertPolicy,
-    AlertRoute,
-    Circle,
-    CirclesConfig,
-    DeadlineRisk,
-    EscalationStep,
-    FeedbackEscalation,
-    HandoverPolicy,
-    JiraBinding,
-    Member,
-    PostmortemPolicy,
-    Role,
-    Schedule,
-    Severity,
-    SlaPolicy,
-)
-from domain.rota import Layer, Override, Rota, Rotation, Shift
-from domain.services import RunbookPolicy, Service
+from domain.circle import ESCALATION_TARGETS
+from storage.circle_config import CirclesConfig, SpecIncomplete, applied_spec
+from storage.circle_spec import CircleSpec, DefaultsSpec, FileSpec
 
 __all__ = ["CirclesConfig", "CirclesFileError", "load_circles", "parse_circles"]
 
@@ -99,7 +65,7 @@ def _validate(data: Any, problems: Problems) -> CirclesConfig | None:
     except ValidationError as error:
         problems.add_pydantic(error, ("defaults",), DefaultsSpec)
         defaults = None
-    circles: list[Circle] = []
+    specs: list[CircleSpec] = []
     for index, raw in enumerate(spec.circles):
         _check_references(raw, ("circles", index), problems)
         try:
@@ -109,14 +75,14 @@ def _validate(data: Any, problems: Problems) -> CirclesConfig | None:
             continue
         if defaults is None:
             continue  # what the circle inherits is broken; its own fields were checked above
-        circle = _to_circle(circle_spec, defaults, ("circles", index), problems)
-        if circle is not None:
-            circles.append(circle)
+        applied = _applied(circle_spec, defaults, ("circles", index), problems)
+        if applied is not None:
+            specs.append(applied)
     _check_across_circles(spec.circles, problems)
     names = [c.get("name") for c in spec.circles]
     if spec.default_circle is not None and spec.default_circle not in names:
         problems.add(("default_circle",), f"no circle is called {spec.default_circle!r}")
-    return CirclesConfig(circles=tuple(circles), default_circle=spec.default_circle)
+    return CirclesConfig(tuple(specs), spec.default_circle)
 
 
 def _check_references(raw: dict[str, Any], at: Loc, problems: Problems) -> None:
@@ -183,180 +149,13 @@ def _check_across_circles(raws: list[dict[str, Any]], problems: Problems) -> Non
             channels.setdefault(channel, str(name))
 
 
-def _to_circle(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Problems) -> Circle | None:
-    time_zone = spec.time_zone or defaults.time_zone
-    if time_zone is None:
-        problems.add((*at, "time_zone"), "required here or under defaults.time_zone (e.g. Europe/Rome)")
-    sla: dict[Severity, SlaPolicy] = {}
-    for severity in Severity:
-        policy = getattr(spec.sla, severity.value) or getattr(defaults.sla, severity.value)
-        if policy is not None:
-            sla[severity] = SlaPolicy(policy.acknowledge, policy.resolve, policy.stakeholder_updates)
-    if missing := [str(severity) for severity in Severity if severity not in sla]:
-        problems.add((*at, "sla"), f"no SLA for {', '.join(missing)}; set it here or under defaults.sla")
-    if missing or time_zone is None:
+def _applied(spec: CircleSpec, defaults: DefaultsSpec, at: Loc, problems: Problems) -> CircleSpec | None:
+    try:
+        return applied_spec(spec, defaults)
+    except SpecIncomplete as incomplete:
+        for name, message in incomplete.gaps:
+            problems.add((*at, name), message)
         return None
-    escalation = spec.escalation if spec.escalation is not None else defaults.escalation or []
-    postmortem = spec.postmortem or defaults.postmortem or PostmortemSpec()
-    working_days = spec.working_days or defaults.working_days or list(MONDAY_TO_FRIDAY)
-    handover = spec.handover or defaults.handover or HandoverPolicySpec()
-    return Circle(
-        name=spec.name,
-        customer=spec.customer,
-        project=spec.project,
-        team_id=spec.team_id,
-        channel_id=spec.channel_id,
-        stakeholder_channel_id=spec.stakeholder_channel_id,
-        time_zone=time_zone,
-        team_leader=spec.team_leader,
-        focus_sre=spec.focus_sre,
-        members=tuple(_to_member(m, spec.team_leader) for m in spec.members),
-        rota=_to_rota(spec.rota, time_zone),
-        escalation=tuple(EscalationStep(s.notify, s.after) for s in escalation),
-        sla=sla,
-        jira=JiraBinding(
-            project_key=spec.jira.project,
-            issue_type=spec.jira.issue_type,
-            resolve_transition=spec.jira.resolve_transition,
-            close_transition=spec.jira.close_transition,
-            reopen_transition=spec.jira.reopen_transition,
-            reopened_status=spec.jira.reopened_status,
-            priorities={s: getattr(spec.jira.priorities, s.value) for s in Severity},
-        ),
-        gitlab_activity_project=spec.gitlab_activity_project,
-        gitlab_internal_project=spec.gitlab_internal_project,
-        activities=_to_activity_policy(spec.activities or defaults.activities or ActivitiesSpec()),
-        services=tuple(
-            Service(
-                name=s.name,
-                owner=s.owner,
-                runbook=s.runbook or "",
-                alerts=tuple(s.alerts),
-                matchers=tuple(dict(m) for m in s.match),
-                dashboards=tuple((d.title, d.url) for d in s.dashboards),
-            )
-            for s in spec.services
-        ),
-        runbooks=_to_runbook_policy(spec.runbooks or defaults.runbooks or RunbooksSpec()),
-        docs_repo=spec.docs_repo or "",
-        standup=_to_schedule(spec.standup or defaults.standup),
-        feedback=_to_schedule(spec.feedback or defaults.feedback),
-        alert_routes=tuple(AlertRoute(matchers=dict(r.match)) for r in spec.alert_routes),
-        alerts=_to_alert_policy(spec.alerts, defaults.alerts),
-        postmortem=PostmortemPolicy(
-            postmortem.recurrence_count,
-            postmortem.recurrence_window,
-            postmortem.due_working_days,
-            postmortem.actions_tracker,
-        ),
-        working_days=tuple(sorted(set(working_days))),
-        handover=HandoverPolicy(
-            handover.accept_within, handover.escalate_after, tuple(sorted(set(handover.shift_reminders), reverse=True))
-        ),
-    )
-
-
-def _to_alert_policy(spec: CircleAlertsSpec | None, defaults: AlertPolicySpec | None) -> AlertPolicy:
-    """The circle's own alert settings as a whole, else the defaults' (the token is never inherited)."""
-    chosen: AlertPolicySpec | None = spec or defaults
-    if chosen is None:
-        return AlertPolicy()
-    severities = chosen.severities
-    return AlertPolicy(
-        severity_label=chosen.severity_label,
-        severities=(
-            {name: Severity(value) for name, value in severities.items()}
-            if severities is not None
-            else DEFAULT_ALERT_SEVERITIES
-        ),
-        default_severity=Severity(chosen.default_severity),
-        reattach_window=chosen.reattach_window,
-        auto_resolve=chosen.auto_resolve,
-        token_sha256=spec.token_sha256 if spec else None,
-    )
-
-
-def _to_member(spec: MemberSpec, team_leader: str) -> Member:
-    default_role = Role.TEAM_LEADER if spec.handle == team_leader else Role.SRE
-    return Member(
-        handle=spec.handle,
-        display_name=spec.name,
-        role=Role(spec.role) if spec.role else default_role,
-        teams_user_id=spec.teams_user_id,
-        aad_object_id=spec.aad_object_id,
-        email=spec.email,
-        gitlab_username=spec.gitlab,
-        jira_account=spec.jira,
-        phone=spec.phone,
-    )
-
-
-def _to_rota(spec: RotaSpec, time_zone: str) -> Rota:
-    return Rota(
-        time_zone=time_zone,
-        rotations=tuple(
-            Rotation(
-                layer=Layer(r.layer),
-                members=tuple(r.members),
-                period_days=r.every,
-                handover_time=r.handover.time,
-                handover_weekday=r.handover.day,
-                start=r.start,
-            )
-            for r in spec.rotations
-        ),
-        shifts=tuple(
-            Shift(s.member, _aware(s.start, time_zone), _aware(s.end, time_zone), Layer(s.layer)) for s in spec.shifts
-        ),
-        overrides=tuple(
-            Override(
-                o.member,
-                _aware(o.start, time_zone),
-                _aware(o.end, time_zone),
-                Layer(o.layer),
-                reason=o.reason,
-                created_by=o.created_by,
-            )
-            for o in spec.overrides
-        ),
-    )
-
-
-def _to_activity_policy(spec: ActivitiesSpec) -> ActivityPolicy:
-    labels = spec.labels
-    return ActivityPolicy(
-        labels=ActivityLabels(labels.activity, labels.todo, labels.wip, labels.review, labels.done),
-        extra_labels=tuple(spec.extra_labels),
-        feedback_escalation=FeedbackEscalation(
-            spec.feedback_escalation.remind, spec.feedback_escalation.note, spec.feedback_escalation.team_leader
-        ),
-        deadline_risk=DeadlineRisk(spec.deadline_risk.elapsed, spec.deadline_risk.ticked),
-        check_at=spec.check_at,
-    )
-
-
-def _to_runbook_policy(spec: RunbooksSpec) -> RunbookPolicy:
-    return RunbookPolicy(
-        staleness=spec.staleness,
-        alerts_lookback=spec.alerts_lookback,
-        drill_window=spec.drill_window,
-        pass_mark=spec.pass_mark,
-        questions=spec.questions,
-        check_day=spec.check.day,
-        check_at=spec.check.time,
-        branch=spec.branch,
-    )
-
-
-def _to_schedule(spec: ScheduleSpec | None) -> Schedule | None:
-    if spec is None:
-        return None
-    return Schedule(at=spec.time, days=tuple(sorted(set(spec.days))), enabled=spec.enabled)
-
-
-def _aware(moment: datetime, time_zone: str) -> datetime:
-    """A datetime written without an offset is local time in the circle's zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(time_zone))
 
 
 def _is_list(raw: Mapping[str, Any], key: str) -> bool:

@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.circle import Circle, CirclesConfig, Member, Role
+from domain.circle import Circle, Member, Role
 from domain.oncall.model import gap_lines
 from storage import conversations
+from storage.circle_config import CirclesConfig
 from storage.database import Database, sync_url
 
 log = logging.getLogger(__name__)

@@ -248,6 +248,11 @@ class ActivityPolicy:
         return tuple(dict.fromkeys([self.labels.activity, *self.extra_labels, *extra, self.labels.for_status(status)]))
 
 
+def default_docs_repo(customer: str, project: str) -> str:
+    """The handbook's naming rule for a circle's documentation repository."""
+    return f"{customer}.{project}.DevOps"
+
+
 @dataclass(frozen=True)
 class Circle:
     """One customer/project circle; pure data plus small lookups."""
@@ -283,8 +288,7 @@ class Circle:
 
     def __post_init__(self) -> None:
         if not self.docs_repo:
-            # The handbook's naming rule for a circle's documentation repository.
-            object.__setattr__(self, "docs_repo", f"{self.customer}.{self.project}.DevOps")
+            object.__setattr__(self, "docs_repo", default_docs_repo(self.customer, self.project))
 
     def member(self, handle: str) -> Member | None:
         """The member with this handle."""
@@ -324,15 +328,3 @@ class Circle:
     def routes_alert(self, labels: Mapping[str, str]) -> bool:
         """True when one of the circle's alert routes matches these labels."""
         return any(route.matches(labels) for route in self.alert_routes)
-
-
-@dataclass(frozen=True)
-class CirclesConfig:
-    """Every circle of a circles file, and the circle that takes alerts no route matches."""
-
-    circles: tuple[Circle, ...]
-    default_circle: str | None = None
-
-    def circle(self, name: str) -> Circle | None:
-        """The circle called `name`."""
-        return next((c for c in self.circles if c.name == name), None)

@@ -1,4 +1,5 @@
-"""Circles as stored: the applied circles file, looked up by name, channel and alert labels."""
+"""Circles as stored: each circle's applied spec (storage/circle_spec.py) as JSON, looked up by name,
+channel and alert labels, and rebuilt by the same conversion the circles file uses."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.circle import Circle, CirclesConfig
-from domain.circle_codec import circle_from_dict, circle_to_dict
+from domain.circle import Circle
 from domain.rota import Override
+from storage.circle_config import CirclesConfig, applied_spec, circle_from_spec
+from storage.circle_spec import CircleSpec, DefaultsSpec
 from storage.rota_overrides import overrides_by_circle
 from storage.types import UtcDateTime
 
@@ -31,6 +33,7 @@ class CircleRow(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=255, unique=True, index=True)
     # The order in the file: the first circle whose alert route matches takes the alert.
     position: int = 0
+    # The applied CircleSpec as JSON (written like circles.yaml), read back by circle_config.circle_from_spec.
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     spec_hash: str = Field(max_length=64)
     active: bool = Field(default=True, index=True)
@@ -92,7 +95,10 @@ class SqlCircles:
     async def _loaded(self, rows: list[CircleRow]) -> list[Circle]:
         """Circles from their rows, with the overrides made in chat merged into their rotas."""
         stored = await overrides_by_circle(self._session, [row.name for row in rows])
-        return [with_overrides(circle_from_dict(row.spec), stored.get(row.name, ())) for row in rows]
+        return [
+            with_overrides(circle_from_spec(CircleSpec.model_validate(row.spec)), stored.get(row.name, ()))
+            for row in rows
+        ]
 
     async def apply(self, config: CirclesConfig, now: datetime, *, dry_run: bool = False) -> list[str]:
         """Make the stored circles match `config`; returns the changes, or ["no changes"].
@@ -111,14 +117,14 @@ class SqlCircles:
         rows = {row.name: row for row in (await self._session.exec(select(CircleRow))).all()}
         lines: list[str] = []
         upserts: list[tuple[int, Circle, dict[str, Any]]] = []
-        for position, circle in enumerate(config.circles):
-            spec = _canonical(circle_to_dict(circle))
+        for position, (circle, applied) in enumerate(zip(config.circles, config.specs, strict=True)):
+            spec = _canonical(applied.model_dump(mode="json"))
             row = rows.get(circle.name)
             if row is None:
                 lines.append(f"+ circle {circle.name}")
                 upserts.append((position, circle, spec))
                 continue
-            changes = [f"~ {circle.name}: {change}" for change in describe_changes(row.spec, spec)]
+            changes = [f"~ {circle.name}: {change}" for change in describe_changes(_as_now(row.spec), spec)]
             if row.position != position:
                 changes.append(f"~ {circle.name}: position in file {row.position + 1} -> {position + 1}")
             if not row.active:
@@ -212,6 +218,12 @@ def describe_changes(old: Any, new: Any, path: str = "") -> list[str]:
                 lines.extend(describe_changes(old[index], new[index], child))
         return lines
     return [] if old == new else [f"{path} {_show(old)} -> {_show(new)}"]
+
+
+def _as_now(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored spec as the current CircleSpec writes it: a setting added since it was stored shows its
+    default, not as a change, and values are spelled the way a fresh apply spells them."""
+    return _canonical(applied_spec(CircleSpec.model_validate(stored), DefaultsSpec()).model_dump(mode="json"))
 
 
 def _canonical(spec: dict[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,11 @@ import logging
 from datetime import datetime, timedelta
 
 from adapters.oncall_checks import database_exists
-from domain.circle import Circle, CirclesConfig
+from domain.circle import Circle
 from domain.clock import Clock
 from domain.ports import UnitOfWork
 from domain.runbooks.readiness import tracks_readiness, unready_members, unready_primary_lines
+from storage.circle_config import CirclesConfig
 from storage.database import Database
 from storage.runbooks.repository import SqlDrills
 

@@ -26,7 +26,6 @@ from adapters.alerts.routes import ALERTMANAGER_PATH
 from adapters.runtime import RUNTIME, Runtime
 from adapters.settings import load_settings
 from app import create_app
-from domain.circle import CirclesConfig
 from domain.incidents.model import Incident
 from storage import migrate
 from storage.outbox import OutboxRow
@@ -149,7 +148,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     runtime = app[RUNTIME]
     config = alerts.circles_config()
     async with runtime.uow() as uow:
-        await uow.circles.apply(CirclesConfig(config.circles, default_circle="demo"), runtime.clock.now())
+        await uow.circles.apply(config, runtime.clock.now())
         await uow.commit()
 
     am_port = _free_port()

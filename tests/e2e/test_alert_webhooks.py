@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,11 @@ from sqlmodel import col, select
 
 from adapters.alerts.routes import ALERTMANAGER_PATH, GRAFANA_PATH, MAX_ALERT_BODY_BYTES
 from adapters.runtime import RUNTIME, Runtime
-from domain.circle import CirclesConfig
 from domain.clock import FixedClock
 from domain.incidents.model import Incident
 from storage.outbox import OutboxRow
 from tests.conftest import START
-from tests.support import alerts
+from tests.support import alerts, circles
 from tests.support.activities import CHANNEL_ID, TEAM_ID, installed_in_team
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
@@ -38,13 +36,12 @@ async def connector() -> AsyncIterator[FakeConnector]:
 async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
     clock = FixedClock(START)
     async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}", clock=clock, ALERT_WEBHOOK_TOKEN=TOKEN) as test_client:
-        config = alerts.circles_config()
-        payments, demo = config.circles
+        payments, demo = alerts.circles_config().specs
         # The demo circle works in the channel the test activities come from.
-        demo = replace(demo, team_id=TEAM_ID, channel_id=CHANNEL_ID)
+        demo = circles.changed(demo, team_id=TEAM_ID, channel_id=CHANNEL_ID)
         runtime = test_client.app[RUNTIME]
         async with runtime.uow() as uow:
-            await uow.circles.apply(CirclesConfig((payments, demo), default_circle="demo"), clock.now())
+            await uow.circles.apply(circles.config(payments, demo, default_circle="demo"), clock.now())
             await uow.commit()
         yield test_client
 

@@ -13,12 +13,13 @@ from sqlmodel import select
 from adapters.alerts.delivery import ALERTS_INGEST, alert_delivery_handlers
 from adapters.alerts.payloads import ALERTMANAGER, GRAFANA, notification_to_payload, parse_notification
 from adapters.outbox_relay import OutboxHandler
-from domain.circle import CirclesConfig, Severity
+from domain.circle import Severity
 from domain.clock import FixedClock
 from domain.incidents.model import Incident, IncidentStatus, Source
 from domain.incidents.service import IncidentContext, resolve
 from domain.incidents.triggers import evaluate_triggers
 from storage.alerts.repository import AlertGroupRow
+from storage.circle_config import CirclesConfig
 from storage.database import Database
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
@@ -237,7 +238,7 @@ async def test_unrouted_alerts_are_dropped_without_a_default_circle(
 ) -> None:
     desk = AlertDesk(uow_factory, clock, FakeNotifier())
     config = alerts.circles_config()
-    await desk.configure(CirclesConfig(circles=config.circles, default_circle=None))
+    await desk.configure(CirclesConfig(config.specs, default_circle=None))
 
     outcome = await desk.send(alerts.firing())
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.circles_file import load_circles, parse_circles
-from domain.circle import CirclesConfig
 from domain.clock import FixedClock
+from storage.circle_config import CirclesConfig
 from storage.unit_of_work import UnitOfWorkFactory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
@@ -98,7 +98,7 @@ async def test_dry_run_reports_the_changes_and_stores_nothing(uow_factory: UnitO
 
 async def test_a_circle_missing_from_the_file_is_deactivated_not_deleted(uow_factory: UnitOfWorkFactory) -> None:
     both = parse_circles(two_circles(default="payments"))
-    only_payments = CirclesConfig(circles=both.circles[:1], default_circle="payments")
+    only_payments = CirclesConfig(both.specs[:1], default_circle="payments")
     await apply(uow_factory, both)
 
     assert await apply(uow_factory, only_payments) == ["- circle shop (deactivated)"]
@@ -113,10 +113,10 @@ async def test_a_circle_missing_from_the_file_is_deactivated_not_deleted(uow_fac
 
 async def test_a_deactivated_circles_channel_can_be_taken_by_another(uow_factory: UnitOfWorkFactory) -> None:
     await apply(uow_factory, parse_circles(two_circles()))
-    payments_only = parse_circles(two_circles()).circles[:1]
+    payments_only = parse_circles(two_circles()).specs[:1]
     await apply(uow_factory, CirclesConfig(payments_only, default_circle=None))
 
-    moved = parse_circles(two_circles(payments_channel="channel-2", shop_channel="channel-3")).circles[:1]
+    moved = parse_circles(two_circles(payments_channel="channel-2", shop_channel="channel-3")).specs[:1]
     lines = await apply(uow_factory, CirclesConfig(moved, default_circle=None))
 
     assert lines == ["~ payments: channel_id channel-1 -> channel-2"]
@@ -156,7 +156,7 @@ async def test_without_a_default_circle_an_unmatched_alert_has_no_circle(
     uow_factory: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
     config = parse_circles(two_circles())
-    await apply(uow_factory, CirclesConfig(config.circles, default_circle=None))
+    await apply(uow_factory, CirclesConfig(config.specs, default_circle=None))
 
     async with uow_factory() as uow:
         assert await uow.circles.for_alert({"alertname": "Watchdog"}) is None

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.circles_file import load_circles
-from domain.circle import AlertRoute, Circle, CirclesConfig
+from storage.circle_config import CirclesConfig
+from tests.support.circles import changed, config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
@@ -67,16 +67,16 @@ def refired(body: dict[str, Any], later: timedelta = timedelta(minutes=30)) -> d
     return body
 
 
-def circles_config(*, auto_resolve: bool = False, reattach_window: timedelta = timedelta(hours=1)) -> CirclesConfig:
+def circles_config(*, auto_resolve: bool = False, reattach_window: str = "1h") -> CirclesConfig:
     """The example's demo circle (default for alerts) and a payments circle routed on team=payments."""
-    demo = load_circles(EXAMPLE).circles[0]
-    policy = replace(demo.alerts, auto_resolve=auto_resolve, reattach_window=reattach_window)
-    demo = replace(demo, alerts=policy)
-    payments: Circle = replace(
+    demo = changed(
+        load_circles(EXAMPLE).specs[0], alerts={"auto_resolve": auto_resolve, "reattach_window": reattach_window}
+    )
+    payments = changed(
         demo,
         name="payments",
         channel_id="payments-channel",
-        alert_routes=(AlertRoute({"team": "payments"}),),
-        alerts=replace(policy, token_sha256=hashlib.sha256(PAYMENTS_TOKEN.encode()).hexdigest()),
+        alert_routes=[{"match": {"team": "payments"}}],
+        alerts={"token_sha256": hashlib.sha256(PAYMENTS_TOKEN.encode()).hexdigest()},
     )
-    return CirclesConfig(circles=(payments, demo), default_circle="demo")
+    return config(payments, demo, default_circle="demo")

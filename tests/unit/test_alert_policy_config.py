@@ -9,8 +9,10 @@ import pytest
 
 from adapters.circles_file import CirclesFileError, parse_circles
 from domain.circle import Severity
-from domain.circle_codec import circle_from_dict, circle_to_dict
+from storage.circle_config import circle_from_spec
+from storage.circle_spec import CircleSpec
 from tests.support.alerts import EXAMPLE
+from tests.support.circles import as_stored
 
 
 def with_alerts_block(block: str) -> str:
@@ -36,7 +38,7 @@ def test_a_circle_maps_its_own_severities_and_windows_and_keeps_them_in_storage(
     assert policy.severity_for({"severity": "sev2"}) is Severity.P2
     assert policy.severity_for({"severity": "critical"}) is Severity.P4  # a map of its own replaces the default
     assert (policy.reattach_window, policy.auto_resolve, policy.token_sha256) == (timedelta(hours=2), True, digest)
-    assert circle_from_dict(circle_to_dict(config.circles[0])).alerts == policy
+    assert as_stored(config.specs[0]).alerts == policy
 
 
 def test_a_plain_token_in_the_file_is_refused_with_how_to_write_its_digest() -> None:
@@ -49,7 +51,9 @@ def test_a_plain_token_in_the_file_is_refused_with_how_to_write_its_digest() -> 
 
 def test_a_stored_circle_from_before_alert_policies_gets_the_defaults() -> None:
     config = parse_circles(EXAMPLE.read_text())
-    stored = circle_to_dict(config.circles[0])
+    stored = config.specs[0].model_dump(mode="json")
     del stored["alerts"]
 
-    assert circle_from_dict(stored).alerts.severity_for({"severity": "critical"}) is Severity.P1
+    assert (
+        circle_from_spec(CircleSpec.model_validate(stored)).alerts.severity_for({"severity": "critical"}) is Severity.P1
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -11,8 +10,8 @@ import pytest
 
 from adapters.circles_file import CirclesFileError, load_circles, parse_circles
 from domain.circle import Role, Severity
-from domain.circle_codec import circle_from_dict, circle_to_dict
 from domain.rota import Layer, on_call_at
+from tests.support.circles import as_stored
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
 
@@ -94,9 +93,9 @@ def test_the_example_rota_puts_three_people_on_primary_and_two_on_secondary() ->
 
 
 def test_a_circle_survives_the_json_round_trip_used_by_storage() -> None:
-    (demo,) = load_circles(EXAMPLE).circles
+    config = load_circles(EXAMPLE)
 
-    assert circle_from_dict(json.loads(json.dumps(circle_to_dict(demo)))) == demo
+    assert [as_stored(spec) for spec in config.specs] == list(config.circles)
 
 
 def test_a_circle_inherits_the_severities_it_does_not_set_from_defaults() -> None:
@@ -257,7 +256,7 @@ def test_activity_settings_are_read_and_their_mistakes_reported_at_their_line() 
     )
     assert policy.feedback_escalation.steps() == ((2, "note"), (4, "team_leader"))
     assert (policy.deadline_risk.elapsed, policy.deadline_risk.ticked) == (0.75, 0.4)
-    assert circle_from_dict(circle_to_dict(circle)) == circle
+    assert as_stored(parse_circles(good).specs[0]) == circle
 
     bad = VALID.replace(
         "    jira: {project: PAY}",

@@ -11,7 +11,6 @@ import pytest
 
 from adapters.circles_file import CirclesFileError, parse_circles
 from domain.alerts.model import Alert, AlertStatus, runbook_links
-from domain.circle_codec import circle_from_dict, circle_to_dict
 from domain.runbooks.check import (
     MISSING_FILE,
     MISSING_SECTIONS,
@@ -38,6 +37,7 @@ from domain.runbooks.readiness import unready_members, unready_primary_lines
 from domain.runbooks.schedule import RUNBOOK_CHECK_TIMER, WeeklyRunbookCheck
 from domain.runbooks.template import PostmortemLink, render_runbook
 from domain.services import anchor, runbook_web_url
+from tests.support.circles import as_stored
 from tests.support.runbooks import RUNBOOK_CATALOG, RUNBOOK_CHECKOUT, circle_yaml, shop_circle
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Rome, a Tuesday: marco is primary, sara secondary
@@ -74,8 +74,10 @@ def test_service_mistakes_are_reported_at_their_line() -> None:
 
 
 def test_services_and_runbook_settings_survive_the_database_round_trip() -> None:
-    circle = shop_circle()
-    assert circle_from_dict(circle_to_dict(circle)) == circle
+    config = parse_circles(circle_yaml("t", "c", "29:g", "29:m"))
+    [circle] = config.circles
+    assert as_stored(config.specs[0]) == circle
+    assert circle.services and circle.runbooks.drill_window == timedelta(days=182)
 
 
 def test_an_alert_without_runbook_url_gets_a_runbook_button_at_its_entry() -> None:

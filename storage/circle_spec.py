@@ -1,4 +1,9 @@
-"""The circles.yaml format as pydantic models: every field, its type and its documented spelling."""
+"""The circle spec: circles.yaml as pydantic models, and the form the database stores circles in.
+
+Every field has its type and documented spelling. Values serialise to JSON (`model_dump(mode="json")`)
+as people write them in circles.yaml ("5m", "09:30", "mon"), so a stored spec reads like the file
+and validates again unchanged.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from domain.circle import MONDAY_TO_FRIDAY, WEEKDAYS
-from domain.durations import parse_duration
+from domain.durations import format_duration, parse_duration
 
 
 def _duration(value: Any) -> timedelta:
@@ -69,14 +74,30 @@ def _period_days(value: Any) -> int:
     return delta.days
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Cadence = Annotated[timedelta | None, BeforeValidator(_cadence)]
-TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
-Weekday = Annotated[int, BeforeValidator(_weekday)]
+def _cadence_text(value: timedelta | None) -> str:
+    return "never" if value is None else format_duration(value)
+
+
+def _time_text(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _period_text(days: int) -> str:
+    return format_duration(timedelta(days=days))
+
+
+# Each serializer writes what the validator reads, as in circles.yaml (JSON mode only: Python dumps keep the values).
+Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, when_used="json")]
+Cadence = Annotated[timedelta | None, BeforeValidator(_cadence), PlainSerializer(_cadence_text, when_used="json")]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day), PlainSerializer(_time_text, when_used="json")]
+Weekday = Annotated[int, BeforeValidator(_weekday), PlainSerializer(WEEKDAYS.__getitem__, when_used="json")]
 TimeZoneName = Annotated[str, BeforeValidator(_time_zone)]
 Handle = Annotated[str, BeforeValidator(_handle)]
-PeriodDays = Annotated[int, BeforeValidator(_period_days)]
+PeriodDays = Annotated[int, BeforeValidator(_period_days), PlainSerializer(_period_text, when_used="json")]
 JiraProjectKey = Annotated[str, BeforeValidator(_jira_project)]
+# Sets of days and of reminder offsets: kept in one order, so the same set is always stored the same way.
+Weekdays = Annotated[list[Weekday], AfterValidator(lambda days: sorted(set(days)))]
+Reminders = Annotated[list[Duration], AfterValidator(lambda offsets: sorted(set(offsets), reverse=True))]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -168,7 +189,7 @@ class RotaSpec(_Model):
 
 class ScheduleSpec(_Model):
     time: TimeOfDay
-    days: list[Weekday] = Field(default=list(MONDAY_TO_FRIDAY), min_length=1)
+    days: Weekdays = Field(default=list(MONDAY_TO_FRIDAY), min_length=1)
     enabled: bool = True
 
 
@@ -233,7 +254,7 @@ class PostmortemSpec(_Model):
 class HandoverPolicySpec(_Model):
     accept_within: Duration = timedelta(minutes=30)
     escalate_after: Duration = timedelta(minutes=30)
-    shift_reminders: list[Duration] = [timedelta(days=1), timedelta(hours=1)]
+    shift_reminders: Reminders = [timedelta(days=1), timedelta(hours=1)]
 
 
 def _share(value: Any) -> float:
@@ -329,20 +350,28 @@ class RunbooksSpec(_Model):
 
 
 class DefaultsSpec(_Model):
+    """What every circle inherits: a field here is taken, as a whole, by each circle that leaves it unset
+    (SLAs per severity; see circle_config.applied_spec). A field has the same name here and in CircleSpec,
+    where it is optional (None: inherit).
+    """
+
     time_zone: TimeZoneName | None = None
     sla: SlaTableSpec = SlaTableSpec()
-    escalation: list[EscalationStepSpec] | None = None
-    standup: ScheduleSpec | None = None
+    # Unset here too, a setting takes the built-in default below (stored with the circle, so its row shows it).
+    escalation: list[EscalationStepSpec] = []
+    standup: ScheduleSpec | None = None  # None: no stand-up
     feedback: ScheduleSpec | None = None
-    postmortem: PostmortemSpec | None = None
-    working_days: list[Weekday] | None = None
-    handover: HandoverPolicySpec | None = None
-    alerts: AlertPolicySpec | None = None
-    activities: ActivitiesSpec | None = None
-    runbooks: RunbooksSpec | None = None
+    postmortem: PostmortemSpec = PostmortemSpec()
+    working_days: Weekdays = Field(list(MONDAY_TO_FRIDAY), min_length=1)
+    handover: HandoverPolicySpec = HandoverPolicySpec()
+    alerts: AlertPolicySpec = AlertPolicySpec()
+    activities: ActivitiesSpec = ActivitiesSpec()
+    runbooks: RunbooksSpec = RunbooksSpec()
 
 
 class CircleSpec(_Model):
+    """One circle as written in circles.yaml; once applied (defaults filled in), what the database stores."""
+
     name: Handle
     customer: Text
     project: Text
@@ -366,7 +395,7 @@ class CircleSpec(_Model):
     alert_routes: list[AlertRouteSpec] = []
     alerts: CircleAlertsSpec | None = None
     postmortem: PostmortemSpec | None = None
-    working_days: list[Weekday] | None = None
+    working_days: Weekdays | None = Field(None, min_length=1)
     handover: HandoverPolicySpec | None = None
     services: list[ServiceSpec] = []
     runbooks: RunbooksSpec | None = None
