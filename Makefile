@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLAYGROUND_DIR := tools/playground
 PLAYGROUND_STAMP := $(PLAYGROUND_DIR)/node_modules/.installed
+TEAMS_JS_DIR := tools/teams-js
+TEAMS_JS_STAMP := $(TEAMS_JS_DIR)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 3978
 
-.PHONY: run test install playground system-packages lint typecheck pytest package bench clean
+.PHONY: run test install playground teams-js system-packages lint typecheck pytest package bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+ or run make PYTHON=python3.x"; exit 1; }
@@ -26,8 +28,16 @@ $(PLAYGROUND_STAMP): $(PLAYGROUND_DIR)/package-lock.json
 
 playground: $(PLAYGROUND_STAMP)
 
+# Microsoft's TeamsJS, served by the bot to its dashboard tab (Teams SSO) instead of from a CDN.
+$(TEAMS_JS_STAMP): $(TEAMS_JS_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 to serve the dashboard tab's TeamsJS"; exit 1; }
+	npm ci --prefix $(TEAMS_JS_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+teams-js: $(TEAMS_JS_STAMP)
+
 # Starts the bot on SQLite with the example circles, and the local Teams playground pointed at it.
-run: $(STAMP) $(PLAYGROUND_STAMP)
+run: $(STAMP) $(PLAYGROUND_STAMP) $(TEAMS_JS_STAMP)
 	@mkdir -p var
 	$(BIN)/circlebot db upgrade
 	$(BIN)/circlebot config apply $${CIRCLEBOT_CONFIG:-circles.example.yaml}
@@ -55,7 +65,7 @@ system-packages:
 	fi
 
 pytest: $(STAMP) system-packages
-	-@command -v node >/dev/null && $(MAKE) --no-print-directory playground
+	-@command -v node >/dev/null && $(MAKE) --no-print-directory playground teams-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -67,4 +77,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/turns.py
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache $(PLAYGROUND_DIR)/node_modules
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache $(PLAYGROUND_DIR)/node_modules \
+	  $(TEAMS_JS_DIR)/node_modules

@@ -19,6 +19,7 @@ from adapters.log_setup import configure_logging, request_id
 from adapters.metrics import Metrics
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
+from adapters.reports.cli import add_report_commands
 from adapters.runbooks.readiness import readiness_warnings
 from adapters.runtime import RUNTIME, Runtime
 from adapters.schedule_planner import PlanResult, SchedulePlanner
@@ -36,6 +37,7 @@ from dialogs.alerts.feature import AlertsFeature
 from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
 from dialogs.postmortems.feature import PostmortemsFeature
+from dialogs.reports.feature import ReportsFeature
 from dialogs.runbooks.cli import check_runbooks
 from dialogs.runbooks.feature import RunbooksFeature
 from domain.clock import Clock, SystemClock
@@ -59,6 +61,7 @@ FEATURES: tuple[Feature, ...] = (
     OnCallFeature(),
     AlertsFeature(),
     ActivitiesFeature(),
+    ReportsFeature(),
     RunbooksFeature(),
 )
 
@@ -210,6 +213,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.gitlab_token,
         settings.alert_webhook_token,
         settings.gitlab_webhook_token,
+        settings.link_secret,
     ]
 
 
@@ -239,6 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_outbox_retry)
 
     add_config_commands(commands, plan_schedules=_plan_schedules, extra_warnings=(readiness_warnings,))
+    add_report_commands(commands)
     runbooks = commands.add_parser("runbooks", help="runbooks in the circles' DevOps repositories")
     runbook_actions = runbooks.add_subparsers(required=True, metavar="ACTION")
     check = runbook_actions.add_parser("check", help="check every runbook: template sections, alerts, age, actions")

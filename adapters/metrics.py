@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from domain.clock import Clock
@@ -23,6 +26,11 @@ class Metrics:
         self.timer_lag = Gauge(
             "circlebot_timer_lag_seconds", "How late the most overdue timer is", registry=self.registry
         )
+        self._refreshers: list[Callable[[datetime], Awaitable[None]]] = []
+
+    def add_refresher(self, refresh: Callable[[datetime], Awaitable[None]]) -> None:
+        """A feature's collector that reads the database before each exposition."""
+        self._refreshers.append(refresh)
 
     async def render(self) -> bytes:
         """Refresh the database gauges and return the Prometheus text exposition."""
@@ -35,4 +43,6 @@ class Metrics:
         oldest = stats.oldest_pending_at
         self.outbox_oldest_age.set((now - oldest).total_seconds() if oldest else 0)
         self.timer_lag.set((now - oldest_due).total_seconds() if oldest_due else 0)
+        for refresh in self._refreshers:
+            await refresh(now)
         return generate_latest(self.registry)

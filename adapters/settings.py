@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(12, alias="OUTBOX_MAX_ATTEMPTS", ge=1, le=1000)
     outbox_delivery_timeout: float = Field(20.0, alias="OUTBOX_DELIVERY_TIMEOUT", gt=0, le=600)
     tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
+    public_url: str = Field("http://127.0.0.1:3978", alias="CIRCLEBOT_PUBLIC_URL")
+    link_secret: str = Field("", alias="CIRCLEBOT_LINK_SECRET", repr=False)
+    tab_resource: str = Field("", alias="CIRCLEBOT_TAB_RESOURCE")
+    sso_keys_url: str = Field(
+        "https://login.microsoftonline.com/common/discovery/v2.0/keys", alias="CIRCLEBOT_SSO_KEYS_URL"
+    )
     # Catch-up after a restart (adapters/schedule_planner.py): how late missed runs are still done.
     shift_change_grace: timedelta = Field(timedelta(hours=12), alias="CIRCLEBOT_SHIFT_CHANGE_GRACE")
     catch_up_grace: timedelta = Field(timedelta(hours=1), alias="CIRCLEBOT_CATCH_UP_GRACE")
@@ -75,6 +81,20 @@ class Settings(BaseSettings):
             raise ValueError("expected a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected the bot's public http(s):// base URL, like https://circlebot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("link_secret")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("expected at least 16 characters (e.g. openssl rand -hex 32)")
+        return value
+
     @field_validator("jira_url", "gitlab_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -99,6 +119,13 @@ class Settings(BaseSettings):
     def anonymous(self) -> bool:
         """True when no app id is set: local playground and tests, no Bot Framework auth."""
         return not self.app_id
+
+    @property
+    def tab_audiences(self) -> tuple[str, ...]:
+        """What a dashboard tab's Teams SSO token may name as its audience: the app id or its ID URI."""
+        host = self.public_url.split("://", 1)[1].split("/", 1)[0]
+        resource = self.tab_resource or f"api://{host}/{self.app_id}"
+        return (self.app_id, resource) if self.app_id else ()
 
     @property
     def jira_enabled(self) -> bool:

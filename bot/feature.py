@@ -146,7 +146,7 @@ class FeatureHost:
         self._runtime.scheduler.add_leader_job(name, job, trigger)
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
-        """An HTTP endpoint beside /api/messages (webhooks)."""
+        """An HTTP endpoint beside /api/messages (webhooks, the dashboard tab)."""
         self._app.router.add_route(method, path, handler)
 
     def on_close(self, close: Callable[[], object]) -> None:

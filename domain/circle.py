@@ -41,6 +41,8 @@ class Member:
     gitlab_username: str | None = None
     jira_account: str | None = None
     phone: str | None = None
+    # Their own IANA zone when it is not the circle's; reports judge their night hours in it.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,21 @@ def default_docs_repo(customer: str, project: str) -> str:
 
 
 @dataclass(frozen=True)
+class ReportPolicy:
+    """When the weekly report goes to the circle's channel, and the circle's business hours.
+
+    Business hours (local, on the circle's working days) split on-call load into business
+    hours, off-hours and sleep hours (00:00-07:00, always).
+    """
+
+    weekly_day: int = 0
+    weekly_at: time = time(9, 0)
+    weekly_enabled: bool = True
+    business_start: time = time(9, 0)
+    business_end: time = time(18, 0)
+
+
+@dataclass(frozen=True)
 class Circle:
     """One customer/project circle; pure data plus small lookups."""
 
@@ -282,6 +299,7 @@ class Circle:
     postmortem: PostmortemPolicy = PostmortemPolicy()
     working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
     handover: HandoverPolicy = HandoverPolicy()
+    report: ReportPolicy = ReportPolicy()
     activities: ActivityPolicy = field(default_factory=ActivityPolicy)
     services: tuple[Service, ...] = ()
     runbooks: RunbookPolicy = field(default_factory=RunbookPolicy)

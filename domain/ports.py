@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from domain.incidents.model import Incident
     from domain.oncall.ports import HandoverRepository, OverrideRepository
     from domain.postmortems.service import PostmortemRepository
+    from domain.reports.ports import ReportReads
     from domain.runbooks.ports import DrillRepository, RunbookCopies, RunbookHistory
 
 
@@ -172,6 +173,9 @@ class UnitOfWork(Protocol):
 
     @property
     def activities(self) -> ActivityRepository: ...
+
+    @property
+    def reports(self) -> ReportReads: ...
 
     @property
     def drills(self) -> DrillRepository: ...

@@ -25,8 +25,15 @@ def _require_guid(name: str, value: str) -> None:
         raise ValueError(f"{name} must be a GUID like 00000000-0000-0000-0000-000000000000, got {value!r}")
 
 
-def build_package(manifest_dir: Path, out: Path, app_id: str, bot_id: str) -> Path:
-    """Zip manifest.json (with ``id``=app_id, or bot_id if empty, and ``bots[0].botId``=bot_id) and icons."""
+PLACEHOLDER_HOST = "circlebot.example.com"
+
+
+def build_package(manifest_dir: Path, out: Path, app_id: str, bot_id: str, public_url: str = "") -> Path:
+    """Zip manifest.json (with ``id``=app_id, or bot_id if empty, and ``bots[0].botId``=bot_id) and icons.
+
+    `public_url` (https://host) is where the dashboard tab is served: it replaces the
+    placeholder host in the tabs, validDomains and the SSO resource `api://<host>/<bot id>`.
+    """
     bot_id, app_id = bot_id.strip(), app_id.strip()
     if not bot_id:
         raise ValueError("the bot id is empty: set MicrosoftAppId to the bot's Microsoft App ID (a GUID)")
@@ -34,12 +41,20 @@ def build_package(manifest_dir: Path, out: Path, app_id: str, bot_id: str) -> Pa
     app_id = app_id or bot_id
     _require_guid("app id (TEAMS_APP_ID)", app_id)
 
-    manifest = json.loads((manifest_dir / "manifest.json").read_text(encoding="utf-8"))
+    text = (manifest_dir / "manifest.json").read_text(encoding="utf-8")
+    if public_url:
+        if not public_url.startswith("https://"):
+            raise ValueError(f"Teams tabs need https: CIRCLEBOT_PUBLIC_URL is {public_url!r}")
+        text = text.replace(PLACEHOLDER_HOST, public_url.removeprefix("https://").rstrip("/"))
+    manifest = json.loads(text)
     manifest["id"] = app_id
     manifest["bots"][0]["botId"] = bot_id
     if "webApplicationInfo" in manifest:
         # Resource-specific consent (ChannelMessage.Read.Group) is granted to the bot's Entra app.
         manifest["webApplicationInfo"]["id"] = bot_id
+        # Teams SSO for the dashboard tab asks Entra ID for a token to this resource.
+        host = manifest["validDomains"][0]
+        manifest["webApplicationInfo"]["resource"] = f"api://{host}/{bot_id}"
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -63,10 +78,14 @@ def main(argv: list[str] | None = None) -> int:
             app_id=os.environ.get("TEAMS_APP_ID", ""),
             # The Bot Framework setting name, shared with the bot: not our naming to change.
             bot_id=os.environ.get("MicrosoftAppId", ""),  # noqa: SIM112
+            public_url=os.environ.get("CIRCLEBOT_PUBLIC_URL", ""),
         )
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not os.environ.get("CIRCLEBOT_PUBLIC_URL"):
+        print(f"warning: the dashboard tab points at {PLACEHOLDER_HOST}: set CIRCLEBOT_PUBLIC_URL=https://<bot host>",
+              file=sys.stderr)  # fmt: skip
     print(path)
     return 0
 

@@ -29,6 +29,7 @@ from domain.circle import (
     JiraBinding,
     Member,
     PostmortemPolicy,
+    ReportPolicy,
     Role,
     Schedule,
     Severity,
@@ -45,6 +46,7 @@ from storage.circle_spec import (
     HandoverPolicySpec,
     MemberSpec,
     PostmortemSpec,
+    ReportSpec,
     RotaSpec,
     RunbooksSpec,
     ScheduleSpec,
@@ -154,6 +156,18 @@ def circle_from_spec(spec: CircleSpec) -> Circle:
         handover=HandoverPolicy(
             handover.accept_within, handover.escalate_after, tuple(sorted(set(handover.shift_reminders), reverse=True))
         ),
+        report=_to_report_policy(spec.report or ReportSpec()),
+    )
+
+
+def _to_report_policy(spec: ReportSpec) -> ReportPolicy:
+    start, end = spec.business_hours
+    return ReportPolicy(
+        weekly_day=spec.weekly.day,
+        weekly_at=spec.weekly.time,
+        weekly_enabled=spec.weekly.enabled,
+        business_start=start,
+        business_end=end,
     )
 
 
@@ -221,6 +235,7 @@ def _to_member(spec: MemberSpec, team_leader: str) -> Member:
         gitlab_username=spec.gitlab,
         jira_account=spec.jira,
         phone=spec.phone,
+        time_zone=spec.time_zone,
     )
 
 

@@ -74,6 +74,23 @@ def _period_days(value: Any) -> int:
     return delta.days
 
 
+def _business_hours(value: Any) -> tuple[time, time]:
+    example = 'write it as "HH:MM-HH:MM" on quarter hours, like "09:00-18:00"'
+    match = re.fullmatch(r"\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*", value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a range of hours; {example}")
+    start, end = (_time_of_day(part) for part in match.groups())
+    if start.minute % 15 or end.minute % 15:
+        raise ValueError(f"{value!r}: business hours start and end on a quarter hour (:00, :15, :30, :45)")
+    if start >= end:
+        raise ValueError(f"{value!r}: business hours must end after they start, within one day")
+    return start, end
+
+
+def _business_hours_text(hours: tuple[time, time]) -> str:
+    return f"{_time_text(hours[0])}-{_time_text(hours[1])}"
+
+
 def _cadence_text(value: timedelta | None) -> str:
     return "never" if value is None else format_duration(value)
 
@@ -98,6 +115,9 @@ JiraProjectKey = Annotated[str, BeforeValidator(_jira_project)]
 # Sets of days and of reminder offsets: kept in one order, so the same set is always stored the same way.
 Weekdays = Annotated[list[Weekday], AfterValidator(lambda days: sorted(set(days)))]
 Reminders = Annotated[list[Duration], AfterValidator(lambda offsets: sorted(set(offsets), reverse=True))]
+BusinessHours = Annotated[
+    tuple[time, time], BeforeValidator(_business_hours), PlainSerializer(_business_hours_text, when_used="json")
+]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -116,6 +136,7 @@ class MemberSpec(_Model):
     gitlab: Text | None = None
     jira: Text | None = None
     phone: Text | None = None
+    time_zone: TimeZoneName | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> MemberSpec:
@@ -257,6 +278,17 @@ class HandoverPolicySpec(_Model):
     shift_reminders: Reminders = [timedelta(days=1), timedelta(hours=1)]
 
 
+class WeeklyReportSpec(_Model):
+    day: Weekday = 0
+    time: TimeOfDay = time(9, 0)
+    enabled: bool = True
+
+
+class ReportSpec(_Model):
+    weekly: WeeklyReportSpec = WeeklyReportSpec()
+    business_hours: BusinessHours = (time(9, 0), time(18, 0))
+
+
 def _share(value: Any) -> float:
     """A share written as 0.8 or "80%"."""
     text = str(value).strip()
@@ -365,6 +397,7 @@ class DefaultsSpec(_Model):
     working_days: Weekdays = Field(list(MONDAY_TO_FRIDAY), min_length=1)
     handover: HandoverPolicySpec = HandoverPolicySpec()
     alerts: AlertPolicySpec = AlertPolicySpec()
+    report: ReportSpec = ReportSpec()
     activities: ActivitiesSpec = ActivitiesSpec()
     runbooks: RunbooksSpec = RunbooksSpec()
 
@@ -397,6 +430,7 @@ class CircleSpec(_Model):
     postmortem: PostmortemSpec | None = None
     working_days: Weekdays | None = Field(None, min_length=1)
     handover: HandoverPolicySpec | None = None
+    report: ReportSpec | None = None
     services: list[ServiceSpec] = []
     runbooks: RunbooksSpec | None = None
 

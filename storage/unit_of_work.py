@@ -17,6 +17,7 @@ from storage.incidents.repository import SqlIncidents
 from storage.oncall.handovers import SqlHandovers
 from storage.outbox import SqlOutbox
 from storage.postmortems.repository import SqlPostmortems
+from storage.reports.reads import SqlReportReads
 from storage.rota_overrides import SqlRotaOverrides
 from storage.runbooks.history import SqlRunbookHistory
 from storage.runbooks.repository import SqlDrills, SqlRunbookCopies
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.rota_overrides = SqlRotaOverrides(self.session)
         self.alert_groups = SqlAlertGroups(self.session)
         self.activities = SqlActivities(self.session)
+        self.reports = SqlReportReads(self.session)
         self.drills = SqlDrills(self.session)
         self.runbook_copies = SqlRunbookCopies(self.session)
         self.runbook_history = SqlRunbookHistory(self.session)

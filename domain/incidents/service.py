@@ -8,6 +8,7 @@ consequences or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from domain.incidents.report import IncidentReport, build_report
 from domain.incidents.sla import acknowledge_clock, humanize, next_stakeholder_update_due, resolve_clock
 from domain.incidents.triggers import evaluate_triggers
 from domain.ports import IncidentNotifier, UnitOfWork
-from domain.rota import on_call_at
+from domain.rota import OnCall, on_call_at
 
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
@@ -258,15 +259,19 @@ async def on_escalation_timer(ctx: IncidentContext, number: int, step_index: int
     await _save(ctx, incident, circle)
 
 
-def escalation_target(circle: Circle, notify: str, at: datetime) -> Member | None:
-    """The person an escalation step names, resolved against the rota at `at`."""
-    on_call = on_call_at(circle.rota, at)
-    handle = {
-        "primary": on_call.primary.member if on_call.primary else None,
-        "secondary": on_call.secondary.member if on_call.secondary else None,
-        "team_leader": circle.team_leader,
-        "focus_sre": circle.focus_sre,
-    }.get(notify, notify)
+def escalation_target(
+    circle: Circle, notify: str, at: datetime, on_call: Callable[[datetime], OnCall] | None = None
+) -> Member | None:
+    """The person an escalation step names, resolved against the rota at `at`.
+
+    `on_call` looks the rota up (default: `on_call_at(circle.rota, at)`); reports pass a cached one.
+    """
+    if notify in ("primary", "secondary"):
+        now_on_call = on_call(at) if on_call else on_call_at(circle.rota, at)
+        shift = now_on_call.primary if notify == "primary" else now_on_call.secondary
+        handle = shift.member if shift else None
+    else:
+        handle = {"team_leader": circle.team_leader, "focus_sre": circle.focus_sre}.get(notify, notify)
     return circle.member(handle) if handle else None
 
 

@@ -22,6 +22,10 @@ class IncidentRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_incident_circle_status", "circle", "status"),
         Index("ix_incident_recurrence", "circle", "service", "declared_at"),
+        # Reports read a circle's incidents by declaration time.
+        Index("ix_incident_circle_declared", "circle", "declared_at"),
+        # /metrics counts open incidents per circle and severity from this index alone.
+        Index("ix_incident_open", "status", "circle", "severity"),
     )
 
     number: int | None = Field(default=None, primary_key=True)
@@ -54,6 +58,8 @@ class IncidentRow(SQLModel, table=True):
 
 class TimelineRow(SQLModel, table=True):
     __tablename__ = "incident_timeline"
+    # Reports read one kind of entry (escalations, stakeholder updates, breaches) across incidents.
+    __table_args__ = (Index("ix_incident_timeline_kind", "kind", "incident_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_number: int = Field(foreign_key="incident.number", index=True)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from adapters.circles_file import load_circles
@@ -100,3 +101,24 @@ async def test_oncall_in_the_general_channel_names_the_example_circles_on_call(p
 
     shown = json.dumps(cards_of(reply)) + (reply.get("text") or "")
     assert expected.display_name in shown
+
+
+async def test_report_in_the_general_channel_counts_the_weeks_incident_and_the_dashboard_opens_locally(
+    playground: Playground, circlebot_url: str
+) -> None:
+    declared = await playground.send_channel_message("/incident P2 search is slow")
+    await playground.wait_for_bot_messages(declared, 1)
+
+    thread = await playground.send_channel_message("/report")
+    [reply] = await playground.wait_for_bot_messages(thread, 1)
+
+    [card] = cards_of(reply)
+    assert first_text(card).startswith("Report · demo · week of ")
+    facts = {f["title"]: f["value"] for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]}
+    assert facts["Incidents"].startswith("1 (1 manual, 0 from alerts)")
+    assert card["actions"][0]["title"] == "Open dashboard"
+    # No app id, as in the playground: the dashboard opens for this machine, and says so.
+    async with aiohttp.ClientSession() as session, session.get(f"{circlebot_url}/tabs/dashboard") as response:
+        page = await response.text()
+    assert response.status == 200
+    assert "Local mode: MicrosoftAppId is empty" in page and 'data-chart="incidents"' in page

@@ -161,3 +161,27 @@ def test_the_bot_may_hear_ordinary_channel_messages_to_record_incident_threads()
     manifest = json.loads((MANIFEST_DIR / "manifest.json").read_text())
     permissions = manifest["authorization"]["permissions"]["resourceSpecific"]
     assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in permissions
+
+
+def test_the_dashboard_is_a_personal_tab_and_a_channel_tab_served_by_the_bot() -> None:
+    manifest = json.loads((MANIFEST_DIR / "manifest.json").read_text(encoding="utf-8"))
+    [personal] = manifest["staticTabs"]
+    assert personal["contentUrl"] == "https://circlebot.example.com/tabs/dashboard?theme={theme}"
+    assert personal["scopes"] == ["personal"]
+    [channel] = manifest["configurableTabs"]
+    assert channel["configurationUrl"].endswith("/tabs/configure?theme={theme}")
+    assert set(channel["scopes"]) == {"team", "groupChat"}
+
+
+def test_package_points_the_tabs_and_teams_sso_at_the_bots_public_host(tmp_path: Path) -> None:
+    out = build_package(MANIFEST_DIR, tmp_path / "app.zip", app_id=APP_ID, bot_id=BOT_ID,
+                        public_url="https://bot.acme.example/")  # fmt: skip
+
+    with zipfile.ZipFile(out) as archive:
+        packaged = json.loads(archive.read("manifest.json"))
+    assert packaged["staticTabs"][0]["contentUrl"] == "https://bot.acme.example/tabs/dashboard?theme={theme}"
+    assert packaged["validDomains"] == ["bot.acme.example"]
+    assert packaged["webApplicationInfo"]["resource"] == f"api://bot.acme.example/{BOT_ID}"
+    assert schema_errors(packaged) == []
+    with pytest.raises(ValueError, match="Teams tabs need https"):
+        build_package(MANIFEST_DIR, tmp_path / "x.zip", app_id=APP_ID, bot_id=BOT_ID, public_url="http://bot")

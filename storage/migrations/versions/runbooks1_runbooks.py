@@ -1,7 +1,7 @@
 """runbooks
 
 Revision ID: runbooks1
-Revises: config1
+Revises: reports1
 Runbooks (#16): the cached runbook copies (with GitLab's ETag) and the drills.
 Create Date: 2026-12-01 15:56:00.859122
 """
@@ -15,7 +15,7 @@ from alembic import op
 import storage.types
 
 revision: str = "runbooks1"
-down_revision: str | Sequence[str] | None = "config1"
+down_revision: str | Sequence[str] | None = "reports1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

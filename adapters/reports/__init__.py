@@ -1,0 +1,1 @@
+"""Reports outside chat: the dashboard tab under /tabs/ (access, SVG charts, CSV), signed links, Prometheus."""

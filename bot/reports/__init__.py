@@ -1,0 +1,1 @@
+"""Teams side of reports: the report card."""

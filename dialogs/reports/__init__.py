@@ -1,0 +1,1 @@
+"""`/report`: the circle's report card in chat."""

@@ -1,0 +1,1 @@
+"""Reads for reports: the facts of incidents, postmortems and handovers, one query per kind."""
