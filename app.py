@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -16,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
 from adapters.log_setup import configure_logging, request_id
-from adapters.metrics import Metrics
+from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.reports.cli import add_report_commands
@@ -83,6 +84,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         delivery_timeout=timedelta(seconds=settings.outbox_delivery_timeout),
     )
     relay_holder.append(relay)
+    metrics = Metrics(database, clock)
+    relay.observe(metrics.observe_delivery)
     planner = SchedulePlanner(
         uow,
         clock,
@@ -99,7 +102,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         relay=relay,
         timers=TimerTick(uow, {}, clock),
         scheduler=LeaderScheduler(LeaderElection(database)),
-        metrics=Metrics(database, clock),
+        metrics=metrics,
         planner=planner,
     )
 
@@ -107,7 +110,9 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 def create_app(settings: Settings, *, clock: Clock | None = None, background: bool = True) -> web.Application:
     """The aiohttp application; `background=False` leaves relay and scheduler to the caller (tests)."""
     runtime = build_runtime(settings, clock)
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware])
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware, metrics_middleware(runtime.metrics)]
+    )
     app[RUNTIME] = runtime
     add_ops_routes(app, runtime.database, runtime.metrics)
     _install_features(app, runtime, install_bot(app, runtime))
@@ -253,6 +258,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def startup_line(settings: Settings, host: str, port: int) -> str:
+    """The one line a person reads when the server listens: where, on what, and which integrations."""
+    config = str(settings.circles_config) if settings.circles_config else "none (circles from the database)"
+    database = _without_password(settings.database_url)
+    return (
+        f"circlebot listening on http://{host}:{port}/api/messages · database {database}"
+        f" · config {config} · Jira {'on' if settings.jira_enabled else 'off'}"
+        f" · GitLab {'on' if settings.gitlab_enabled else 'off'}"
+        + (" · anonymous (no MicrosoftAppId): playground and tests only" if settings.anonymous else "")
+    )
+
+
+def _without_password(url: str) -> str:
+    # postgresql://user:secret@host/db -> postgresql://user:***@host/db: the line lands in logs.
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 def _plan_schedules(settings: Settings) -> str:
     """Plan every circle's schedules the way the server does at start-up, serving nothing."""
 
@@ -291,10 +313,16 @@ def _runbooks_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.anonymous:
-        log.warning("MicrosoftAppId is empty: anonymous mode, for the local playground and tests only")
+    line = startup_line(settings, args.host, args.port)
     try:
-        web.run_app(create_app(settings), host=args.host, port=args.port, shutdown_timeout=30, print=None)
+        # aiohttp calls `print` once the socket listens; its own banner is replaced by our line.
+        web.run_app(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            shutdown_timeout=30,
+            print=lambda _banner: print(line, flush=True),
+        )
     except CirclesConfigInvalid as error:
         print(f"circlebot: {error}", file=sys.stderr)
         return 1

@@ -84,7 +84,8 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str], stream: Any 
     handler._circlebot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # aiohttp's access log repeats every request; APScheduler logs every run of the 1 s timer tick.
-    for noisy in ("aiohttp.access", "apscheduler"):
+    # aiohttp's access log repeats every request; APScheduler logs every run of the 1 s timer tick;
+    # Alembic says "Context impl SQLiteImpl" each time the schema version is read (every /readyz).
+    for noisy in ("aiohttp.access", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

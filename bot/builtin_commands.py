@@ -7,8 +7,8 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 
 from bot.card_actions import CardActionRegistry
-from bot.cards import Card, card_message, help_card
-from bot.commands import ALL_SCOPES, SCOPE_NAMES, Command, CommandArgs, CommandRegistry, scope_of
+from bot.cards import Card, card_message, help_card, readable
+from bot.commands import ALL_SCOPES, HOW_TO_ADDRESS, Command, CommandArgs, CommandRegistry, scope_of
 from bot.dialog_runner import DialogRunner
 
 
@@ -18,16 +18,18 @@ def register_builtin_commands(
     """Register `help` (command and button) and `cancel`."""
 
     def card_for(scope: str) -> Card:
-        return help_card(commands.available(scope), where=SCOPE_NAMES.get(scope, "here"))
+        return help_card(commands.available(scope), how_to_address=HOW_TO_ADDRESS[scope])
 
     async def show_help(turn_context: TurnContext, args: CommandArgs) -> None:
         if args.words:
             asked = commands.get(args.words[0].lstrip("/"))
             if asked is not None and args.scope in asked.scopes:
-                await turn_context.send_activity(MessageFactory.text(f"`{asked.usage}`: {asked.summary}"))
+                examples = "".join(f"\n- {example}" for example in asked.examples)
+                answer = f"`/{asked.usage}`: {asked.summary}" + (f". For example:{examples}" if examples else "")
+                await turn_context.send_activity(MessageFactory.text(readable(answer)))
                 return
             suggestion = commands.suggest(args.words[0].lower().lstrip("/"), args.scope)
-            await turn_context.send_activity(MessageFactory.text(suggestion.message))
+            await turn_context.send_activity(MessageFactory.text(readable(suggestion.message)))
             return
         await turn_context.send_activity(card_message(card_for(args.scope)))
 
@@ -45,9 +47,10 @@ def register_builtin_commands(
             "Show what I can do here, or how to use one command",
             ALL_SCOPES,
             show_help,
+            examples=("/help incident",),
         )
     )
     commands.register(
-        Command("cancel", "cancel", "Stop the question I am waiting for an answer to", ALL_SCOPES, cancel)
+        Command("cancel", "cancel", "Stop the question I am waiting for an answer to", ALL_SCOPES, cancel, ("/cancel",))
     )
     card_actions.register("help", help_button)

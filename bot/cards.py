@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -38,6 +39,9 @@ class CommandHelp(Protocol):
 
     @property
     def summary(self) -> str: ...
+
+    @property
+    def examples(self) -> tuple[str, ...]: ...
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -78,11 +82,18 @@ def fact_set(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
 
 
-def execute_action(title: str, verb: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An Action.Execute button (Universal Actions): Teams invokes `adaptiveCard/action` with `verb`."""
+def execute_action(
+    title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None
+) -> dict[str, Any]:
+    """An Action.Execute button (Universal Actions): Teams invokes `adaptiveCard/action` with `verb`.
+
+    `style="positive"` marks the card's main action (Teams draws it in the accent colour).
+    """
     action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb}
     if data:
         action["data"] = data
+    if style:
+        action["style"] = style
     return action
 
 
@@ -130,16 +141,33 @@ def text_card(text: str, title: str | None = None) -> Card:
     return adaptive_card([*body, text_block(text)])
 
 
-def help_card(commands: Sequence[CommandHelp], *, where: str) -> Card:
-    """What can be typed here: each command's usage and summary, generated from the registry."""
-    facts = [(f"/{command.usage}", command.summary) for command in commands]
-    return adaptive_card(
-        [
-            text_block("circlebot commands", size="Medium", weight="Bolder"),
-            text_block(f"Type a command {where}; the leading / is optional.", subtle=True),
-            fact_set(facts),
+def help_card(commands: Sequence[CommandHelp], *, how_to_address: str) -> Card:
+    """What can be typed here: each command's usage and summary, then one example per sub-command."""
+    facts = [(readable(f"/{command.usage}"), command.summary) for command in commands]
+    body = [
+        text_block("circlebot commands", size="Medium", weight="Bolder"),
+        text_block(how_to_address, subtle=True),
+        fact_set(facts),
+    ]
+    examples = [example for command in commands for example in command.examples]
+    if examples:
+        body += [
+            text_block("Examples", weight="Bolder"),
+            text_block("\n".join(f"- {readable(example)}" for example in examples), size="Small"),
         ]
-    )
+    return adaptive_card(body)
+
+
+# `<title>` is read as an HTML tag by Teams and vanishes (or shows as &lt;title&gt;): placeholders are
+# drawn between single angle quotation marks (U+2039, U+203A) instead, which no renderer takes for
+# markup. Mentions (<at>Name</at>) are real markup and stay as they are.
+_OPEN, _CLOSE = "\u2039", "\u203a"
+_PLACEHOLDER = re.compile(r"<(?!/?at>)([A-Za-z#][^<>\n]{0,60})>")
+
+
+def readable(text: str) -> str:
+    """`text` with every `<placeholder>` in angle quotation marks, so it survives Teams' rendering."""
+    return _PLACEHOLDER.sub(lambda match: f"{_OPEN}{match.group(1)}{_CLOSE}", text)
 
 
 def welcome_card(*, in_team: bool) -> Card:

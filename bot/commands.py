@@ -22,6 +22,17 @@ SHARED_SCOPES = frozenset({TEAM, GROUP_CHAT})
 # Teams conversation types, mapped to the manifest's command-list scopes.
 _SCOPE_OF_CONVERSATION_TYPE = {"channel": TEAM, "groupChat": GROUP_CHAT, "personal": PERSONAL}
 SCOPE_NAMES = {TEAM: "in a team channel", GROUP_CHAT: "in a group chat", PERSONAL: "in a personal chat"}
+# How a message reaches the bot: in a channel the bot reads every message (the manifest's RSC
+# permission) but answers only those that @mention it or start with "/"; in a group chat Teams
+# delivers only the messages that @mention the bot.
+HOW_TO_ADDRESS = {
+    TEAM: "In a channel, @mention me (type @circlebot and pick me from the list) or start with /: "
+    "@circlebot incident P1 Checkout down, or /incident P1 Checkout down. Other channel messages are not "
+    "for me (in an incident's thread they go to its timeline).",
+    GROUP_CHAT: "In a group chat, @mention me first (type @circlebot and pick me from the list); "
+    "the leading / is optional.",
+    PERSONAL: "Here, just type the command; the leading / is optional.",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,8 @@ class Command:
     summary: str
     scopes: frozenset[str]
     handler: CommandHandler = field(compare=False)
+    # One typed example per sub-command, as the help card shows them ("/incident ack INC-7").
+    examples: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.lower() or " " in self.name:

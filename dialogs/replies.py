@@ -7,11 +7,12 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 
 from bot.card_actions import CardActionHandler, CardActionResult
+from bot.cards import readable
 
 
 async def say(turn_context: TurnContext, text: str) -> None:
-    """Send `text` as a plain message to the turn's conversation."""
-    await turn_context.send_activity(MessageFactory.text(text))
+    """Send `text` as a plain message to the turn's conversation, its `<placeholders>` kept readable."""
+    await turn_context.send_activity(MessageFactory.text(readable(text)))
 
 
 def sentence(text: str) -> str:
@@ -31,6 +32,6 @@ def answering_errors(handler: CardActionHandler, *errors: type[Exception]) -> Ca
         try:
             return await handler(turn_context, data)
         except errors as error:
-            return sentence(str(error))
+            return readable(sentence(str(error)))
 
     return guarded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from domain.activities.ports import ActivityRepository
@@ -36,6 +36,11 @@ class OutboxWriter(Protocol):
 
     async def contains(self, idempotency_key: str) -> bool:
         """True when a row with this key is queued in this transaction or already stored."""
+        ...
+
+    async def outstanding(self, ordering_key: str) -> Literal["pending", "dead"] | None:
+        """ "dead" when a stored row of this ordering key is dead, "pending" when one waits (queued
+        here or stored), None when every write of that key was delivered."""
         ...
 
 
@@ -116,8 +121,10 @@ class IncidentNotifier(Protocol):
         """Refresh the incident card wherever it is shown."""
         ...
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
-        """Post a short line in the incident's thread."""
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
+        """Post a short line in the incident's thread, @mentioning `mention` when given."""
         ...
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
@@ -132,6 +139,12 @@ class IncidentNotifier(Protocol):
 
     async def post_stakeholder_update(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
         """Publish an update in the circle's stakeholder channel."""
+        ...
+
+    async def tell_privately(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
+    ) -> None:
+        """Tell one person privately (else in the incident's thread); `key` makes it once."""
         ...
 
 

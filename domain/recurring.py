@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
+from domain.local_time import format_date, format_time
+
 if TYPE_CHECKING:
     from domain.circle import Circle
     from domain.ports import UnitOfWork
@@ -71,7 +73,7 @@ def lateness(due_at: datetime, now: datetime, *, tolerance: timedelta = LATE_AFT
 
 
 def late_note(what: str, due_at: datetime, now: datetime, zone: tzinfo) -> str | None:
-    """The phrase for a late run, "the 09:00 handover, sent at 09:07 (Europe/Rome) after a restart"; None on time.
+    """The phrase for a late run, "the 09:00 handover, sent at 09:07 CET after a restart"; None on time.
 
     `what` names the run without its time ("handover", "shift reminder"); the due day is added
     when the run is sent on a later day, so a reader never mistakes which one it was.
@@ -79,5 +81,5 @@ def late_note(what: str, due_at: datetime, now: datetime, zone: tzinfo) -> str |
     if lateness(due_at, now) is None:
         return None
     due, sent = due_at.astimezone(zone), now.astimezone(zone)
-    day = "" if due.date() == sent.date() else f" of {due:%a} {due.day} {due:%b}"
-    return f"the {due:%H:%M} {what}{day}, sent at {sent:%H:%M} ({zone}) after a restart"
+    day = "" if due.date() == sent.date() else f" of {format_date(due.date(), sent.date())}"
+    return f"the {due:%H:%M} {what}{day}, sent at {format_time(now, zone)} after a restart"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import sync_url
 
@@ -27,8 +30,23 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+@cache
+def _heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    """The newest revisions (read from the migration files once per process)."""
+    return set(_heads())
+
+
+async def is_current_in(session: AsyncSession) -> bool:
+    """`is_current` on an open async session: /readyz uses it, so it never waits for a worker thread."""
+    try:
+        result = await session.exec(text("SELECT version_num FROM alembic_version"))  # type: ignore[call-overload]
+    except DBAPIError:
+        return False  # no alembic_version table yet: nothing migrated
+    return {str(row[0]) for row in result.all()} == set(_heads())
 
 
 def current_revisions(database_url: str) -> set[str]:

@@ -7,14 +7,17 @@ Teams replaces the card in place with the one the bot answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
-from domain.circle import Circle, Member, Severity
-from domain.incidents.model import PHASES, Incident
-from domain.incidents.report import IncidentReport
-from domain.incidents.sla import acknowledge_clock, describe, humanize, resolve_clock
+from domain.circle import Circle, Member, Severity, SlaPolicy
+from domain.incidents.model import PHASES, Incident, Source, TimelineEntry
+from domain.incidents.report import IncidentReport, root_cause_of
+from domain.incidents.sla import SlaState, acknowledge_clock, deadline_text, describe, humanize, resolve_clock
+from domain.local_time import format_moment, format_time, format_when, zone_label, zone_named
 
 SEVERITY_STYLE = {
     Severity.P1: "attention",
@@ -22,9 +25,28 @@ SEVERITY_STYLE = {
     Severity.P3: "accent",
     Severity.P4: "default",
 }
+# What each severity means, so the person declaring at 3 a.m. does not have to remember.
+SEVERITY_MEANING = {
+    Severity.P1: "critical, customers down",
+    Severity.P2: "major, a key feature degraded",
+    Severity.P3: "minor, a workaround exists",
+    Severity.P4: "low, no customer impact",
+}
 TIMELINE_ROWS_ON_CARD = 5
 # Teams shows at most 6 buttons in a row of actions; the rest would hide behind "…".
 MAX_LINKS_ON_CARD = 6
+# Longer descriptions show their start, with a toggle for the rest: the card stays phone-sized.
+DESCRIPTION_PREVIEW_CHARACTERS = 200
+OUTBOX_HINT = "see `circlebot outbox list`"
+
+
+class JiraState(StrEnum):
+    """Where the incident's Jira issue stands, so the card never claims a state that is not true."""
+
+    NOT_CONFIGURED = "not configured"
+    PENDING = "pending"  # a write to Jira is still outstanding
+    FAILED = "failed"  # a write to Jira is dead in the outbox
+    SETTLED = "settled"  # nothing outstanding
 
 
 def person(circle: Circle, handle: str | None) -> str:
@@ -33,33 +55,68 @@ def person(circle: Circle, handle: str | None) -> str:
     return member.display_name if member else (handle or "nobody")
 
 
-def incident_card(incident: Incident, circle: Circle, now: datetime) -> Card:
-    """The live card: what, how bad, who, the SLA clocks, and the buttons to act."""
+def severity_choice(severity: Severity) -> str:
+    """ "P1 — critical, customers down"."""
+    return f"{severity.value} — {SEVERITY_MEANING[severity]}"
+
+
+def incident_card(incident: Incident, circle: Circle, now: datetime, *, jira: JiraState) -> Card:
+    """The live card: what, how bad, who, the deadlines as absolute times, and the buttons to act."""
     policy = circle.sla_for(incident.severity)
+    zone = zone_named(circle.time_zone)
     facts = [
         ("Status", incident.status.value),
         ("Commander", person(circle, incident.commander)),
-        (
-            "SLA",
-            f"{describe(acknowledge_clock(incident, policy), now)} · {describe(resolve_clock(incident, policy), now)}",
-        ),
-        ("Jira", incident.jira_key or "pending"),
+        ("Acknowledge", deadline_text(acknowledge_clock(incident, policy), now, zone)),
+        ("Resolve", deadline_text(resolve_clock(incident, policy), now, zone)),
+        ("Jira", jira_text(incident.jira_key, jira)),
     ]
     if incident.business_impact or incident.data_loss:
-        impact = [
-            word for flag, word in ((incident.business_impact, "business"), (incident.data_loss, "data loss")) if flag
-        ]
-        facts.append(("Impact", ", ".join(impact)))
+        facts.append(("Impact", impact_text(incident)))
     if incident.resolution_summary and not incident.is_open:
         facts.append(("Resolution", incident.resolution_summary))
     body = [
-        _header(incident),
+        _header(incident, now, policy),
         text_block(incident.title, weight="Bolder", wrap=True),
+        *_description(incident.description),
         fact_set(facts),
         *_links(incident),
-        *_recent_timeline(incident),
+        *_recent_timeline(incident, zone, now),
     ]
     return adaptive_card(body, _incident_actions(incident))
+
+
+def jira_text(key: str | None, state: JiraState) -> str:
+    """The Jira fact: the issue key, or the truth about why there is none yet."""
+    if state is JiraState.NOT_CONFIGURED:
+        return "not configured"
+    if state is JiraState.FAILED:
+        return f"{key} · an update failed — {OUTBOX_HINT}" if key else f"failed — {OUTBOX_HINT}"
+    if key:
+        return key
+    return "pending" if state is JiraState.PENDING else "not created"
+
+
+def impact_text(incident: Incident) -> str:
+    words = [word for flag, word in ((incident.business_impact, "business"), (incident.data_loss, "data loss")) if flag]
+    return ", ".join(words) or "none"
+
+
+def _description(description: str) -> list[dict[str, Any]]:
+    """What the declarer typed: its start on the card, and the rest one click away."""
+    if not description:
+        return []
+    if len(description) <= DESCRIPTION_PREVIEW_CHARACTERS:
+        return [text_block(description, wrap=True)]
+    preview = description[:DESCRIPTION_PREVIEW_CHARACTERS].rsplit(" ", 1)[0] + " …"
+    short = {**text_block(preview, wrap=True), "id": "description-short"}
+    full = {**text_block(description, wrap=True), "id": "description-full", "isVisible": False}
+    toggle = {
+        "type": "Action.ToggleVisibility",
+        "title": "Show the whole description",
+        "targetElements": ["description-short", "description-full"],
+    }
+    return [short, full, {"type": "ActionSet", "actions": [toggle]}]
 
 
 def _links(incident: Incident) -> list[dict[str, Any]]:
@@ -72,46 +129,59 @@ def _links(incident: Incident) -> list[dict[str, Any]]:
     return [{"type": "ActionSet", "actions": actions}]
 
 
-def _header(incident: Incident) -> dict[str, Any]:
-    return text_block(
-        f"{incident.key} · {incident.severity} · {incident.status.value.upper()}",
-        size="Medium",
-        weight="Bolder",
-        color=SEVERITY_STYLE[incident.severity] if incident.is_open else "good",
-    )
+def headline(incident: Incident, now: datetime, policy: SlaPolicy) -> tuple[str, str]:
+    """The header's state word and colour: a breached clock outranks the status."""
+    if not incident.is_open:
+        return incident.status.value.upper(), "good"
+    if acknowledge_clock(incident, policy).state(now) is SlaState.BREACHED:
+        return "ACK OVERDUE", "attention"
+    if resolve_clock(incident, policy).state(now) is SlaState.BREACHED:
+        return "SLA BREACHED", "attention"
+    return incident.status.value.upper(), SEVERITY_STYLE[incident.severity]
 
 
-def _recent_timeline(incident: Incident) -> list[dict[str, Any]]:
+def _header(incident: Incident, now: datetime, policy: SlaPolicy) -> dict[str, Any]:
+    state, color = headline(incident, now, policy)
+    return text_block(f"{incident.key} · {incident.severity} · {state}", size="Medium", weight="Bolder", color=color)
+
+
+def _recent_timeline(incident: Incident, zone: ZoneInfo, now: datetime) -> list[dict[str, Any]]:
     recent = incident.timeline[-TIMELINE_ROWS_ON_CARD:]
-    lines = "\n".join(f"- {e.at:%H:%M} {e.text}" for e in recent)
+    lines = "\n".join(f"- {format_when(e.at, zone, now)} {e.text}" for e in recent)
     return [text_block(lines, size="Small", subtle=True, wrap=True)] if lines else []
 
 
 def _incident_actions(incident: Incident) -> list[dict[str, Any]]:
+    """At most three buttons, the main one first and green: Acknowledge, Update, Resolve."""
     data = {"incident": incident.number}
     if not incident.is_open:
         return []
     actions = []
     if incident.acknowledged_at is None:
-        actions.append(execute_action("Acknowledge", "incident.ack", data))
+        actions.append(execute_action("Acknowledge", "incident.ack", data, style="positive"))
     later = list(PHASES[PHASES.index(incident.status) + 1 : -1])
-    if later:
-        actions.append(_show_card("Update status", [
-            _choice("status", "New status", [(p.value.capitalize(), p.value) for p in later], later[0].value),
-            _text_input("note", "Note (optional)", max_length=500),
-        ], execute_action("Save status", "incident.status", data)))  # fmt: skip
-    actions.append(_show_card("Add note", [_text_input("note", "Note", required=True, multiline=True)],
-                              execute_action("Add note", "incident.note", data)))  # fmt: skip
+    keep = [(f"No change ({incident.status.value}) — just a note", "")]
+    actions.append(_show_card("Update", [
+        _choice("status", "Status", keep + [(p.value.capitalize(), p.value) for p in later], ""),
+        _text_input("note", "Note", multiline=True, max_length=2000),
+    ], execute_action("Save update", "incident.update", data, style="positive")))  # fmt: skip
     actions.append(
-        _show_card("Resolve", resolve_form_inputs(incident), execute_action("Resolve", "incident.resolve", data))
+        _show_card(
+            "Resolve",
+            resolve_form_inputs(incident),
+            execute_action("Resolve", "incident.resolve", data, style="positive"),
+        )
     )
     return actions
 
 
 def resolve_form_inputs(incident: Incident) -> list[dict[str, Any]]:
+    """The resolution form; the root cause starts as the note given when the incident was marked identified."""
     return [
         _text_input("summary", "Resolution summary", required=True, multiline=True, max_length=2000),
-        _text_input("root_cause", "Root cause (optional)", multiline=True, max_length=2000),
+        _text_input(
+            "root_cause", "Root cause (optional)", multiline=True, max_length=2000, value=root_cause_of(incident) or ""
+        ),
         _toggle("data_loss", "Data was lost", incident.data_loss),
         _toggle("oncall_intervened", "The on-call had to intervene", True),
     ]
@@ -124,7 +194,7 @@ def resolve_form(incident: Incident) -> Card:
             text_block(f"Resolve {incident.key}: {incident.title}", weight="Bolder", wrap=True),
             *resolve_form_inputs(incident),
         ],
-        [execute_action("Resolve", "incident.resolve", {"incident": incident.number})],
+        [execute_action("Resolve", "incident.resolve", {"incident": incident.number}, style="positive")],
     )
 
 
@@ -144,51 +214,71 @@ def declare_form(circles: Sequence[Circle], preselected: str | None, title: str 
             value=title,
             placeholder="Checkout API returns 500",
         ),
-        _choice("severity", "Severity", [(s.value, s.value) for s in Severity], Severity.P2.value),
+        _choice("severity", "Severity", [(severity_choice(s), s.value) for s in Severity], Severity.P2.value),
         _toggle("business_impact", "Customers or the business are affected", False),
         _toggle("data_loss", "Data may be lost", False),
-        _text_input("description", "What do you see?", multiline=True, max_length=4000),
+        _text_input(
+            "description",
+            "What do you see?",
+            multiline=True,
+            max_length=4000,
+            placeholder="Symptoms, since when, what you already tried",
+        ),
     ]
     data = {"circle": preselected} if preselected else {}
-    return adaptive_card(inputs, [execute_action("Declare", "incident.declare", data)])
+    return adaptive_card(inputs, [execute_action("Declare", "incident.declare", data, style="positive")])
 
 
 def report_card(report: IncidentReport, circle: Circle) -> Card:
     """The incident report: the handbook's definition of done, and the postmortem question."""
     incident = report.incident
-    sla = "met" if report.sla_met else f"ack {report.acknowledge_sla}, resolve {report.resolve_sla}"
+    zone = zone_named(circle.time_zone)
+    declared = incident.declared_at
+    via = "monitoring" if incident.source is Source.ALERT else incident.declared_by
     facts = [
         ("Severity", incident.severity.value),
+        ("Declared", f"{format_moment(declared, zone, declared)} by {via}"),
         ("Commander", person(circle, incident.commander)),
-        ("Time to acknowledge", humanize(report.time_to_acknowledge) if report.time_to_acknowledge else "—"),
-        ("Time to resolve", humanize(report.time_to_resolve) if report.time_to_resolve else "—"),
-        ("SLA", sla),
+        ("Acknowledged", _stopped(report.time_to_acknowledge, report.acknowledge_sla)),
+        ("Resolved", _stopped(report.time_to_resolve, report.resolve_sla)),
+        ("Impact", impact_text(incident)),
+        ("On-call intervened", {True: "yes", False: "no", None: "—"}[incident.oncall_intervened]),
+        ("What was seen", incident.description or "—"),
         ("Resolution", incident.resolution_summary or "—"),
-        ("Root cause", incident.root_cause or "not identified yet"),
+        ("Root cause", root_cause_of(incident) or "not identified yet"),
     ]
     body = [
         text_block(f"Incident report · {incident.key}", size="Medium", weight="Bolder"),
         text_block(incident.title, weight="Bolder", wrap=True),
         fact_set(facts),
-        text_block("Timeline", weight="Bolder"),
+        text_block(f"Timeline ({zone_label(declared, zone)})", weight="Bolder"),
         text_block(
-            "\n".join(f"- {e.at:%Y-%m-%d %H:%M} {e.actor}: {e.text}" for e in report.timeline),
+            "\n".join(f"- {format_when(e.at, zone, declared)} {credited(e)}" for e in report.timeline),
             wrap=True,
             size="Small",
         ),
     ]
     actions: list[dict[str, Any]] = []
     if incident.postmortem_decision:
-        body.append(text_block(f"Postmortem decision: {incident.postmortem_decision.replace('_', ' ')}", wrap=True))
+        if incident.postmortem_decision == "start":
+            # Where to find it: its own thread in the channel, opened by its card.
+            where = (
+                f"its review thread opens with the card “Postmortem · {incident.key}” in the channel; "
+                f"`/postmortem show {incident.key}` brings the card here"
+            )
+            body.append(text_block(f"Postmortem: started — {where}", wrap=True))
+        else:
+            why = f" — {incident.postmortem_reason}" if incident.postmortem_reason else ""
+            body.append(text_block(f"Postmortem: not needed{why}", wrap=True))
     elif report.triggers:
         reasons = "\n".join(f"- **{t.name}**: {t.reason}" for t in report.triggers)
         body += [
-            text_block("A postmortem is suggested", weight="Bolder", color="warning"),
+            text_block("A postmortem is suggested", weight="Bolder", color="accent"),
             text_block(reasons, wrap=True),
         ]
         data = {"incident": incident.number}
         actions = [
-            execute_action("Start postmortem", "incident.postmortem.start", data),
+            execute_action("Start postmortem", "incident.postmortem.start", data, style="positive"),
             _show_card(
                 "Not needed",
                 [_text_input("reason", "Why not?", required=True)],
@@ -198,6 +288,17 @@ def report_card(report: IncidentReport, circle: Circle) -> Card:
     else:
         body.append(text_block("No postmortem trigger fired.", subtle=True))
     return adaptive_card(body, actions)
+
+
+def credited(entry: TimelineEntry) -> str:
+    """A timeline line with its author named once: "Acknowledged by Bob", "circlebot: SLA warning …"."""
+    if not entry.actor or entry.actor in entry.text:
+        return entry.text
+    return f"{entry.actor}: {entry.text}"
+
+
+def _stopped(took: timedelta | None, state: SlaState) -> str:
+    return f"after {humanize(took)} · SLA {state}" if took is not None else "—"
 
 
 def stakeholder_prompt(incident: Incident, draft: str, *, overdue: bool) -> Card:
@@ -215,7 +316,11 @@ def stakeholder_prompt(incident: Incident, draft: str, *, overdue: bool) -> Card
                 max_length=4000,
             ),
         ],
-        [execute_action("Send to stakeholders", "incident.stakeholder.send", {"incident": incident.number})],
+        [
+            execute_action(
+                "Send to stakeholders", "incident.stakeholder.send", {"incident": incident.number}, style="positive"
+            )
+        ],
     )
 
 
@@ -225,7 +330,11 @@ def stakeholder_update_card(incident: Incident, circle: Circle, text: str, now: 
             text_block(f"{incident.key} · {incident.severity} · {incident.status.value}", weight="Bolder"),
             text_block(incident.title, wrap=True),
             text_block(text, wrap=True),
-            text_block(f"{now:%H:%M} UTC · commander {person(circle, incident.commander)}", size="Small", subtle=True),
+            text_block(
+                f"{format_time(now, zone_named(circle.time_zone))} · commander {person(circle, incident.commander)}",
+                size="Small",
+                subtle=True,
+            ),
         ]
     )
 
@@ -239,7 +348,9 @@ def page_card(incident: Incident, member: Member, reason: str, *, call: Member |
     ]
     if call is not None and call.phone:
         body.append(fact_set([("Call", f"{call.display_name} {call.phone}")]))
-    return adaptive_card(body, [execute_action("Acknowledge", "incident.ack", {"incident": incident.number})])
+    return adaptive_card(
+        body, [execute_action("Acknowledge", "incident.ack", {"incident": incident.number}, style="positive")]
+    )
 
 
 def incident_list_card(circle: Circle, incidents: Sequence[Incident], now: datetime) -> Card:
@@ -254,7 +365,7 @@ def incident_list_card(circle: Circle, incidents: Sequence[Incident], now: datet
         rows.append(
             (
                 f"{incident.key} {incident.severity}",
-                f"{incident.title} — {incident.status.value}, {describe(clock, now)}",
+                f"{incident.title} — {incident.status.value}, {describe(clock, now, zone_named(circle.time_zone))}",
             )
         )
     return adaptive_card([text_block(f"Open incidents · {circle.name}", weight="Bolder"), fact_set(rows)])

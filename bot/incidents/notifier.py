@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.cards import Card
 from bot.conversation_target import ConversationTarget
-from bot.incidents.cards import incident_card, page_card, stakeholder_prompt, stakeholder_update_card
+from bot.incidents.cards import JiraState, incident_card, page_card, stakeholder_prompt, stakeholder_update_card
 from bot.teams_notifier import TeamsNotifier, card_activity, digest, mention_activity, message_key
 from domain.circle import Circle, Member
 from domain.incidents.model import Incident
@@ -17,6 +17,15 @@ def card_key(incident: Incident) -> str:
     return f"{CARD_KEY_PREFIX}{incident.number}{CARD_KEY_SUFFIX}"
 
 
+async def jira_state(uow: UnitOfWork, incident: Incident, *, jira_enabled: bool) -> JiraState:
+    """What the card may truthfully say about Jira: not configured, a write outstanding, one dead, or settled."""
+    if not jira_enabled:
+        return JiraState.NOT_CONFIGURED
+    # Jira writes of an incident share the ordering key "jira:INC-7" (domain.incidents.issue_tracker).
+    state = await uow.outbox.outstanding(f"jira:{incident.key}")
+    return {"dead": JiraState.FAILED, "pending": JiraState.PENDING}.get(state or "", JiraState.SETTLED)
+
+
 def _key(incident: Incident, *parts: object) -> str:
     return message_key("incident", incident.number, *parts)
 
@@ -24,8 +33,14 @@ def _key(incident: Incident, *parts: object) -> str:
 class TeamsIncidentNotifier:
     """Implements domain.ports.IncidentNotifier over the shared Teams notifier core."""
 
-    def __init__(self, teams: TeamsNotifier) -> None:
+    def __init__(self, teams: TeamsNotifier, *, jira_enabled: bool) -> None:
         self._teams = teams
+        self.jira_enabled = jira_enabled
+
+    async def card(self, uow: UnitOfWork, incident: Incident, circle: Circle) -> Card:
+        """The live card as of now, its Jira state read on the caller's transaction."""
+        jira = await jira_state(uow, incident, jira_enabled=self.jira_enabled)
+        return incident_card(incident, circle, self._teams.clock.now(), jira=jira)
 
     async def incident_changed(self, uow: UnitOfWork, incident: Incident, circle: Circle) -> None:
         target, in_thread = await self._thread(uow, incident, circle)
@@ -34,7 +49,7 @@ class TeamsIncidentNotifier:
         if not await self._teams.posted(uow, card_key(incident)):
             await self._post_card(uow, incident, circle, target, in_thread)
             return
-        card = card_activity(incident_card(incident, circle, self._teams.clock.now()))
+        card = card_activity(await self.card(uow, incident, circle))
         self._teams.update(uow, target, card_key(incident), card, in_thread=in_thread)
 
     async def _post_card(
@@ -45,7 +60,7 @@ class TeamsIncidentNotifier:
         The card goes alone: a message with both text and a card may come back without an
         activity id (the playground splits it), and without an id the card cannot be updated.
         """
-        card = card_activity(incident_card(incident, circle, self._teams.clock.now()))
+        card = card_activity(await self.card(uow, incident, circle))
         if in_thread is None:
             self._teams.send(uow, target, card, card_key(incident))
         else:
@@ -64,12 +79,15 @@ class TeamsIncidentNotifier:
         if target is not None:
             self._teams.send(uow, target, card_activity(card), _key(incident, name), in_thread=in_thread)
 
-    async def tell_thread(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
+    async def tell_thread(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
+    ) -> None:
         target, in_thread = await self._thread(uow, incident, circle)
         if target is None:
             return
         key = _key(incident, "say", len(incident.timeline), digest(text))
-        self._teams.send(uow, target, text, key, in_thread=in_thread)
+        activity = mention_activity(mention, text) if mention is not None else text
+        self._teams.send(uow, target, activity, key, in_thread=in_thread)
 
     async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
         # For a P1 the card says whom to phone: the person paged ("strong criticality" engagement).
@@ -81,6 +99,29 @@ class TeamsIncidentNotifier:
             await self.tell_thread(
                 uow, incident, circle, f"I cannot message {member.display_name} privately yet{phone}."
             )
+
+    async def tell_team_leader(self, uow: UnitOfWork, circle: Circle, text: str, *, key: str) -> None:
+        """Tell the circle's Team Leader privately, else in the circle's channel; `key` makes it once."""
+        leader = circle.member(circle.team_leader)
+        if leader is not None and await self._teams.send_privately(
+            uow, leader, mention_activity(leader, text), message_key(key)
+        ):
+            return
+        channel = await self._teams.channel(uow, circle.channel_id)
+        if channel is not None:
+            name = leader.display_name if leader else circle.team_leader
+            self._teams.send(uow, channel, f"{name}: {text}", message_key(key, "channel"))
+
+    async def tell_privately(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
+    ) -> None:
+        """A private message (the outbox's idempotency key makes it once); the thread if we cannot."""
+        activity = mention_activity(member, text)
+        if await self._teams.send_privately(uow, member, activity, message_key(key)):
+            return
+        target, in_thread = await self._thread(uow, incident, circle)
+        if target is not None:
+            self._teams.send(uow, target, activity, message_key(key, "thread"), in_thread=in_thread)
 
     async def ask_stakeholder_update(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, draft: str, overdue: bool

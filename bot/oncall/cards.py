@@ -9,9 +9,9 @@ from typing import Any
 from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import Circle
 from domain.incidents.sla import humanize
+from domain.local_time import format_moment
 from domain.oncall.handover import Handover, HandoverBrief, HandoverStatus, IncidentLine
 from domain.oncall.model import LayerNow
-from domain.oncall.moments import format_local
 from domain.recurring import late_note
 from domain.rota import Layer, Override, Shift, ShiftSource
 
@@ -42,7 +42,7 @@ def oncall_card(
         if answer.current is not None:
             until = answer.current.end
             facts.append(
-                (label, f"{_with_phone(circle, answer.current.member)} until {format_local(until, zone, now)} "
+                (label, f"{_with_phone(circle, answer.current.member)} until {format_moment(until, zone, now)} "
                         f"(in {humanize(until - now)}){_override_mark(answer.current)}")
             )  # fmt: skip
         else:
@@ -50,7 +50,7 @@ def oncall_card(
         if answer.next is not None:
             facts.append(
                 (f"Next {answer.layer.value}",
-                 f"{name_of(circle, answer.next.member)} from {format_local(answer.next.start, zone, now)}")
+                 f"{name_of(circle, answer.next.member)} from {format_moment(answer.next.start, zone, now)}")
             )  # fmt: skip
     body: list[dict[str, Any]] = [text_block(f"On call · {circle.name}", size="Medium", weight="Bolder")]
     if facts:
@@ -97,14 +97,14 @@ def schedule_card(
         body.append(text_block(layer.value.capitalize(), weight="Bolder"))
         facts = []
         for turn in layer_turns[: max(0, MAX_SCHEDULE_ROWS - rows)]:
-            span = f"{format_local(max(turn.start, start), zone, now)} → {format_local(turn.end, zone, now)}"
+            span = f"{format_moment(max(turn.start, start), zone, now)} → {format_moment(turn.end, zone, now)}"
             facts.append((span, name_of(circle, turn.member) + _override_mark(turn)))
         rows += len(facts)
         body.append(fact_set(facts))
     if rows >= MAX_SCHEDULE_ROWS:
         body.append(text_block("… more turns follow; ask for fewer days to see them all.", subtle=True))
     if gaps:
-        lines = [f"• {format_local(a, zone, now)} → {format_local(b, zone, now)}" for a, b in gaps]
+        lines = [f"• {format_moment(a, zone, now)} → {format_moment(b, zone, now)}" for a, b in gaps]
         body.append(text_block("Nobody is primary on call:\n\n" + "\n\n".join(lines), color="attention"))
     if len(body) == 2:
         body.append(text_block("Nobody is on call in this period: the rota is empty.", weight="Bolder"))
@@ -120,8 +120,8 @@ def overrides_card(circle: Circle, overrides: Sequence[tuple[int, Override]], no
     facts = [
         (
             f"#{override_id}",
-            f"{name_of(circle, o.member)} ({o.layer}) {format_local(o.start, zone, now)} → "
-            f"{format_local(o.end, zone, now)}" + (f" — {o.reason}" if o.reason else ""),
+            f"{name_of(circle, o.member)} ({o.layer}) {format_moment(o.start, zone, now)} → "
+            f"{format_moment(o.end, zone, now)}" + (f" — {o.reason}" if o.reason else ""),
         )
         for override_id, o in overrides
     ]
@@ -146,7 +146,8 @@ def handover_card(circle: Circle, handover: Handover, brief: HandoverBrief, now:
                 ("To", name_of(circle, handover.incoming)),
                 (
                     "Shift",
-                    f"{format_local(handover.shift_start, zone, now)} → {format_local(handover.shift_end, zone, now)}",
+                    f"{format_moment(handover.shift_start, zone, now)} → "
+                    f"{format_moment(handover.shift_end, zone, now)}",
                 ),
             ]
         ),
@@ -171,7 +172,7 @@ def handover_card(circle: Circle, handover: Handover, brief: HandoverBrief, now:
     else:
         body.append(text_block("No notes yet; they will appear here.", subtle=True))
     if handover.status is HandoverStatus.ACCEPTED and handover.accepted_at:
-        accepted = format_local(handover.accepted_at, zone, now)
+        accepted = format_moment(handover.accepted_at, zone, now)
         body.append(text_block(f"✓ Accepted by {name_of(circle, handover.accepted_by)} at {accepted}", color="good"))
         return adaptive_card(body)
     return adaptive_card(body, [execute_action("Accept handover", ACCEPT_VERB, {"handover": handover.id})])
@@ -185,7 +186,7 @@ def notes_prompt_card(circle: Circle, handover: Handover, now: datetime) -> Card
         text_block(f"Handover notes · {circle.name} · {handover.layer}", size="Medium", weight="Bolder"),
         *_late(circle, handover),
         text_block(
-            f"{incoming} takes over at {format_local(handover.shift_start, zone, now)}. What should they know? "
+            f"{incoming} takes over at {format_moment(handover.shift_start, zone, now)}. What should they know? "
             "Ongoing work, flaky alerts, things to watch. They already get the list of incidents."
         ),
         {

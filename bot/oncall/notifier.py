@@ -9,9 +9,9 @@ from bot.cards import mention_entity
 from bot.oncall.cards import handover_card, name_of, notes_prompt_card
 from bot.teams_notifier import TeamsNotifier, card_activity, mentionable, message_key
 from domain.circle import Circle, Member
-from domain.incidents.sla import humanize
+from domain.incidents.sla import time_left
+from domain.local_time import format_moment
 from domain.oncall.handover import Handover, HandoverBrief
-from domain.oncall.moments import format_local
 from domain.ports import UnitOfWork
 from domain.recurring import late_note
 from domain.rota import Shift
@@ -57,7 +57,7 @@ class TeamsOnCallNotifier:
         incoming = circle.member(handover.incoming)
         if incoming is None:
             return False
-        since = format_local(handover.shift_start, circle.rota.zone, self._teams.clock.now())
+        since = format_moment(handover.shift_start, circle.rota.zone, self._teams.clock.now())
         text = (
             f"Reminder: please accept the {handover.layer} on-call handover of {circle.name} (your shift began "
             f"{since}). Use the card's **Accept handover** button or type `handover accept`."
@@ -78,9 +78,9 @@ class TeamsOnCallNotifier:
         now = self._teams.clock.now()
         zone = circle.rota.zone
         text = (
-            f"Heads-up: you are {shift.layer} on call for {circle.name} in {humanize(shift.start - now)}, "
-            f"from {format_local(shift.start, zone, now)} to {format_local(shift.end, zone, now)} "
-            f"({circle.rota.time_zone}). `/oncall` shows who is on with you."
+            f"Heads-up: you are {shift.layer} on call for {circle.name} in {time_left(shift.start - now)}, "
+            f"from {format_moment(shift.start, zone, now)} to {format_moment(shift.end, zone, now)}. "
+            f"`/oncall` shows who is on with you."
         )
         late = late_note("shift reminder", shift.start - before, now, zone)
         if late:

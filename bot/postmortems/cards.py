@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import Circle
+from domain.local_time import format_date
 from domain.postmortems.model import REVIEWING, ActionTracker, CorrectiveAction, Postmortem, PostmortemStatus
 
 STATUS_COLOR = {
@@ -24,7 +25,7 @@ STATUS_COLOR = {
 
 def postmortem_card(postmortem: Postmortem, circle: Circle, *, gitlab_enabled: bool, today: date) -> Card:
     """Status, owner, due date, the merge request, the corrective actions, and the buttons to review."""
-    due = postmortem.due.isoformat() + (" — overdue" if postmortem.review_overdue(today) else "")
+    due = format_date(postmortem.due, today) + (" — overdue" if postmortem.review_overdue(today) else "")
     facts = [
         ("Status", postmortem.status.label),
         ("Owner", _name(circle, postmortem.owner)),
@@ -44,7 +45,7 @@ def postmortem_card(postmortem: Postmortem, circle: Circle, *, gitlab_enabled: b
         text_block("Corrective actions", weight="Bolder"),
     ]
     if postmortem.actions:
-        body.append(fact_set([_action_fact(circle, postmortem, action) for action in postmortem.actions]))
+        body.append(fact_set([_action_fact(circle, postmortem, action, today) for action in postmortem.actions]))
     else:
         body.append(text_block("None yet: add one with the button or `/postmortem action`.", subtle=True))
     if not postmortem.is_closed:
@@ -67,8 +68,8 @@ def _document(postmortem: Postmortem, gitlab_enabled: bool) -> str:
     return f"drafting {postmortem.path} on {postmortem.branch}…"
 
 
-def _action_fact(circle: Circle, postmortem: Postmortem, action: CorrectiveAction) -> tuple[str, str]:
-    title = f"{action.key} · {_name(circle, action.owner)} · due {action.due.isoformat()}"
+def _action_fact(circle: Circle, postmortem: Postmortem, action: CorrectiveAction, today: date) -> tuple[str, str]:
+    title = f"{action.key} · {_name(circle, action.owner)} · due {format_date(action.due, today)}"
     if action.done:
         state = "done"
     elif action.issue_ref:
@@ -133,7 +134,7 @@ def postmortem_list_card(title: str, postmortems: Sequence[Postmortem], *, empty
         triggers = f" — triggers: {names}" if names else ""
         rows.append(
             (
-                f"{postmortem.incident_key} · {postmortem.document_date.isoformat()} · {postmortem.status.label}",
+                f"{postmortem.incident_key} · {format_date(postmortem.document_date)} · {postmortem.status.label}",
                 f"{postmortem.title}{cause}{triggers}",
             )
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.cards import text_card
 from bot.postmortems.cards import postmortem_card
-from bot.teams_notifier import TeamsNotifier, card_activity, digest, message_key
+from bot.teams_notifier import TeamsNotifier, card_activity, digest, mention_activity, message_key
 from domain.circle import Circle, Member
 from domain.ports import UnitOfWork
 from domain.postmortems.model import Postmortem
@@ -35,10 +35,13 @@ class TeamsPostmortemNotifier:
             return
         key = card_key(postmortem.incident_number)
         if not await self._teams.posted(uow, key):
+            # The card opens the review thread on its own: a first message with text and a card can come
+            # back split, the text first, and then the thread's first post is not the card.
+            self._teams.start_thread(uow, channel, card_activity(self.card(postmortem, circle)), key)
             owner = circle.member(postmortem.owner)
-            text = f"<at>{owner.display_name}</at> you own this postmortem." if owner else None
-            activity = card_activity(self.card(postmortem, circle), text, [owner] if owner else ())
-            self._teams.start_thread(uow, channel, activity, key)
+            if owner is not None:
+                mention = mention_activity(owner, "you own this postmortem.")
+                self._teams.send(uow, channel, mention, f"{key}:owner", in_thread=key)
             return
         self._teams.update(uow, channel, key, card_activity(self.card(postmortem, circle)), in_thread=key)
 

@@ -62,8 +62,7 @@ def runbook_card(view: RunbookView) -> Card:
                 body += [text_block(name, weight="Bolder"), text_block(first_lines(text, SECTION_CHARS))]
     body.append(text_block("Escalation path (on call now)", weight="Bolder"))
     body.append(fact_set([(f"{i}. {step.step}", _who(step, i)) for i, step in enumerate(view.escalation, start=1)]))
-    body.append(text_block(f"Delays for a P1, from declaration; times in {circle.time_zone}. `/oncall` for the rota.",
-                           subtle=True))  # fmt: skip
+    body.append(text_block("Delays for a P1, from declaration. `/oncall` for the rota.", subtle=True))
     monitoring = runbook.section("Monitoring") if runbook else None
     if monitoring:
         body += [text_block("Monitoring", weight="Bolder"), text_block(first_lines(monitoring, SECTION_CHARS))]

@@ -4,6 +4,7 @@ webhook, the feedback and morning-check timers (planned by the shared planner) a
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -44,10 +45,28 @@ class ActivitiesFeature:
                 "Your GitLab activities: one at a time, daily feedback, review by the Team Leader",
                 ALL_SCOPES,
                 commands.handle,
+                (
+                    "/activity",
+                    "/activity new",
+                    "/activity import #12",
+                    "/activity start #12",
+                    "/activity park",
+                    "/activity feedback migrated the staging database",
+                    "/activity ready",
+                    "/activity list @Luca",
+                    "/activity approve #12",
+                    "/activity changes #12 add the rollback steps",
+                ),
             )
         )
         ActivityActions(desk).register(host.card_actions)
-        register_activity_handlers(host.outbox, gitlab, desk)
+        register_activity_handlers(
+            host.outbox,
+            gitlab,
+            desk,
+            clock=host.clock,
+            consistency_window=timedelta(seconds=host.settings.consistency_window),
+        )
         for kind, handler in activity_timer_handlers(desk.context).items():
             host.timers.register(kind, handler)
         for schedule in SCHEDULES:

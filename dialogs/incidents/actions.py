@@ -11,13 +11,13 @@ from botbuilder.core import TurnContext
 
 from bot.card_actions import CardActionRegistry, CardActionResult
 from bot.cards import Card, text_card
-from bot.incidents.cards import incident_card, report_card
+from bot.incidents.cards import report_card
 from dialogs.incidents.commands import IncidentCommands
 from dialogs.incidents.desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import answering_errors
 from domain.circle import Circle
 from domain.incidents import service
-from domain.incidents.model import Incident, IncidentError, Source, parse_severity, parse_status
+from domain.incidents.model import Incident, IncidentError, Source, incident_number, parse_severity, parse_status
 
 
 class IncidentActions:
@@ -31,6 +31,7 @@ class IncidentActions:
             "incident.ack": self.acknowledge,
             "incident.status": self.status,
             "incident.note": self.note,
+            "incident.update": self.update,
             "incident.resolve": self.resolve,
             "incident.postmortem.skip": self.skip_postmortem,
             "incident.stakeholder.send": self.send_update,
@@ -56,7 +57,7 @@ class IncidentActions:
             source=Source.MANUAL,
             thread=channel_thread(turn_context),
         )
-        return text_card(f"{incident.key} declared: {incident.title}. The live card follows in this thread.")
+        return text_card(f"{incident.key} declared: {incident.title}. Its live card is posted in this thread.")
 
     async def acknowledge(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         incident, circle = await self._incident(data)
@@ -75,6 +76,16 @@ class IncidentActions:
             service.add_note, incident, circle, actor(turn_context, circle), _text(data, "note")
         )
 
+    async def update(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
+        """The card's Update form: a new status with an optional note, or just a note."""
+        incident, circle = await self._incident(data)
+        who, status, note = actor(turn_context, circle), _text(data, "status"), _text(data, "note")
+        if status:
+            return await self._refreshed(service.change_status, incident, circle, parse_status(status), who, note)
+        if not note:
+            raise IncidentError("choose a new status or write a note, then Save update")
+        return await self._refreshed(service.add_note, incident, circle, who, note)
+
     async def resolve(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         incident, circle = await self._incident(data)
         report = await self._desk.run_then(
@@ -87,7 +98,7 @@ class IncidentActions:
             data_loss=_flag(data, "data_loss"),
             oncall_intervened=_flag(data, "oncall_intervened"),
         )
-        return incident_card(report.incident, circle, self._desk.clock.now())
+        return await self._desk.card(report.incident, circle)
 
     async def skip_postmortem(self, turn_context: TurnContext, data: dict[str, Any]) -> CardActionResult:
         incident, circle = await self._incident(data)
@@ -109,8 +120,8 @@ class IncidentActions:
         return text_card(f"Update for {incident.key} sent to stakeholders.")
 
     async def _incident(self, data: dict[str, Any]) -> tuple[Incident, Circle]:
-        number = data.get("incident")
-        if not isinstance(number, int):
+        number = incident_number(data.get("incident"))
+        if number is None:
             raise IncidentError("this button has lost its incident; type `/incident list`")
         found = await self._desk.incident(number)
         if found is None:
@@ -119,7 +130,7 @@ class IncidentActions:
 
     async def _refreshed(self, use_case: Any, incident: Incident, circle: Circle, *args: Any) -> Card:
         updated: Incident = await self._desk.run(use_case, incident.number, *args)
-        return incident_card(updated, circle, self._desk.clock.now())
+        return await self._desk.card(updated, circle)
 
 
 def _text(data: dict[str, Any], name: str) -> str:

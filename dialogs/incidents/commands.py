@@ -8,13 +8,20 @@ from botbuilder.core import TurnContext
 
 from bot.cards import card_message
 from bot.commands import CommandArgs
-from bot.incidents.cards import declare_form, incident_card, incident_list_card, report_card, resolve_form
+from bot.incidents.cards import declare_form, incident_list_card, report_card, resolve_form
 from bot.mentions import mentioned_accounts
 from dialogs.incidents.desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import say, sentence
 from domain.circle import Circle, Member, Severity
 from domain.incidents import service
-from domain.incidents.model import Incident, IncidentError, parse_incident_key, parse_severity, parse_status
+from domain.incidents.model import (
+    Incident,
+    IncidentError,
+    looks_like_severity,
+    parse_incident_key,
+    parse_severity,
+    parse_status,
+)
 from domain.incidents.report import IncidentReport
 from domain.ports import UnitOfWork
 
@@ -28,7 +35,7 @@ SUBCOMMAND_USAGE = {
     "status": "/incident status [INC-7] <investigating|identified|monitoring> [note]",
     "note": "/incident note [INC-7] <text>",
     "assign": "/incident assign [INC-7] @person",
-    "severity": "/incident severity [INC-7] <P1|P2|P3|P4>",
+    "severity": "/incident severity [INC-7] <P1-P4>",
     "impact": "/incident impact [INC-7] <business|data-loss|both|none>",
     "resolve": "/incident resolve [INC-7] [summary]",
     "reopen": "/incident reopen [INC-7] <reason>",
@@ -37,6 +44,24 @@ SUBCOMMAND_USAGE = {
     "show": "/incident show INC-7",
     "list": "/incident list",
 }
+
+# One example per sub-command, for the help card (in the incident's thread the INC-7 may be left out).
+EXAMPLES = (
+    "/incident (opens the form)",
+    "/incident P1 Checkout API returns 500",
+    "/incident ack INC-7",
+    "/incident status INC-7 identified bad deploy v2.3",
+    "/incident note INC-7 restarted the pods",
+    "/incident assign INC-7 @Luca",
+    "/incident severity INC-7 P1",
+    "/incident impact INC-7 business",
+    "/incident update INC-7 Checkout works again for most customers",
+    "/incident resolve INC-7 rolled back to v2.2",
+    "/incident reopen INC-7 the errors are back",
+    "/incident close INC-7",
+    "/incident show INC-7",
+    "/incident list",
+)
 
 Handler = Callable[[TurnContext, Incident, Circle, list[str]], Awaitable[None]]
 
@@ -71,8 +96,8 @@ class IncidentCommands:
         if not words:
             return await self._open_form(turn_context)
         first = words[0].lower()
-        if first.upper() in Severity.__members__:
-            return await self._declare(turn_context, parse_severity(first), " ".join(words[1:]))
+        if looks_like_severity(first):
+            return await self._declare(turn_context, parse_severity(words[0]), " ".join(words[1:]))
         if first == "list":
             return await self._list(turn_context)
         handler = self._on_incident.get(first)
@@ -120,7 +145,9 @@ class IncidentCommands:
             declared_by=actor(turn_context, circle),
             thread=channel_thread(turn_context),
         )
-        await say(turn_context, f"{incident.key} declared; the card follows in this thread.")
+        if channel_thread(turn_context) is None:
+            # Only here does the card open a thread of its own; in a thread, the card itself is the answer.
+            await say(turn_context, f"{incident.key} declared; its card opens a new thread in the channel.")
 
     async def _list(self, turn_context: TurnContext) -> None:
         circle = await self._circle(turn_context)
@@ -180,7 +207,13 @@ class IncidentCommands:
         await self._desk.run_then(
             self.post_report, service.resolve, incident.number, actor(turn_context, circle), summary=" ".join(rest)
         )
-        await say(turn_context, f"{incident.key} resolved; the report is in its thread.")
+        if not await self._in_thread_of(turn_context, incident):
+            await say(turn_context, f"{incident.key} resolved; the report is in its thread.")
+
+    async def _in_thread_of(self, turn_context: TurnContext, incident: Incident) -> bool:
+        """True when this turn happens in the incident's own thread, where its card and report are."""
+        here = await self._desk.incident_here(turn_context)
+        return here is not None and here[0].number == incident.number
 
     async def post_report(self, uow: UnitOfWork, report: IncidentReport) -> None:
         """Queue the report in the incident's thread, in the resolving transaction."""
@@ -205,7 +238,7 @@ class IncidentCommands:
         await say(turn_context, f"Update for {incident.key} sent to stakeholders.")
 
     async def _show(self, turn_context: TurnContext, incident: Incident, circle: Circle, _rest: list[str]) -> None:
-        await turn_context.send_activity(card_message(incident_card(incident, circle, self._desk.clock.now())))
+        await turn_context.send_activity(card_message(await self._desk.card(incident, circle)))
 
 
 def _incident_number(words: list[str]) -> tuple[int | None, list[str]]:

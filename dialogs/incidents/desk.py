@@ -8,6 +8,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
+from bot.cards import Card
 from bot.incidents.notifier import TeamsIncidentNotifier
 
 # Re-exported: other dialogs import these from here; they live in the core dialogs.turns.
@@ -59,6 +60,11 @@ class IncidentDesk:
             await then(uow, result)
             await uow.commit()
             return result
+
+    async def card(self, incident: Incident, circle: Circle) -> Card:
+        """The incident's live card as of now, with the true state of its Jira issue."""
+        async with self.uow.reader() as uow:
+            return await self.notifier.card(uow, incident, circle)
 
     async def circle_here(self, turn_context: TurnContext) -> Circle | None:
         """The circle bound to the channel this turn happens in."""

@@ -4,6 +4,7 @@ the incident timers; and Jira, when JIRA_URL is set."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -15,7 +16,8 @@ from bot.commands import SHARED_SCOPES, Command
 from bot.feature import FeatureHost, ServiceKey
 from bot.incidents.notifier import TeamsIncidentNotifier
 from dialogs.incidents.actions import IncidentActions
-from dialogs.incidents.commands import IncidentCommands
+from dialogs.incidents.commands import EXAMPLES, IncidentCommands
+from dialogs.incidents.dead_rows import dead_row_reporter
 from dialogs.incidents.desk import IncidentDesk, actor
 from domain.incidents import service
 from domain.incidents.issue_tracker import IssueTracker
@@ -32,12 +34,19 @@ class IncidentsFeature:
     requires: tuple[str, ...] = ()
 
     def install(self, host: FeatureHost) -> None:
-        notifier = TeamsIncidentNotifier(host.teams)
         tracker = jira_tracker_from_settings(host.settings)
+        notifier = TeamsIncidentNotifier(host.teams, jira_enabled=tracker is not None)
         desk = IncidentDesk(host.uow, host.clock, notifier, jira_enabled=tracker is not None)
         if tracker is not None:
-            register_jira_handlers(host.outbox, tracker, on_issue_created=_link_jira_issue(desk))
+            register_jira_handlers(
+                host.outbox,
+                tracker,
+                on_issue_created=_link_jira_issue(desk),
+                clock=host.clock,
+                consistency_window=timedelta(seconds=host.settings.consistency_window),
+            )
             host.on_close(tracker.close)
+        host.on_dead_row(dead_row_reporter(desk))
         for kind, handler in incident_timer_handlers(host.clock, notifier, jira_enabled=desk.jira_enabled).items():
             host.timers.register(kind, handler)
         install_incidents(host, desk)
@@ -51,10 +60,12 @@ def install_incidents(host: FeatureHost, desk: IncidentDesk) -> IncidentCommands
     host.commands.register(
         Command(
             "incident",
-            "incident [P1-P4 <title>] | ack | status | note | assign | severity | resolve | show | list",
+            "incident [P1-P4 <title>] | ack | status | note | assign | severity | impact | update | resolve | "
+            "reopen | close | show | list",
             "Declare an incident (form, or at once with a severity and title) and work it",
             SHARED_SCOPES,
             commands.handle,
+            EXAMPLES,
         )
     )
     IncidentActions(desk, commands).register(host.card_actions)

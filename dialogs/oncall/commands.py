@@ -12,9 +12,10 @@ from bot.oncall.cards import name_of, oncall_card, overrides_card, schedule_card
 from dialogs.oncall.desk import OnCallDesk, caller_of, find_member, mentions_as_handles
 from dialogs.replies import say, sentence
 from domain.circle import Circle
+from domain.local_time import format_moment
 from domain.oncall import service
 from domain.oncall.model import primary_gaps, turns_between, who_is_on_call
-from domain.oncall.moments import MOMENT_EXAMPLES, OnCallError, format_local, parse_period
+from domain.oncall.moments import MOMENT_EXAMPLES, OnCallError, parse_period
 from domain.rota import Layer
 
 USAGE = (
@@ -28,6 +29,14 @@ OVERRIDE_USAGE = (
 )
 SWAP_USAGE = "`/oncall swap @person [primary|secondary]` swaps your next turn with theirs; the Team Leader may " \
     "swap two others: `/oncall swap @marco @sara`"  # fmt: skip
+EXAMPLES = (
+    "/oncall",
+    "/oncall schedule 7",
+    "/oncall override @Sara tomorrow 18:00 09:00 dentist",
+    "/oncall swap @Sara",
+    "/oncall overrides",
+    "/oncall cancel 3",
+)
 DEFAULT_DAYS = 14
 MAX_DAYS = 60
 
@@ -80,7 +89,9 @@ class OnCallCommands:
     async def _schedule(self, turn_context: TurnContext, words: list[str]) -> None:
         days = DEFAULT_DAYS
         if words:
-            if not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_DAYS:
+            if not (words[0].isascii() and words[0].isdecimal() and len(words[0]) <= 3) or not (
+                1 <= int(words[0]) <= MAX_DAYS
+            ):
                 raise OnCallError(f"`{words[0]}` is not a number of days from 1 to {MAX_DAYS}: `/oncall schedule 7`")
             days = int(words[0])
         circle = await self._desk.one_circle(turn_context)
@@ -121,8 +132,7 @@ class OnCallCommands:
         await say(
             turn_context,
             f"Override #{override_id}: {covering.display_name} is {layer} on call from "
-            f"{format_local(override.start, zone, now)} to {format_local(override.end, zone, now)} "
-            f"({circle.rota.time_zone}){instead}.",
+            f"{format_moment(override.start, zone, now)} to {format_moment(override.end, zone, now)}{instead}.",
         )
 
     async def _swap(self, turn_context: TurnContext, circle: Circle, words: list[str]) -> None:
@@ -140,7 +150,8 @@ class OnCallCommands:
         )
         zone, now = circle.rota.zone, self._desk.clock.now()
         lines = [
-            f"{name_of(circle, o.member)} covers {format_local(o.start, zone, now)} → {format_local(o.end, zone, now)}"
+            f"{name_of(circle, o.member)} covers {format_moment(o.start, zone, now)} → "
+            f"{format_moment(o.end, zone, now)}"
             for o in overrides
         ]
         await say(turn_context, f"Swapped ({layer}): " + "; ".join(lines) + ".")

@@ -7,7 +7,7 @@ from adapters.oncall.timers import oncall_timer_handlers
 from bot.commands import ALL_SCOPES, Command
 from bot.feature import FeatureHost, ServiceKey
 from bot.oncall.notifier import TeamsOnCallNotifier
-from dialogs.oncall.commands import OnCallCommands
+from dialogs.oncall.commands import EXAMPLES, OnCallCommands
 from dialogs.oncall.desk import OnCallDesk
 from dialogs.oncall.handover import HandoverCommands
 from domain.oncall.ports import PluggableReadiness
@@ -30,7 +30,8 @@ class OnCallFeature:
         oncall = OnCallCommands(desk)
         host.commands.register(
             Command("oncall", "oncall [schedule [days] | override | swap | overrides | cancel]",
-                    "Who is on call now and next; the schedule; overrides and swaps", ALL_SCOPES, oncall.handle)
+                    "Who is on call now and next; the schedule; overrides and swaps", ALL_SCOPES, oncall.handle,
+                    EXAMPLES)
         )  # fmt: skip
         HandoverCommands(desk).register(host)
         for kind, handler in oncall_timer_handlers(host.clock, notifier, readiness).items():

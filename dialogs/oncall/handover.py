@@ -14,9 +14,10 @@ from bot.oncall.cards import ACCEPT_VERB, NOTES_INPUT, NOTES_VERB, handover_card
 from dialogs.oncall.desk import OnCallDesk, caller_of
 from dialogs.replies import answering_errors, say, sentence
 from domain.circle import Circle
+from domain.local_time import format_moment
 from domain.oncall import service
 from domain.oncall.handover import Handover
-from domain.oncall.moments import OnCallError, format_local
+from domain.oncall.moments import OnCallError
 from domain.oncall.service import OnCallContext
 from domain.rota import Layer
 
@@ -24,6 +25,25 @@ USAGE = (
     "`/handover [secondary]` starts the next shift change's handover now · "
     "`/handover notes <text>` (outgoing) · `/handover accept` (incoming)"
 )
+
+
+def started_text(circle: Circle, handover: Handover, when: str, unreached: tuple[str, ...]) -> str:
+    """What `/handover` did, true to who was reached: never "I sent X the card" when X could not get it."""
+    incoming, outgoing = handover.incoming, handover.outgoing
+    done = []
+    if outgoing and outgoing not in unreached:
+        done.append(f"I asked {name_of(circle, outgoing)} for notes")
+    if incoming not in unreached:
+        done.append(f"sent {name_of(circle, incoming)} the handover card to accept")
+    text = f"Handover of {circle.name} {handover.layer} to {name_of(circle, incoming)} (shift from {when}) started"
+    text += ": " + " and ".join(done) + "." if done else "."
+    if unreached:
+        names = " and ".join(name_of(circle, handle) for handle in unreached)
+        text += (
+            f" I could not reach {names}: I can only message people who have chatted with me once. "
+            f"Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
+        )
+    return text
 
 
 class HandoverCommands:
@@ -37,7 +57,9 @@ class HandoverCommands:
         host.commands.register(
             Command("handover", "handover [secondary | notes <text> | accept]",
                     "Hand the on-call shift over: notes from the outgoing, acceptance by the incoming",
-                    ALL_SCOPES, self.handle)
+                    ALL_SCOPES, self.handle,
+                    ("/handover", "/handover secondary", "/handover notes INC-7 still open, watch the queue",
+                     "/handover accept"))
         )  # fmt: skip
         host.card_actions.register(ACCEPT_VERB, answering_errors(self.accept_button, OnCallError))
         host.card_actions.register(NOTES_VERB, answering_errors(self.notes_button, OnCallError))
@@ -63,20 +85,19 @@ class HandoverCommands:
         circle = await self._desk.one_circle(turn_context)
         if caller_of(turn_context, circle) is None:
             raise OnCallError(f"only members of {circle.name} can start its handover")
-        handover, started = await self._desk.run(service.start_handover, circle, layer)
+        start = await self._desk.run(service.start_handover, circle, layer)
+        handover = start.handover
         zone, now = circle.rota.zone, self._desk.clock.now()
-        when = format_local(handover.shift_start, zone, now)
+        when = format_moment(handover.shift_start, zone, now)
         incoming = name_of(circle, handover.incoming)
-        if not started:
+        if not start.started:
             state = "accepted" if not handover.is_pending else "waiting for acceptance"
-            await say(turn_context, f"The {layer} handover to {incoming} (shift from {when}) is already {state}.")
+            text = f"The {layer} handover to {incoming} (shift from {when}) is already {state}."
+            if start.unreached:
+                text += f" I still cannot reach {incoming}: ask them to say hi to me once in a 1:1 chat."
+            await say(turn_context, text)
             return
-        asked = f"I asked {name_of(circle, handover.outgoing)} for notes and " if handover.outgoing else ""
-        await say(
-            turn_context,
-            f"Handover of {circle.name} {layer} to {incoming} (shift from {when}) started: "
-            f"{asked}sent {incoming} the handover card to accept.",
-        )
+        await say(turn_context, started_text(circle, handover, when, start.unreached))
 
     async def _notes(self, turn_context: TurnContext, text: str) -> None:
         if not text.strip():

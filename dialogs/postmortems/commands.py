@@ -16,9 +16,10 @@ from dialogs.postmortems.desk import PostmortemDesk, required_member
 from dialogs.replies import say, sentence
 from domain.circle import Circle, Member
 from domain.incidents.model import IncidentError, parse_incident_key
+from domain.local_time import format_date
 from domain.postmortems import service
 from domain.postmortems.model import Postmortem, PostmortemError, parse_action_key
-from domain.postmortems.schedule import parse_due
+from domain.postmortems.schedule import local_date, parse_due
 
 USAGE = (
     "`/postmortem start INC-7 [@owner]` · `/postmortem action [INC-7] <what> [@owner] [due]` · "
@@ -106,9 +107,11 @@ class PostmortemCommands:
         postmortem = await self._desk.start(number, by, owner=owner.handle if owner else None)
         owner_name = _name(circle, postmortem.owner)
         where = "a branch and merge request in GitLab" if self._desk.gitlab_enabled else "its review thread"
+        today = local_date(self._desk.clock.now(), circle.time_zone)
         await say(
             turn_context,
-            f"Postmortem of {postmortem.incident_key} started: owner {owner_name}, due {postmortem.due.isoformat()}. "
+            f"Postmortem of {postmortem.incident_key} started: owner {owner_name}, "
+            f"due {format_date(postmortem.due, today)}. "
             f"The draft goes to {where}; the card opens the review thread in the circle's channel.",
         )
 
@@ -135,10 +138,12 @@ class PostmortemCommands:
             due=due,
         )
         action = added.action
+        today = local_date(self._desk.clock.now(), circle.time_zone)
         await say(
             turn_context,
             f"{postmortem.incident_key} {action.key} added: {action.text} — {_name(circle, action.owner)}, "
-            f"due {action.due.isoformat()}." + (" See the blameless nudge in the thread." if added.blaming else ""),
+            f"due {format_date(action.due, today)}."
+            + (" See the blameless nudge in the thread." if added.blaming else ""),
         )
 
     async def _agree(self, turn_context: TurnContext, postmortem: Postmortem, circle: Circle, _rest: list[str]) -> None:

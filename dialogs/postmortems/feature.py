@@ -3,6 +3,8 @@ the GitLab/tracker outbox handlers and timers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from botbuilder.core import TurnContext
 
 from adapters.gitlab.docs import gitlab_docs_from_settings
@@ -29,6 +31,17 @@ def install_postmortems(host: FeatureHost, desk: PostmortemDesk) -> PostmortemCo
             "Write the postmortem of a resolved incident, agree corrective actions, search past ones",
             ALL_SCOPES,
             commands.handle,
+            (
+                "/postmortem start INC-7 @Luca",
+                "/postmortem action INC-7 alert on queue depth @Luca fri",
+                "/postmortem review INC-7",
+                "/postmortem agree INC-7",
+                "/postmortem done INC-7 A1",
+                "/postmortem comment INC-7 the timeline misses the failover",
+                "/postmortem show INC-7",
+                "/postmortem list",
+                "/postmortem search certificate",
+            ),
         )
     )
     PostmortemActions(desk).register(host.card_actions)
@@ -62,7 +75,14 @@ class PostmortemsFeature:
         incidents = host.service(INCIDENT_DESK)
         desk = PostmortemDesk(host.uow, host.clock, notifier, incidents, gitlab_enabled=enabled)
         install_postmortems(host, desk)
-        register_postmortem_handlers(host.outbox, gitlab=gitlab, jira=host.service(ISSUE_TRACKER), results=desk)
+        register_postmortem_handlers(
+            host.outbox,
+            gitlab=gitlab,
+            jira=host.service(ISSUE_TRACKER),
+            results=desk,
+            clock=host.clock,
+            consistency_window=timedelta(seconds=host.settings.consistency_window),
+        )
         for kind, handler in postmortem_timer_handlers(desk.context).items():
             host.timers.register(kind, handler)
         if gitlab is not None:

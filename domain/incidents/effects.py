@@ -19,12 +19,14 @@ from domain.incidents.issue_tracker import (
 )
 from domain.incidents.model import Incident, IncidentEvent
 from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, resolve_clock
+from domain.local_time import format_moment, zone_named
 from domain.ports import UnitOfWork
 
 # Timeline kinds that are chat, not changes: they stay out of Jira and the stakeholder prompts.
 CHATTER = frozenset({"thread"})
 # Timeline kinds Jira already knows about, so mirroring them there would only echo.
-NOT_FOR_JIRA = CHATTER | {"jira"}
+# A failed delivery is not mirrored either: telling Jira that Jira failed would fail too.
+NOT_FOR_JIRA = CHATTER | {"jira", "jira_failed", "delivery_failed"}
 
 
 def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event: IncidentEvent) -> None:
@@ -38,8 +40,8 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
                 incident=incident.key,
                 project=circle.jira.project_key,
                 issue_type=circle.jira.issue_type,
-                summary=f"{incident.key} [{incident.severity}] {incident.title}",
-                description=_jira_description(incident),
+                summary=jira_summary(incident),
+                description=_jira_description(incident, circle),
                 priority=circle.jira.priority_for(incident.severity),
             ),
         )
@@ -51,7 +53,11 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
     )
     if event.name == "severity":
         priority = circle.jira.priority_for(incident.severity)
-        queue_issue_request(uow.outbox, UpdatePriority(incident=incident.key, priority=priority, marker=marker))
+        # The summary carries the severity ("INC-7 [P2] …"): it follows, or Jira keeps saying P2.
+        queue_issue_request(
+            uow.outbox,
+            UpdatePriority(incident=incident.key, priority=priority, marker=marker, summary=jira_summary(incident)),
+        )
     transition = {"resolved": circle.jira.resolve_transition, "closed": circle.jira.close_transition}.get(event.name)
     if transition:
         queue_issue_request(uow.outbox, TransitionIssue(incident=incident.key, transition=transition, marker=marker))
@@ -65,9 +71,16 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
         queue_issue_request(uow.outbox, reopen)
 
 
-def _jira_description(incident: Incident) -> str:
+def jira_summary(incident: Incident) -> str:
+    """The Jira summary: key, current severity and title."""
+    return f"{incident.key} [{incident.severity}] {incident.title}"
+
+
+def _jira_description(incident: Incident, circle: Circle) -> str:
+    """What the declarer saw (their own words), then the facts; times in the circle's zone."""
+    when = format_moment(incident.declared_at, zone_named(circle.time_zone))
     facts = [
-        f"Declared by {incident.declared_by} at {incident.declared_at:%Y-%m-%d %H:%M} UTC ({incident.source}).",
+        f"Declared by {incident.declared_by} at {when} ({incident.source}).",
         f"Business impact: {'yes' if incident.business_impact else 'no'}; data loss: "
         f"{'yes' if incident.data_loss else 'no'}.",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,8 @@ from enum import StrEnum
 from domain.circle import Severity
 
 MAX_TITLE_LENGTH = 150
+# How the timeline names steps the bot took by itself (rota assignment, SLA warnings, escalations).
+BOT_ACTOR = "circlebot"
 MAX_TEXT_LENGTH = 4000
 
 
@@ -42,6 +45,10 @@ class Source(StrEnum):
 
 class IncidentError(ValueError):
     """A rule of the incident process was broken; the message says what to do instead."""
+
+
+# Timeline kinds for writes the outbox gave up on (it parked their rows as dead).
+JIRA_FAILED, DELIVERY_FAILED = "jira_failed", "delivery_failed"
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,8 @@ class Incident:
         via = "by monitoring" if source is Source.ALERT else f"by {declared_by}"
         incident._record(at, declared_by, "declared", f"{severity} declared {via}: {incident.title}")
         if commander:
-            incident._record(at, declared_by, "assigned", f"Commander: {commander_name or commander}")
+            # The rota chose the commander, not the person declaring: the bot did this step.
+            incident._record(at, BOT_ACTOR, "assigned", f"Commander: {commander_name or commander} (on call)")
         return incident
 
     @property
@@ -304,12 +312,23 @@ def validate_title(title: str) -> str:
     return title
 
 
+# "P1", and what many teams type: "sev1", "SEV-1", "s1".
+_SEVERITY_WORD = re.compile(r"(p|sev-?|s)(\d+)", re.IGNORECASE)
+
+
+def looks_like_severity(word: str) -> bool:
+    """True for a word meant as a severity, valid or not ("P1", "sev2", "P9"), so it gets a severity answer."""
+    return _SEVERITY_WORD.fullmatch(word.strip()) is not None
+
+
 def parse_severity(text: str) -> Severity:
-    """P1..P4, case-insensitive; the error lists what is accepted."""
-    try:
-        return Severity(text.strip().upper())
-    except ValueError:
-        raise IncidentError(f"unknown severity `{text}`: use P1, P2, P3 or P4") from None
+    """P1..P4, or the aliases sev1..sev4 (any case); the error says what is accepted."""
+    match = _SEVERITY_WORD.fullmatch(text.strip())
+    if match is None or f"P{match.group(2)}" not in Severity.__members__:
+        raise IncidentError(
+            f"severity is P1–P4 (sev1–sev4 work too), not `{text}`: `/incident P1 Checkout API returns 500`"
+        )
+    return Severity(f"P{match.group(2)}")
 
 
 def parse_status(text: str) -> IncidentStatus:
@@ -320,11 +339,40 @@ def parse_status(text: str) -> IncidentStatus:
         raise IncidentError(f"unknown status `{text}`: use one of {phases}") from None
 
 
+# Incident numbers are a 32-bit column; nine digits keep every one in range.
+MAX_INCIDENT_NUMBER = 999_999_999
+_INCIDENT_KEY = re.compile(r"INC-([0-9]{1,9})", re.ASCII)
+
+
 def parse_incident_key(text: str) -> int | None:
-    """The number in "INC-7" (any case), or None if `text` is not an incident id."""
-    text = text.strip().upper()
-    if text.startswith("INC-") and text[4:].isdigit():
-        return int(text[4:])
+    """The number in "INC-7" (any case), or None if `text` does not look like an incident id.
+
+    Text that starts like one but is not ("INC-²", "INC-2147483648", "INC-x") is an IncidentError
+    saying what to write: taken as "no id" it would act on the thread's incident instead.
+    """
+    word = text.strip().upper()
+    if not word.startswith("INC-"):
+        return None
+    match = _INCIDENT_KEY.fullmatch(word)
+    if match is None or not 1 <= int(match.group(1)) <= MAX_INCIDENT_NUMBER:
+        shown = word[:20] + ("…" if len(word) > 20 else "")
+        raise IncidentError(f"`{shown}` is not an incident id; write INC- and its number, like INC-7")
+    return int(match.group(1))
+
+
+def incident_number(value: object) -> int | None:
+    """An incident number as a card or payload carries it (7, "7" or "INC-7"); None when it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= MAX_INCIDENT_NUMBER else None
+    if isinstance(value, str):
+        if value.isascii() and value.isdecimal() and len(value) <= 9:
+            return incident_number(int(value))
+        try:
+            return parse_incident_key(value)
+        except IncidentError:
+            return None
     return None
 
 

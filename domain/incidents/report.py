@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.circle import SlaPolicy
-from domain.incidents.model import Incident, TimelineEntry
+from domain.incidents.model import Incident, IncidentStatus, TimelineEntry
 from domain.incidents.sla import SlaState, acknowledge_clock, resolve_clock
 from domain.incidents.triggers import TriggerFired
 
@@ -43,3 +43,14 @@ def build_report(incident: Incident, policy: SlaPolicy, triggers: list[TriggerFi
         triggers=tuple(triggers),
         timeline=tuple(incident.timeline),
     )
+
+
+IDENTIFIED_NOTE = f"Status: {IncidentStatus.IDENTIFIED} — "
+
+
+def root_cause_of(incident: Incident) -> str | None:
+    """The root cause given at resolution, else the note written when the incident was marked identified."""
+    if incident.root_cause:
+        return incident.root_cause
+    notes = [e.text for e in incident.timeline if e.kind == "status" and e.text.startswith(IDENTIFIED_NOTE)]
+    return notes[-1][len(IDENTIFIED_NOTE) :].strip() or None if notes else None

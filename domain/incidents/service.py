@@ -15,13 +15,16 @@ from datetime import datetime
 from domain.circle import Circle, Member, Severity
 from domain.clock import Clock
 from domain.incidents.effects import CHATTER, queue_jira_write, sync_timers
-from domain.incidents.model import Incident, IncidentError, IncidentStatus, Source
+from domain.incidents.model import DELIVERY_FAILED, JIRA_FAILED, Incident, IncidentError, IncidentStatus, Source
 from domain.incidents.report import IncidentReport, build_report
-from domain.incidents.sla import acknowledge_clock, humanize, next_stakeholder_update_due, resolve_clock
+from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, overdue_hint, resolve_clock, time_left
 from domain.incidents.triggers import evaluate_triggers
+from domain.local_time import format_time, format_when, zone_named
 from domain.ports import IncidentNotifier, UnitOfWork
 from domain.rota import OnCall, on_call_at
 
+# The breach notice's headline names its clock; reports count breaches per clock by it.
+ACK_OVERDUE, SLA_BREACHED = "ACK OVERDUE", "SLA BREACHED"
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
 
@@ -212,6 +215,35 @@ async def link_issue(ctx: IncidentContext, number: int, issue_key: str) -> Incid
     return await _save(ctx, incident, circle)
 
 
+async def delivery_failed(ctx: IncidentContext, number: int, *, what: str, jira_issue: bool = False) -> Incident:
+    """An external write for this incident was given up on: the card says so, the Team Leader is told once.
+
+    `jira_issue`: it was the Jira issue itself, so the card's Jira field reads "failed", not
+    "pending" forever. Telling is keyed by `what`, so a row retried and parked again is told once.
+    """
+    incident, circle = await load(ctx, number)
+    kind = JIRA_FAILED if jira_issue else DELIVERY_FAILED
+    text = f"Gave up on {what}; `circlebot outbox list --status dead` shows why, `circlebot outbox retry` resends."
+    if any(entry.kind == kind and entry.text == text for entry in incident.timeline):
+        return incident
+    incident.record(ctx.clock.now(), "circlebot", kind, text)
+    leader = circle.member(circle.team_leader)
+    if leader is not None:
+        await ctx.notifier.tell_privately(
+            ctx.uow,
+            incident,
+            circle,
+            leader,
+            f"{incident.key}: {text}",
+            key=f"incident:{incident.number}:failed:{_slug(what)}",
+        )
+    return await _save(ctx, incident, circle)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower())[:60]
+
+
 async def save_changes(ctx: IncidentContext, incident: Incident, circle: Circle) -> Incident:
     """Persist an incident another module's use case changed (alert ingest), with all the effects."""
     return await _save(ctx, incident, circle)
@@ -228,14 +260,21 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
     now = ctx.clock.now()
     if clock.stopped_at is not None or not incident.is_open:
         return
+    if stage == "warn" and now >= clock.deadline:
+        return  # a warning that comes late (the bot was down) would say "due in 0s": the breach says it all
+    zone = zone_named(circle.time_zone)
+    due = format_when(clock.deadline, zone, now)
+    what = "acknowledge" if deadline == "acknowledge" else "resolve"
     if stage == "warn":
-        text = f"SLA warning: {deadline} due in {humanize(clock.remaining(now))} (at {clock.deadline:%H:%M} UTC)"
+        text = f"SLA warning: {incident.key} must be {what}d by {due} (in {time_left(clock.remaining(now))})."
         kind = "sla_warning"
     else:
-        text = f"SLA breached: {deadline} was due {humanize(now - clock.deadline)} ago"
+        headline = ACK_OVERDUE if deadline == "acknowledge" else SLA_BREACHED
+        text = f"{headline}: {incident.key} was not {what}d by {due}{overdue_hint(now - clock.deadline)}."
         kind = "sla_breach"
     incident.record(now, "circlebot", kind, text)
-    await ctx.notifier.tell_thread(ctx.uow, incident, circle, text)
+    commander = circle.member(incident.commander) if incident.commander else None
+    await ctx.notifier.tell_thread(ctx.uow, incident, circle, text, mention=commander)
     await _save(ctx, incident, circle)
 
 
@@ -280,17 +319,18 @@ async def on_stakeholder_timer(ctx: IncidentContext, number: int, overdue: bool)
     incident, circle = await load(ctx, number)
     if next_stakeholder_update_due(incident, circle.sla_for(incident.severity)) is None:
         return
-    await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue)
+    await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident, circle), overdue)
     if overdue:
         incident.record(ctx.clock.now(), "circlebot", "reminder", "Stakeholder update overdue")
         await _save_quietly(ctx, incident, circle)
 
 
-def stakeholder_draft(incident: Incident) -> str:
+def stakeholder_draft(incident: Incident, circle: Circle) -> str:
     """A prefilled update: where we are, and what happened last."""
     recent = [e for e in incident.timeline if e.kind not in CHATTER | {"stakeholder_update"}][-3:]
     lines = [f"{incident.key} ({incident.severity}) — {incident.title}", f"Status: {incident.status}."]
-    lines += [f"• {entry.at:%H:%M} UTC {entry.text}" for entry in recent]
+    zone = zone_named(circle.time_zone)
+    lines += [f"• {format_time(entry.at, zone)} {entry.text}" for entry in recent]
     return "\n".join(lines)
 
 
@@ -316,6 +356,8 @@ async def _apply_effects(
             queue_jira_write(ctx.uow, incident, circle, event)
     await sync_timers(ctx.uow, incident, circle)
     if incident.business_impact and any(e.name in PHASE_CHANGES for e in events):
-        await ctx.notifier.ask_stakeholder_update(ctx.uow, incident, circle, stakeholder_draft(incident), overdue=False)
+        await ctx.notifier.ask_stakeholder_update(
+            ctx.uow, incident, circle, stakeholder_draft(incident, circle), overdue=False
+        )
     if refresh_card:
         await ctx.notifier.incident_changed(ctx.uow, incident, circle)

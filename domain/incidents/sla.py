@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from domain.circle import SlaPolicy
 from domain.incidents.model import Incident
+from domain.local_time import format_when
 
 # Teams cards and the handbook's "warned before breach": the warning comes at 80 % of the budget.
 WARNING_FRACTION = 0.8
@@ -72,17 +74,40 @@ def next_stakeholder_update_due(incident: Incident, policy: SlaPolicy) -> dateti
     return since + policy.stakeholder_update
 
 
-def describe(clock: SlaClock, now: datetime) -> str:
-    """A short human line for a card: "ack in 3m", "resolve overdue by 12m", "ack met (2m)"."""
+def describe(clock: SlaClock, now: datetime, zone: ZoneInfo) -> str:
+    """One line with the absolute deadline a snapshot card can keep true, and a relative hint.
+
+    "ack by 15:30 CET (in 3m)", "ack OVERDUE since 15:30 CET (4m)", "ack met at 15:27 CET (2m)".
+    A card is read minutes after it was drawn, so the absolute time leads and the hint follows.
+    """
     label = "ack" if clock.name == "acknowledge" else "resolve"
+    return f"{label} {deadline_text(clock, now, zone)}"
+
+
+def deadline_text(clock: SlaClock, now: datetime, zone: ZoneInfo) -> str:
+    """The clock's state without its name: "by 15:30 CET (in 3m)", "OVERDUE since 15:30 CET (4m)"."""
     state = clock.state(now)
-    if state in (SlaState.MET, SlaState.MISSED):
-        took = clock.elapsed() or timedelta(0)
-        return f"{label} {state} ({humanize(took)})"
-    remaining = clock.remaining(now)
-    if remaining <= timedelta(0):
-        return f"{label} overdue by {humanize(-remaining)}"
-    return f"{label} in {humanize(remaining)}" + (" ⚠" if state is SlaState.AT_RISK else "")
+    due = format_when(clock.deadline, zone, now)
+    if clock.stopped_at is not None:
+        took = humanize(clock.elapsed() or timedelta(0))
+        return f"{state} at {format_when(clock.stopped_at, zone, now)} ({took})"
+    if state is SlaState.BREACHED:
+        return f"OVERDUE since {due}" + overdue_hint(now - clock.deadline)
+    return f"by {due} (in {time_left(clock.remaining(now))})" + (" ⚠" if state is SlaState.AT_RISK else "")
+
+
+def time_left(remaining: timedelta) -> str:
+    """Whole minutes, rounded up ("4m", "3h 55m"); "<1m" in the last minute. Seconds are noise on a card."""
+    if remaining < timedelta(minutes=1):
+        return "<1m"
+    return humanize(timedelta(minutes=-(-remaining // timedelta(minutes=1))))
+
+
+def overdue_hint(late: timedelta) -> str:
+    """The lateness in whole minutes, " (4m)", once a minute has passed; before that nothing, never "0s"."""
+    if late < timedelta(minutes=1):
+        return ""
+    return f" ({humanize(timedelta(minutes=late // timedelta(minutes=1)))})"
 
 
 def humanize(delta: timedelta) -> str:

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from domain.circle import Circle, HandoverPolicy
 from domain.incidents.model import Incident
 from domain.incidents.sla import acknowledge_clock, describe, humanize, next_stakeholder_update_due, resolve_clock
+from domain.local_time import format_moment, format_when, zone_named
 from domain.oncall.moments import OnCallError
 from domain.postmortems.model import Postmortem, PostmortemStatus
 from domain.postmortems.schedule import local_date
@@ -71,12 +73,13 @@ class Handover:
             raise OnCallError("only the outgoing on-call writes the handover notes")
         self.notes, self.notes_by, self.notes_at = text, by, at
 
-    def accept(self, by: str, at: datetime) -> None:
-        """The incoming engineer takes the shift over; only they can."""
+    def accept(self, by: str, at: datetime, zone: ZoneInfo | None = None) -> None:
+        """The incoming engineer takes the shift over; only they can. `zone` is the reader's, for errors."""
         if by != self.incoming:
             raise OnCallError("only the incoming on-call can accept this handover")
         if not self.is_pending:
-            raise OnCallError(f"this handover was already accepted at {self.accepted_at:%H:%M} UTC")
+            accepted = format_moment(self.accepted_at or at, zone or zone_named("UTC"), at)
+            raise OnCallError(f"this handover was already accepted at {accepted}")
         self.status, self.accepted_at, self.accepted_by = HandoverStatus.ACCEPTED, at, by
 
 
@@ -152,11 +155,14 @@ def pending_actions(circle: Circle, postmortems: Sequence[Postmortem], now: date
 
 def _line(circle: Circle, incident: Incident, now: datetime) -> IncidentLine:
     policy = circle.sla_for(incident.severity)
-    sla = f"{describe(acknowledge_clock(incident, policy), now)} · {describe(resolve_clock(incident, policy), now)}"
+    zone = zone_named(circle.time_zone)
+    clocks = (acknowledge_clock(incident, policy), resolve_clock(incident, policy))
+    sla = " · ".join(describe(clock, now, zone) for clock in clocks)
     due = next_stakeholder_update_due(incident, policy)
     update = None
     if due is not None:
-        update = f"due in {humanize(due - now)}" if due > now else f"overdue by {humanize(now - due)}"
+        when = format_when(due, zone, now)
+        update = f"due {when} (in {humanize(due - now)})" if due > now else f"OVERDUE since {when}"
     member = circle.member(incident.commander) if incident.commander else None
     return IncidentLine(
         key=incident.key,

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.circle import Circle, Member, Role
-from domain.oncall.moments import OnCallError, format_local
+from domain.local_time import format_moment
+from domain.oncall.moments import OnCallError
 from domain.rota import Layer, Override, Rota, Shift, ShiftSource, gaps_between, shifts_between
 
 # Far enough to find the next turn of a weekly rotation among several people.
@@ -103,7 +104,7 @@ def gap_lines(rota: Rota, start: datetime, end: datetime) -> list[str]:
     """Each primary gap as a readable line in the rota's time zone."""
     zone = rota.zone
     return [
-        f"nobody is primary on call from {format_local(a, zone, start)} to {format_local(b, zone, start)}"
+        f"nobody is primary on call from {format_moment(a, zone, start)} to {format_moment(b, zone, start)}"
         for a, b in primary_gaps(rota, start, end)
     ]
 
@@ -144,7 +145,7 @@ def plan_override(
             raise OnCallError(
                 f"only the Team Leader ({leader.display_name if leader else circle.team_leader}) or the person "
                 f"being covered may override; you are not {layer} on call between "
-                f"{format_local(start, zone, now)} and {format_local(end, zone, now)}"
+                f"{format_moment(start, zone, now)} and {format_moment(end, zone, now)}"
             )
     return Override(covering.handle, start, end, layer, reason=reason.strip()[:200], created_by=caller.handle)
 

@@ -76,13 +76,6 @@ def parse_period(words: list[str], zone: ZoneInfo, now: datetime) -> tuple[datet
     return start.at, end_at, rest[end.words :]
 
 
-def format_local(moment: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
-    """A short local time for cards: "Mon 30 Nov 09:00" (with the year only when it differs)."""
-    local = moment.astimezone(zone)
-    year = "" if now is None or now.astimezone(zone).year == local.year else f" {local.year}"
-    return f"{local:%a} {local.day} {local:%b}{year} {local:%H:%M}"
-
-
 def _day(word: str, today: date) -> date | None:
     if word == "today":
         return today

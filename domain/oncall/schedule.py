@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from domain.circle import Circle
+from domain.local_time import format_moment
 from domain.oncall.model import ShiftChange, shift_changes
-from domain.oncall.moments import format_local
 from domain.recurring import Occurrence, RecurringSchedule
 
 SHIFT_CHANGE = "oncall.shift_change"
@@ -111,7 +111,7 @@ def oncall_schedules(shift_change_grace: timedelta = DEFAULT_SHIFT_CHANGE_GRACE)
 
 
 def _when(circle: Circle, moment: datetime) -> str:
-    return f"{format_local(moment, circle.rota.zone)} ({circle.rota.time_zone})"
+    return format_moment(moment, circle.rota.zone, moment)
 
 
 def _who(circle: Circle, change: ShiftChange) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from domain.circle import Circle, Member, Role
 from domain.clock import Clock
+from domain.local_time import format_moment
 from domain.oncall.handover import Handover, HandoverBrief, build_brief
 from domain.oncall.model import (
     ShiftChange,
@@ -22,7 +23,7 @@ from domain.oncall.model import (
     shift_changes,
     turns_between,
 )
-from domain.oncall.moments import OnCallError, format_local
+from domain.oncall.moments import OnCallError
 from domain.oncall.ports import (
     HandoverRepository,
     IncidentHistory,
@@ -111,24 +112,39 @@ async def on_shift_change(ctx: OnCallContext, circle_name: str, layer: Layer, at
     change = change_at(circle.rota, layer, at)
     handover = None
     if change is not None and await ctx.handovers.find(circle.name, layer, at) is None:
-        handover = await _start(ctx, circle, change)
+        handover, _unreached = await _start(ctx, circle, change)
     return handover
 
 
-async def start_handover(ctx: OnCallContext, circle: Circle, layer: Layer) -> tuple[Handover, bool]:
-    """`/handover`: start the next shift change's handover now; (handover, False) if already started."""
+@dataclass(frozen=True)
+class HandoverStart:
+    """What `/handover` did: the handover, whether it started now, and who the bot could not reach."""
+
+    handover: Handover
+    started: bool
+    unreached: tuple[str, ...] = ()
+
+
+async def start_handover(ctx: OnCallContext, circle: Circle, layer: Layer) -> HandoverStart:
+    """`/handover`: start the next shift change's handover now; `started` is False if it already was."""
     now = ctx.clock.now()
     change = next((c for c in shift_changes(circle.rota, now, now + timedelta(days=60)) if c.layer == layer), None)
     if change is None:
         raise OnCallError(f"the {layer} rota of {circle.name} has no shift change in the next 60 days")
     existing = await ctx.handovers.find(circle.name, layer, change.at)
     if existing is not None:
-        return existing, False
-    return await _start(ctx, circle, change), True
+        if existing.is_pending and not await _send_brief(ctx, circle, existing):
+            # Asked again: try the card again (someone may have said hi since), and say if it still fails.
+            return HandoverStart(existing, started=False, unreached=(existing.incoming,))
+        return HandoverStart(existing, started=False)
+    handover, unreached = await _start(ctx, circle, change)
+    return HandoverStart(handover, started=True, unreached=unreached)
 
 
-async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> Handover:
+async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> tuple[Handover, tuple[str, ...]]:
+    """Start a handover; also the handles of the people the bot could not message (the leader is told)."""
     now = ctx.clock.now()
+    unreached: list[str] = []
     handover = await ctx.handovers.add(
         Handover(
             circle=circle.name,
@@ -143,8 +159,10 @@ async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> Han
     )
     outgoing = circle.member(change.outgoing) if change.outgoing else None
     if outgoing is not None and not await ctx.notifier.ask_handover_notes(ctx.uow, circle, handover):
+        unreached.append(outgoing.handle)
         await _cannot_reach(ctx, circle, outgoing, f"handover:{handover.id}:notes", "for handover notes")
     if not await _send_brief(ctx, circle, handover):
+        unreached.append(handover.incoming)
         incoming = circle.member(handover.incoming)
         if incoming is not None:
             await _cannot_reach(ctx, circle, incoming, f"handover:{handover.id}:card", "with the handover card")
@@ -162,7 +180,7 @@ async def _start(ctx: OnCallContext, circle: Circle, change: ShiftChange) -> Han
         handover.escalation_due(policy),
         chase | {"stage": "escalate"},
     )
-    return handover
+    return handover, tuple(unreached)
 
 
 async def handover_brief(ctx: OnCallContext, circle: Circle, handover: Handover) -> HandoverBrief:
@@ -200,7 +218,7 @@ async def add_handover_notes(ctx: OnCallContext, handover_id: int, by: str, text
 async def accept_handover(ctx: OnCallContext, handover_id: int, by: str) -> Handover:
     """The incoming engineer took over: stop chasing, tell the outgoing one."""
     circle, handover = await load_handover(ctx, handover_id)
-    handover.accept(by, ctx.clock.now())
+    handover.accept(by, ctx.clock.now(), circle.rota.zone)
     await ctx.handovers.save(handover)
     for stage in ("remind", "escalate"):
         await ctx.uow.timers.cancel(f"handover-chase:{handover.id}:{stage}")
@@ -226,7 +244,7 @@ async def on_handover_chase(ctx: OnCallContext, handover_id: int, stage: str) ->
             await _cannot_reach(ctx, circle, incoming, f"handover:{handover.id}:remind", "with a handover reminder")
     else:
         handover.escalated_at = now
-        since = format_local(handover.shift_start, circle.rota.zone, now)
+        since = format_moment(handover.shift_start, circle.rota.zone, now)
         await ctx.notifier.tell_team_leader(
             ctx.uow,
             circle,

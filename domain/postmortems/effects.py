@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from domain.circle import Circle
 from domain.clock import Clock
+from domain.local_time import format_date
 from domain.ports import OutboxWriter, UnitOfWork
 from domain.postmortems.model import REVIEWING, ActionTracker, CorrectiveAction, Postmortem
 from domain.postmortems.requests import ACTION_LABELS, DraftInGitLab, FileAction, action_label, queue
@@ -67,7 +68,7 @@ def _action_description(postmortem: Postmortem, circle: Circle, action: Correcti
             action.text,
             "",
             f"Owner: {owner.display_name if owner else action.owner}",
-            f"Due: {action.due.isoformat()}",
+            f"Due: {format_date(action.due)}",
             f"Postmortem: {link}",
             f"Agreed by {postmortem.agreed_by or 'the circle'} in the review thread.",
         ]
@@ -86,7 +87,7 @@ def draft_request(postmortem: Postmortem, circle: Circle, content: str) -> Draft
         title=f"Draft: Postmortem {postmortem.incident_key} {postmortem.title}"[:255],
         description=(
             f"Postmortem of {postmortem.incident_key}, drafted by circlebot and owned by "
-            f"{owner.display_name if owner else postmortem.owner}. Review due {postmortem.due.isoformat()}.\n\n"
+            f"{owner.display_name if owner else postmortem.owner}. Review due {format_date(postmortem.due)}.\n\n"
             "Complete the document on this branch; the review and the corrective actions happen in the "
             "circle's Teams thread. The postmortem closes when the actions are filed and this is merged."
         ),

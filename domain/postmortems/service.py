@@ -14,6 +14,7 @@ from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.incidents.model import Incident, IncidentStatus
 from domain.incidents.triggers import evaluate_triggers
+from domain.local_time import format_date
 from domain.ports import UnitOfWork
 from domain.postmortems.blameless import BlamingPhrase, check, suggestion_text
 from domain.postmortems.effects import (
@@ -259,14 +260,15 @@ async def on_reminder(ctx: PostmortemContext, number: int, subject: str, action:
         if not postmortem.review_overdue(today):
             return
         owner_handle = postmortem.owner
-        what = f"The postmortem of {postmortem.incident_key} was due on {postmortem.due.isoformat()}"
+        what = f"The postmortem of {postmortem.incident_key} was due on {format_date(postmortem.due, today)}"
         hint = f"finish the review and agree the actions: `/postmortem agree {postmortem.incident_key}`"
     else:
         item = postmortem.action(action or 0)
         if item.done:
             return
         owner_handle = item.owner
-        what = f"Corrective action {postmortem.incident_key} {item.key} “{item.text}” was due on {item.due.isoformat()}"
+        due = format_date(item.due, today)
+        what = f"Corrective action {postmortem.incident_key} {item.key} “{item.text}” was due on {due}"
         hint = f"when it is done: `/postmortem done {postmortem.incident_key} {item.key}`"
     owner = circle.member(owner_handle)
     owner_name = owner.display_name if owner else owner_handle

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from domain.circle import Circle
 from domain.incidents.model import Incident, Source
+from domain.local_time import format_date, format_moment
 from domain.postmortems.model import Postmortem
 
 TODO = "_To be written by the owner._"
@@ -57,7 +58,7 @@ def _metadata(postmortem: Postmortem, incident: Incident, circle: Circle, owner:
         ("Declared", _local(incident.declared_at, zone)),
         ("Resolved", _local(incident.resolved_at, zone) if incident.resolved_at else "—"),
         ("Postmortem owner", owner),
-        ("Review due", postmortem.due.isoformat()),
+        ("Review due", format_date(postmortem.due)),
         ("Status", postmortem.status.label),
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
@@ -95,7 +96,7 @@ def _timeline(incident: Incident, zone: ZoneInfo) -> str:
 
 
 def _local(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return format_moment(at, zone)
 
 
 def _duration(delta: timedelta) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain.circle import Circle, Role
+from domain.local_time import format_moment
 from domain.oncall.model import turns_between
-from domain.oncall.moments import format_local
 from domain.rota import Layer
 
 
@@ -48,7 +48,7 @@ def unready_primary_lines(
         member = circle.member(turn.member)
         name = member.display_name if member else turn.member
         lines.append(
-            f"{name} is primary on call from {format_local(at, zone, now)} ({circle.rota.time_zone}) but is not "
+            f"{name} is primary on call from {format_moment(at, zone, now)} but is not "
             f"on-call ready ({reason}): `/drill start @{turn.member}`"
         )
     return lines

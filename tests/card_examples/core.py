@@ -19,12 +19,13 @@ from bot.cards import (
 
 
 class _ExampleCommand:
-    def __init__(self, name: str, usage: str, summary: str) -> None:
-        self.name, self.usage, self.summary = name, usage, summary
+    def __init__(self, name: str, usage: str, summary: str, examples: tuple[str, ...] = ()) -> None:
+        self.name, self.usage, self.summary, self.examples = name, usage, summary, examples
 
 
 def _help_example() -> Card:
-    return help_card([_ExampleCommand("help", "help [command]", "Show what I can do here")], where="in a channel")
+    command = _ExampleCommand("incident", "incident P1-P4 <title>", "Declare an incident", ("/incident P1 Disk full",))
+    return help_card([command], how_to_address="Just type the command.")
 
 
 EXAMPLES: list[tuple[str, Callable[[], Card]]] = [

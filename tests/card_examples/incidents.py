@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.cards import Card
 from bot.incidents.cards import (
+    JiraState,
     declare_form,
     incident_card,
     incident_list_card,
@@ -64,13 +65,24 @@ def _example_report() -> Card:
 def _example_resolved_card() -> Card:
     incident, circle = _example_incident()
     incident.resolve("Luca Verdi", _example_now(incident), summary="rolled back")
-    return incident_card(incident, circle, _example_now(incident))
+    return incident_card(incident, circle, _example_now(incident), jira=JiraState.SETTLED)
 
 
 def _example_alert_card() -> Card:
     incident, circle = _example_incident()
     incident.add_links((("Runbook", "https://runbooks.example/checkout"), ("Source", "http://prometheus.local/graph")))
-    return incident_card(incident, circle, _example_now(incident))
+    return incident_card(incident, circle, _example_now(incident), jira=JiraState.FAILED)
+
+
+def _example_overdue_card() -> Card:
+    from datetime import timedelta
+
+    incident, circle = _example_incident()
+    late = Incident.declare(
+        number=8, circle="demo", title="Login fails", severity=Severity.P1, declared_by="Giulia Rossi",
+        at=incident.declared_at, commander="luca", description="Every login answers 502 since 03:00. " * 10,
+    )  # fmt: skip
+    return incident_card(late, circle, late.declared_at + timedelta(minutes=9), jira=JiraState.NOT_CONFIGURED)
 
 
 def _with_example(build: Callable[[Incident, Circle], Card]) -> Callable[[], Card]:
@@ -81,7 +93,8 @@ def _with_example(build: Callable[[Incident, Circle], Card]) -> Callable[[], Car
 
 
 EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
-    ("incident card", _with_example(lambda i, c: incident_card(i, c, _example_now(i)))),
+    ("incident card", _with_example(lambda i, c: incident_card(i, c, _example_now(i), jira=JiraState.PENDING))),
+    ("incident card, ack overdue, long description", _example_overdue_card),
     ("incident card, resolved", _example_resolved_card),
     ("incident card, from an alert with links", _example_alert_card),
     ("declare form, circle to choose", _with_example(lambda _i, c: declare_form([c], None))),

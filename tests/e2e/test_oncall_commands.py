@@ -101,10 +101,10 @@ async def test_oncall_in_the_team_channel_names_the_example_circles_on_call(
     [card] = connector.cards()
     assert card["body"][0]["text"] == "On call · demo"
     shown = facts(card)
-    assert shown["Primary"] == "Luca Ferrari (+39 0000 000002) until Mon 30 Nov 09:00 (in 3d 5h)"
-    assert shown["Next primary"] == "Sara Romano from Mon 30 Nov 09:00"
-    assert shown["Secondary"].startswith("Paolo Colombo (+39 0000 000004) until Mon 30 Nov 09:00")
-    assert shown["Next secondary"] == "Elena Ricci from Mon 30 Nov 09:00"
+    assert shown["Primary"] == "Luca Ferrari (+39 0000 000002) until Mon 30 Nov 09:00 CET (in 3d 5h)"
+    assert shown["Next primary"] == "Sara Romano from Mon 30 Nov 09:00 CET"
+    assert shown["Secondary"].startswith("Paolo Colombo (+39 0000 000004) until Mon 30 Nov 09:00 CET")
+    assert shown["Next secondary"] == "Elena Ricci from Mon 30 Nov 09:00 CET"
 
 
 async def test_oncall_schedule_shows_the_next_fourteen_days_by_default(
@@ -116,7 +116,7 @@ async def test_oncall_schedule_shows_the_next_fourteen_days_by_default(
     assert card["body"][1]["text"] == "Next 14 days, times in Europe/Rome"
     primary = card["body"][3]["facts"]
     assert [f["value"] for f in primary] == ["Luca Ferrari", "Sara Romano", "Marco Bianchi"]
-    assert primary[0]["title"] == "Fri 27 Nov 04:00 → Mon 30 Nov 09:00"
+    assert primary[0]["title"] == "Fri 27 Nov 04:00 CET → Mon 30 Nov 09:00 CET"
 
 
 async def test_the_team_leader_overrides_with_a_mention_and_oncall_shows_it(
@@ -128,12 +128,12 @@ async def test_the_team_leader_overrides_with_a_mention_and_oncall_shows_it(
                                    entities=[entity])  # fmt: skip
 
     assert replies == [
-        "Override #1: Sara Romano is primary on call from Fri 27 Nov 18:00 to Sat 28 Nov 09:00 (Europe/Rome), "
+        "Override #1: Sara Romano is primary on call from Fri 27 Nov 18:00 CET to Sat 28 Nov 09:00 CET, "
         "instead of Luca Ferrari."
     ]
     runtime_of(client).clock.set(datetime(2026, 11, 27, 18, 30, tzinfo=UTC))  # type: ignore[attr-defined]
     await say_in_channel(client, connector, "oncall")
-    assert facts(connector.cards()[0])["Primary"].startswith("Sara Romano (+39 0000 000003) until Sat 28 Nov 09:00")
+    assert facts(connector.cards()[0])["Primary"].startswith("Sara Romano (+39 0000 000003) until Sat 28 Nov 09:00 CET")
     await say_in_channel(client, connector, "oncall overrides")
     assert "luca at a wedding" in facts(connector.cards()[0])["#1"]
 
@@ -142,7 +142,7 @@ async def test_the_team_leader_overrides_with_a_mention_and_oncall_shows_it(
     ("text", "by", "answer"),
     [
         ("oncall override @sara soon later", "giulia", "`soon` is not a time; write it like"),
-        ("oncall override @sara", "giulia", "Usage: `/oncall override @person <from> <to>"),
+        ("oncall override @sara", "giulia", "Usage: `/oncall override @person \u2039from\u203a \u2039to\u203a"),
         ("oncall override @nobody 18:00 20:00", "giulia", "`@nobody` is not a member of demo"),
         ("oncall override @sara 18:00 20:00", "marco", "Only the Team Leader (Giulia Rossi) or the person being"),
         ("oncall schedule forever", "giulia", "`forever` is not a number of days from 1 to 60"),
@@ -187,7 +187,7 @@ async def test_shift_change_handover_notes_and_acceptance_end_to_end(
     accept = privately(card_action("handover.accept", connector.service_url, {"handover": handover_id}), "sara")
     body = await (await post_activity(client, accept)).json()
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
-    assert body["value"]["body"][-1]["text"] == "✓ Accepted by Sara Romano at Mon 30 Nov 09:00"
+    assert body["value"]["body"][-1]["text"] == "✓ Accepted by Sara Romano at Mon 30 Nov 09:00 CET"
     assert "actions" not in body["value"]
 
     connector.sent.clear()
@@ -204,9 +204,11 @@ async def test_handover_typed_by_the_outgoing_engineer_starts_it_early(
 ) -> None:
     replies = await say_in_channel(client, connector, "handover", by="luca")
 
+    # Neither has ever chatted with the bot, so neither could be messaged: the answer says so and what to do.
     assert replies == [
-        "Handover of demo primary to Sara Romano (shift from Mon 30 Nov 09:00) started: "
-        "I asked Luca Ferrari for notes and sent Sara Romano the handover card to accept."
+        "Handover of demo primary to Sara Romano (shift from Mon 30 Nov 09:00 CET) started. "
+        "I could not reach Luca Ferrari and Sara Romano: I can only message people who have chatted with me once. "
+        "Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
     ]
     await say_in_channel(client, connector, "handover notes watch the db-2 disk", by="luca")
     assert connector.texts() == ["Notes passed to Sara Romano."]

@@ -95,7 +95,8 @@ async def click(client: BotClient, connector: FakeConnector, verb: str, data: di
 
 
 async def resolved_incident(client: BotClient, connector: FakeConnector) -> None:
-    await say(client, connector, "/incident P1 Payments API returns 500")
+    # No direct answer: the incident card, posted in this thread, is the answer.
+    await post_activity(client, channel_message("/incident P1 Payments API returns 500", connector.service_url))
     runtime_of(client).clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
     await say(client, connector, "/incident resolve INC-1 rolled back to v2.2")
     await runtime_of(client).relay.drain()
@@ -115,7 +116,10 @@ async def test_resolve_start_action_agree_and_close_when_the_merge_request_is_me
     # The report's "Start postmortem" button: the decision is recorded and the report refreshes.
     body = await click(client, connector, "incident.postmortem.start", {"incident": 1})
     texts = [block.get("text", "") for block in body["value"]["body"]]
-    assert "Postmortem decision: start" in texts
+    assert (
+        "Postmortem: started — its review thread opens with the card “Postmortem · INC-1” in the channel; "
+        "`/postmortem show INC-1` brings the card here"
+    ) in texts
     await runtime.relay.drain()
 
     project = gitlab.project(DOCS)
@@ -126,14 +130,21 @@ async def test_resolve_start_action_agree_and_close_when_the_merge_request_is_me
     assert "## Timeline" in project.files[(branch, path)]
     [merge_request] = project.merge_requests
     assert (merge_request.source_branch, merge_request.assignee_id) == (branch, 21)  # Bob, the focus SRE
+    # The review thread opens with the card itself; the owner is @mentioned in the thread after it.
+    opening = next(sent for sent in connector.sent if sent.cards and sent.cards[0]["body"][0]["text"].startswith(
+        "Postmortem · INC-1"))  # fmt: skip
+    assert not opening.text
+    owner_line = next(sent for sent in connector.sent if "you own this postmortem" in (sent.text or ""))
+    assert owner_line.text == "<at>Bob Oncall</at> you own this postmortem."
+    assert connector.sent.index(owner_line) > connector.sent.index(opening)
     card = postmortem_cards(connector)[-1]
     facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
     assert facts["Owner"] == "Bob Oncall"
-    assert facts["Review due"] == "2026-12-04"
+    assert facts["Review due"] == "Fri 4 Dec"  # one date style everywhere
     assert facts["Document"].startswith(f"[!1 (opened)]({gitlab.url}/{DOCS}/-/merge_requests/1)")
 
     answer = await say(client, connector, "/postmortem action INC-1 Alert on pool saturation @bob 2w")
-    assert answer == "INC-1 A1 added: Alert on pool saturation — Bob Oncall, due 2026-12-11."
+    assert answer == "INC-1 A1 added: Alert on pool saturation — Bob Oncall, due Fri 11 Dec."
     answer = await say(client, connector, "/postmortem agree INC-1")
     assert answer == "Review of INC-1 done: 1 action(s) agreed and being filed."
     await runtime.relay.drain()
@@ -165,7 +176,7 @@ async def test_without_gitlab_the_postmortem_lives_in_its_thread(
     answer = await say(client, connector, "/postmortem start INC-1")
     await runtime_of(client).relay.drain()
 
-    assert answer.startswith("Postmortem of INC-1 started: owner Bob Oncall, due 2026-12-04.")
+    assert answer.startswith("Postmortem of INC-1 started: owner Bob Oncall, due Fri 4 Dec.")
     facts = {fact["title"]: fact["value"] for fact in postmortem_cards(connector)[-1]["body"][2]["facts"]}
     assert facts["Document"] == "GitLab: not configured (the draft lives in this thread)"
     await say(client, connector, "/postmortem action INC-1 Write the rollback runbook")
@@ -176,12 +187,12 @@ async def test_without_gitlab_the_postmortem_lives_in_its_thread(
     listing = await say(client, connector, "/postmortem search rolled back")
     assert listing == ""  # a card, not text
     [found] = connector.sent[-1].cards
-    assert found["body"][1]["facts"][0]["title"].startswith("INC-1 · 2026-11-27 · closed")
+    assert found["body"][1]["facts"][0]["title"].startswith("INC-1 · Fri 27 Nov 2026 · closed")
 
 
 async def test_mistakes_get_answers_that_say_what_to_do(chat_only_client: BotClient, connector: FakeConnector) -> None:
     client = chat_only_client
-    await say(client, connector, "/incident P2 Still burning")
+    await post_activity(client, channel_message("/incident P2 Still burning", connector.service_url))
 
     assert (await say(client, connector, "/postmortem start INC-1")).startswith("Resolve INC-1 first")
     assert (await say(client, connector, "/postmortem start INC-9")).startswith("There is no INC-9")

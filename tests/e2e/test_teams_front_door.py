@@ -68,8 +68,24 @@ async def test_help_with_the_bot_mentioned_in_a_channel_lists_the_team_commands(
     [card] = reply.cards
     titles = fact_titles(card)
     assert titles[:2] == ["/help [command]", "/cancel"]
-    assert "/rehearse <scenario>" in titles
+    # Teams would take <scenario> for an HTML tag and drop it: placeholders are drawn in angle quotes.
+    assert "/rehearse \u2039scenario\u203a" in titles
     assert reply.reply_to_id is not None  # answered in the thread of the message
+
+
+async def test_the_channel_help_says_to_mention_the_bot_and_shows_one_example_per_sub_command(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, channel_message("help", connector.service_url))
+
+    [card] = connector.cards()
+    texts = [e["text"] for e in card["body"] if e["type"] == "TextBlock"]
+    assert texts[1].startswith("In a channel, @mention me (type @circlebot and pick me from the list) or start with /")
+    examples = texts[texts.index("Examples") + 1]
+    for sub in ("ack", "status", "note", "assign", "severity", "impact", "update", "resolve", "reopen", "close"):
+        assert f"- /incident {sub} INC-7" in examples, sub
+    assert "- /incident P1 Checkout API returns 500" in examples
+    assert "- /oncall override @Sara tomorrow 18:00 09:00 dentist" in examples
 
 
 @pytest.mark.parametrize("text", ["help", "/help", "HELP", "  /Help  "])
@@ -83,7 +99,7 @@ async def test_help_in_a_personal_chat_lists_only_personal_commands(
     [card] = connector.cards()
     titles = fact_titles(card)
     assert titles[:2] == ["/help [command]", "/cancel"]
-    assert "/rehearse <scenario>" not in titles
+    assert "/rehearse \u2039scenario\u203a" not in titles
     assert not any(title.startswith("/incident") for title in titles)
 
 
@@ -99,7 +115,7 @@ async def test_help_with_a_command_name_gives_its_usage(client: BotClient, conne
 
     await post_activity(client, group_chat_message("help rehearse", connector.service_url))
 
-    assert connector.texts() == ["`rehearse <scenario>`: Rehearse an incident scenario"]
+    assert connector.texts() == ["`/rehearse \u2039scenario\u203a`: Rehearse an incident scenario"]
 
 
 # --- unknown commands ----------------------------------------------------------------------------
@@ -112,7 +128,9 @@ async def test_an_unknown_command_gets_the_closest_command_and_its_usage(
 
     await post_activity(client, channel_message("/rehaerse failover", connector.service_url))
 
-    assert connector.texts() == ["I don't know `rehaerse`. Did you mean `rehearse`? Usage: `rehearse <scenario>`"]
+    assert connector.texts() == [
+        "I don't know `rehaerse`. Did you mean `rehearse`? Usage: `rehearse \u2039scenario\u203a`"
+    ]
 
 
 async def test_gibberish_points_to_help(client: BotClient, connector: FakeConnector) -> None:

@@ -89,9 +89,9 @@ async def test_with_an_app_id_replies_carry_the_bot_token(connector: FakeConnect
 
 async def test_an_updated_card_is_put_in_place(connector: FakeConnector, clock: FixedClock) -> None:
     turn_context = turn_with_app_id(connector, NumberedTokens(), clock)
-    posted = await turn_context.send_activity(card_message(help_card([], where="there")))
+    posted = await turn_context.send_activity(card_message(help_card([], how_to_address="there")))
     assert posted is not None
-    update = card_message(help_card([], where="here"))
+    update = card_message(help_card([], how_to_address="here"))
     update.id = posted.id
 
     answer = await turn_context.update_activity(update)
@@ -106,7 +106,7 @@ async def test_an_updated_card_is_put_in_place(connector: FakeConnector, clock: 
 
 async def test_an_update_of_a_message_teams_never_saw_is_refused(connector: FakeConnector, clock: FixedClock) -> None:
     turn_context = turn_with_app_id(connector, NumberedTokens(), clock)
-    update = card_message(help_card([], where="here"))
+    update = card_message(help_card([], how_to_address="here"))
     update.id = "sent-41"
 
     with pytest.raises(PermanentFailure, match="HTTP 404"):
@@ -132,7 +132,7 @@ async def test_invoke_responses_stay_on_the_turn_and_traces_are_dropped(
 def test_replies_are_written_as_botbuilder_writes_them() -> None:
     incoming = Activity().deserialize(personal_message("help", "https://smba.example/teams/"))
     reference = TurnContext.get_conversation_reference(incoming)
-    for outgoing in (card_message(help_card([], where="here")), MessageFactory.text("Cancelled.")):
+    for outgoing in (card_message(help_card([], how_to_address="here")), MessageFactory.text("Cancelled.")):
         reply = TurnContext.apply_conversation_reference(outgoing, reference)
 
         assert json.loads(json.dumps(model_fields(reply), default=wire_json)) == reply.serialize()

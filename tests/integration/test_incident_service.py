@@ -126,15 +126,30 @@ async def test_unacknowledged_p1_warns_at_80_percent_then_escalates_step_by_step
     await desk.at(3)
     assert desk.notifier.of("thread") == []
     await desk.at(4)
-    assert desk.notifier.of("thread") == ["SLA warning: acknowledge due in 1m (at 03:05 UTC)"]
+    # The circle's clock (Europe/Rome, 03:05 UTC = 04:05 CET), and the commander is @mentioned.
+    assert desk.notifier.of("thread") == ["SLA warning: INC-1 must be acknowledged by 04:05 CET (in 1m)."]
+    assert desk.notifier.of("mention") == ["luca"]
     await desk.at(5)  # ack deadline: breach notice and the first escalation step (the primary, again)
     assert desk.notifier.of("page") == ["luca"]
+    assert desk.notifier.of("thread")[1] == "ACK OVERDUE: INC-1 was not acknowledged by 04:05 CET."
+    assert desk.notifier.of("mention") == ["luca", "luca"]
     await desk.at(10)
     assert desk.notifier.of("page") == ["luca", "paolo"]
     await desk.at(20)
     assert desk.notifier.of("page") == ["luca", "paolo", "giulia"]
     await desk.at(60)
     assert desk.notifier.of("page") == ["luca", "paolo", "giulia"]  # each step exactly once
+
+
+async def test_a_warning_that_comes_after_the_deadline_is_not_sent_the_breach_says_it(
+    desk: Desk, circle: Circle, database: Database
+) -> None:
+    await desk.declare(circle)
+
+    await desk.at(7)  # the bot was down through the warning: both timers are due at once
+
+    assert desk.notifier.of("thread")[0] == "ACK OVERDUE: INC-1 was not acknowledged by 04:05 CET (2m)."
+    assert not [text for text in desk.notifier.of("thread") if text.startswith("SLA warning")]
 
 
 async def test_escalation_survives_a_restart_and_never_fires_twice(

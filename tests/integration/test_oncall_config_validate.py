@@ -49,7 +49,7 @@ def test_gaps_in_the_next_four_weeks_are_listed_in_the_circles_time_zone() -> No
     config = parse_circles(GAPPY)
 
     assert rota_gap_warnings(config, datetime(2026, 11, 27, 3, 0, tzinfo=UTC)) == [
-        "circle lean: nobody is primary on call from Fri 27 Nov 04:00 to Mon 7 Dec 09:00"
+        "circle lean: nobody is primary on call from Fri 27 Nov 04:00 CET to Mon 7 Dec 09:00 CET"
     ]
 
 

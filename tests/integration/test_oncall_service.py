@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from adapters.circles_file import parse_circles
+from dialogs.oncall.handover import started_text
 from domain.circle import Circle, Severity
 from domain.clock import FixedClock
 from domain.incidents.service import IncidentContext, current_commander, declare_incident
@@ -148,8 +149,8 @@ async def test_an_unaccepted_handover_gets_a_reminder_then_the_team_leader_is_to
     await rota.at(NEXT_MONDAY + timedelta(hours=1))
     told = [text for _, text in rota.notifier.of("team_leader")]
     assert told == [
-        "Sara Romano has not accepted the primary on-call handover of demo (shift from Mon 30 Nov 09:00).",
-        "Elena Ricci has not accepted the secondary on-call handover of demo (shift from Mon 30 Nov 09:00).",
+        "Sara Romano has not accepted the primary on-call handover of demo (shift from Mon 30 Nov 09:00 CET).",
+        "Elena Ricci has not accepted the secondary on-call handover of demo (shift from Mon 30 Nov 09:00 CET).",
     ]
 
 
@@ -188,14 +189,36 @@ async def test_someone_the_bot_cannot_reach_is_reported_to_the_team_leader(rota:
     assert "say hi to me once" in text
 
 
+async def test_handover_typed_for_someone_unreachable_says_so_instead_of_claiming_it_was_sent(rota: Rota) -> None:
+    rota.notifier.reachable.discard("sara")
+    rota.clock.set(NEXT_MONDAY - timedelta(hours=3))
+    circle = await rota.circle()
+
+    start = await rota.run(service.start_handover, circle, Layer.PRIMARY)
+
+    assert start.unreached == ("sara",)
+    answer = started_text(circle, start.handover, "Mon 30 Nov 09:00 CET", start.unreached)
+    assert "sent Sara Romano the handover card" not in answer
+    assert answer == (
+        "Handover of demo primary to Sara Romano (shift from Mon 30 Nov 09:00 CET) started: I asked Luca Ferrari "
+        "for notes. I could not reach Sara Romano: I can only message people who have chatted with me once. "
+        "Ask them to say hi to me in a 1:1 chat, then type `/handover` again; the Team Leader is told."
+    )
+    rota.notifier.reachable.add("sara")  # Sara said hi; `/handover` again now brings her the card
+    again = await rota.run(service.start_handover, circle, Layer.PRIMARY)
+    assert (again.started, again.unreached) == (False, ())
+    assert rota.notifier.of("handover_card")[-1][0] == "sara"
+
+
 async def test_handover_started_early_is_not_started_again_at_the_shift_change(rota: Rota) -> None:
     rota.clock.set(NEXT_MONDAY - timedelta(hours=3))
-    handover, started = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
-    again, started_again = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
+    first = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
+    again = await rota.run(service.start_handover, await rota.circle(), Layer.PRIMARY)
     await rota.at(NEXT_MONDAY)
 
-    assert (started, started_again, again.id) == (True, False, handover.id)
-    assert rota.notifier.of("handover_card").count(("sara", "pending")) == 1
+    assert (first.started, again.started, again.handover.id) == (True, False, first.handover.id)
+    # Sent when started, refreshed (in place, in Teams) when asked again; not a third time at the shift change.
+    assert rota.notifier.of("handover_card").count(("sara", "pending")) == 2
     # The reminder counts from the shift change, not from the early start.
     await rota.at(NEXT_MONDAY + timedelta(minutes=29))
     assert ("sara", "") not in rota.notifier.of("handover_reminder")
@@ -227,7 +250,7 @@ async def test_the_brief_lists_open_incidents_and_the_incidents_of_the_past_shif
     assert [line.key for line in brief.open_incidents] == ["INC-1"]
     assert [line.key for line in brief.during_shift] == ["INC-1"]
     [pending] = brief.pending_updates
-    assert pending.stakeholder_update is not None and pending.stakeholder_update.startswith("overdue by")
+    assert pending.stakeholder_update is not None and pending.stakeholder_update.startswith("OVERDUE since")
 
 
 # --- gaps -----------------------------------------------------------------------------------------
@@ -271,7 +294,7 @@ async def test_the_weekly_report_tells_the_team_leader_of_gaps_and_people_to_say
     assert leader == "ada"
     assert text.splitlines() == [
         "Rota check for lean:",
-        "- nobody is primary on call from Mon 30 Nov 09:00 to Mon 7 Dec 09:00",
+        "- nobody is primary on call from Mon 30 Nov 09:00 CET to Mon 7 Dec 09:00 CET",
         "- I cannot message Bob Oncall privately yet: ask them to say hi to me once in a 1:1 chat",
     ]
     assert notifier.of("say_hi") == [("channel", "bob")]

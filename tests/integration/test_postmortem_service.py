@@ -138,7 +138,7 @@ async def test_starting_drafts_in_gitlab_for_the_focus_sre_due_in_five_working_d
     assert draft.payload["branch"] == "postmortem/INC-1-checkout-api-returns-500"
     assert draft.payload["path"] == "postmortems/2026-11-27-INC-1-checkout-api-returns-500.md"
     assert draft.payload["assignee"] == "mbianchi"
-    assert "| 2026-11-27 04:00 CET | Giulia Rossi |" in draft.payload["content"]
+    assert "| Fri 27 Nov 2026 04:00 CET | Giulia Rossi |" in draft.payload["content"]
     assert desk.notifier.said[0] == ("card", "draft")
     assert await pending_timers(database) == {
         "postmortem:1:review:owner": datetime(2026, 12, 7, 8, 0, tzinfo=UTC),
@@ -223,11 +223,11 @@ async def test_an_overdue_review_reminds_the_owner_then_the_team_leader(
     assert desk.notifier.of("remind") == []
     await desk.at(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
     assert desk.notifier.of("remind") == [
-        "marco: The postmortem of INC-1 was due on 2026-12-04. finish the review and agree the actions: "
+        "marco: The postmortem of INC-1 was due on Fri 4 Dec. finish the review and agree the actions: "
         "`/postmortem agree INC-1`"
     ]
     await desk.at(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))
-    assert desk.notifier.of("remind")[-1].startswith("giulia: The postmortem of INC-1 was due on 2026-12-04 and is")
+    assert desk.notifier.of("remind")[-1].startswith("giulia: The postmortem of INC-1 was due on Fri 4 Dec and is")
 
 
 async def test_an_overdue_action_reminds_its_owner_unless_it_is_done(
@@ -244,7 +244,7 @@ async def test_an_overdue_action_reminds_its_owner_unless_it_is_done(
     await desk.at(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
 
     [reminder] = desk.notifier.of("remind")
-    assert reminder.startswith("sara: Corrective action INC-1 A1 “Alert on pool saturation” was due on 2026-11-30")
+    assert reminder.startswith("sara: Corrective action INC-1 A1 “Alert on pool saturation” was due on Mon 30 Nov")
 
 
 async def test_blaming_words_in_actions_and_comments_get_a_rephrase_suggestion_and_are_kept(

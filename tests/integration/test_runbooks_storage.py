@@ -237,7 +237,7 @@ async def test_config_validate_warns_about_primaries_who_passed_no_drill(tmp_pat
     now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     warnings = await readiness_warnings(config, url, now)
     assert warnings[0] == (
-        "circle shop: Marco Bianchi is primary on call from Tue 1 Dec 03:00 (Europe/Rome) but is not on-call ready "
+        "circle shop: Marco Bianchi is primary on call from Tue 1 Dec 03:00 CET but is not on-call ready "
         "(no drill passed in the last 182 days): `/drill start @marco`"
     )
     assert len(warnings) == 5  # weekly turns starting 30 Nov, 7, 14, 21 and 28 Dec

@@ -88,7 +88,8 @@ async def test_an_incident_page_reaches_a_person_whose_chat_is_known_only_by_the
         declared_by="Giulia", at=clock.now(), commander="luca",
     )  # fmt: skip
     async with uow_factory() as uow:
-        await TeamsIncidentNotifier(teams).page(uow, incident, circle, luca, "not acknowledged in 5m")
+        notifier = TeamsIncidentNotifier(teams, jira_enabled=False)
+        await notifier.page(uow, incident, circle, luca, "not acknowledged in 5m")
         await uow.commit()
 
     key = message_key("incident", 7, "page", "luca", len(incident.timeline))
@@ -123,7 +124,8 @@ async def test_someone_the_bot_never_talked_to_privately_is_named_in_the_inciden
         declared_by="Giulia", at=clock.now(), commander="marco",
     )  # fmt: skip
     async with uow_factory() as uow:
-        await TeamsIncidentNotifier(teams).page(uow, incident, circle, marco, "not acknowledged in 15m")
+        notifier = TeamsIncidentNotifier(teams, jira_enabled=False)
+        await notifier.page(uow, incident, circle, marco, "not acknowledged in 15m")
         await uow.commit()
 
     [(conversation, key)] = await sent(uow_factory.database)

@@ -6,6 +6,7 @@ See tools/playground/README.md for the endpoints and payloads used here.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -92,6 +93,155 @@ async def screenshot(url: str, out: Path, budget_ms: int = 15000, size: str = "1
             raise
     if not await asyncio.to_thread(out.is_file):
         raise PlaygroundError(f"chromium wrote no screenshot (exit {proc.returncode})")
+
+
+class BrowserPage:
+    """The playground UI open in headless Chromium, driven over the DevTools protocol (a websocket).
+
+    The UI learns of messages only while it is open (over its own websocket), so open it before the
+    conversation starts, click into it (`click_text("General")`), then take `screenshot`s as it goes.
+    `--screenshot` cannot click, hence the protocol.
+    """
+
+    def __init__(self, url: str, size: tuple[int, int] = (1280, 800)) -> None:
+        self.url, self.size = url, size
+        self._proc: asyncio.subprocess.Process | None = None
+        self._profile: tempfile.TemporaryDirectory[str] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._devtools: _DevTools | None = None
+
+    async def __aenter__(self) -> BrowserPage:
+        browser = chromium_binary()
+        if browser is None:
+            raise PlaygroundError("chromium is not installed (apt-get install chromium)")
+        port = free_port()
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        width, height = self.size
+        self._proc = await asyncio.create_subprocess_exec(
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={self._profile.name}", f"--window-size={width},{height}",
+            f"--remote-debugging-port={port}", "--remote-allow-origins=*", self.url,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        try:
+            self._session = aiohttp.ClientSession()
+            page = await _devtools_page(self._session, port)
+            self._ws = await self._session.ws_connect(page, max_msg_size=0)
+            self._devtools = _DevTools(self._ws)
+            await self._devtools.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            )
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._session is not None:
+            await self._session.close()
+        if self._proc is not None and self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            await self._proc.wait()
+        if self._profile is not None:
+            self._profile.cleanup()
+
+    @property
+    def devtools(self) -> _DevTools:
+        assert self._devtools is not None, "use BrowserPage in `async with`"
+        return self._devtools
+
+    async def click_text(self, text: str, within: float = 30) -> None:
+        """Wait for an element reading exactly `text`, and click it."""
+        await self.devtools.wait_for_text(text, within)
+        await self.devtools.click_text(text)
+
+    async def post_in_channel(self, text: str, *, mention: str = BOT_NAME) -> None:
+        """Type a new post in the open channel as a person does: @mention picked from the list, then `text`."""
+        focused = await self.devtools.evaluate(
+            "(() => { const box = document.querySelector('[contenteditable=true]');"
+            " if (!box) return false; box.focus(); return document.activeElement === box; })()"
+        )
+        if not focused:
+            raise PlaygroundError("no compose box to type in: open a channel first")
+        await self.devtools.call("Input.insertText", {"text": f"@{mention.split()[0]}"})
+        await self.click_text(mention, within=10)  # the mention picker's entry
+        await self.devtools.call("Input.insertText", {"text": f" {text}"})
+        await self.devtools.click_text("Post")
+
+    async def screenshot(self, out: Path, *, showing: str, within: float = 30) -> None:
+        """Once `showing` is on the page, write a PNG of the window to `out` (written on failure too)."""
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            await self.devtools.wait_for_text(showing, within)
+            await asyncio.sleep(1.0)  # let the card finish laying out
+        finally:  # on failure too: the picture shows what was there instead
+            png = await self.devtools.call("Page.captureScreenshot", {"format": "png"})
+            await asyncio.to_thread(out.write_bytes, base64.b64decode(png["data"]))
+
+
+async def _devtools_page(session: aiohttp.ClientSession, port: int) -> str:
+    """The websocket URL of Chromium's first page, once its DevTools endpoint answers."""
+    async with asyncio.timeout(20):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"http://127.0.0.1:{port}/json/list") as resp:
+                    pages = [t for t in await resp.json() if t.get("type") == "page"]
+                    if pages:
+                        return str(pages[0]["webSocketDebuggerUrl"])
+            await asyncio.sleep(0.2)
+
+
+class _DevTools:
+    """The few DevTools protocol calls a screenshot needs: evaluate, click by text, capture."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._ws = ws
+        self._next_id = 0
+
+    async def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._next_id += 1
+        call_id = self._next_id
+        await self._ws.send_json({"id": call_id, "method": method, "params": params or {}})
+        async for msg in self._ws:
+            data = json.loads(msg.data)
+            if data.get("id") == call_id:
+                if "error" in data:
+                    raise PlaygroundError(f"{method}: {data['error']}")
+                return dict(data.get("result") or {})
+        raise PlaygroundError(f"{method}: the browser closed the connection")
+
+    async def evaluate(self, expression: str) -> Any:
+        result = await self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        return result.get("result", {}).get("value")
+
+    async def wait_for_text(self, text: str, within: float) -> None:
+        probe = f"document.body && document.body.innerText.includes({json.dumps(text)})"
+        try:
+            async with asyncio.timeout(within):
+                # Polling, not an Event: the page is another process we can only ask.
+                while not await self.evaluate(probe):  # noqa: ASYNC110
+                    await asyncio.sleep(0.25)
+        except TimeoutError:
+            raise PlaygroundError(f"the page never showed {text!r}") from None
+
+    async def click_text(self, text: str) -> None:
+        """Click the innermost element whose text is exactly `text`."""
+        script = f"""(() => {{
+            const wanted = {json.dumps(text)};
+            const hits = [...document.querySelectorAll('body *')].filter(
+                e => e.children.length === 0 && e.textContent.trim() === wanted);
+            if (!hits.length) return false;
+            hits[0].click();
+            return true;
+        }})()"""
+        if not await self.evaluate(script):
+            raise PlaygroundError(f"nothing to click reads {text!r}")
 
 
 def free_port() -> int:
@@ -368,6 +518,22 @@ class Playground:
             return msgs if len(msgs) >= count else None
 
         return await self._wait_until(enough, within, f"{count} bot message(s) in {conversation_id}")
+
+    async def wait_for_bot_card(self, header: str, within: float = 20.0) -> dict[str, Any]:
+        """The bot's first message (in any conversation) whose card's first text is `header`."""
+
+        def found() -> dict[str, Any] | None:
+            for ev in self.events:
+                msg = ev.get("message") or {}
+                if ev.get("action") != "createMessage" or (msg.get("from") or {}).get("id") != BOT_ID:
+                    continue
+                for attachment in msg.get("attachments") or []:
+                    body = (attachment.get("content") or {}).get("body") or [{}]
+                    if body[0].get("text") == header:
+                        return dict(msg)
+            return None
+
+        return await self._wait_until(found, within, f"a bot card headed {header!r}")
 
     async def wait_for_update(self, message_id: str, within: float = 10.0) -> dict[str, Any]:
         """Wait for an updateMessage event for `message_id` (bot called update_activity); return it."""

@@ -269,7 +269,7 @@ async def test_the_feedback_card_is_prefilled_from_today_s_standup_and_skipped_w
         (
             "feedback",
             "marco",
-            "upgrade staging [the 17:30 feedback request, sent at 18:10 (Europe/Rome) after a restart]",
+            "upgrade staging [the 17:30 feedback request, sent at 18:10 CET after a restart]",
         )
     ]
 

@@ -34,9 +34,10 @@ def test_declaring_records_who_and_the_commander_in_the_timeline() -> None:
     incident = declared()
     assert incident.key == "INC-7"
     assert incident.status is IncidentStatus.DECLARED
-    assert [(e.kind, e.text) for e in incident.timeline] == [
-        ("declared", "P2 declared by Ada: Checkout API returns 500"),
-        ("assigned", "Commander: bob"),
+    # The rota picked the commander: that step is the bot's, not Ada's.
+    assert [(e.actor, e.kind, e.text) for e in incident.timeline] == [
+        ("Ada", "declared", "P2 declared by Ada: Checkout API returns 500"),
+        ("circlebot", "assigned", "Commander: bob (on call)"),
     ]
     assert [e.name for e in incident.pop_events()] == ["declared", "assigned"]
     assert incident.pop_events() == []
@@ -140,8 +141,12 @@ def test_parsers_accept_what_people_type_and_explain_the_rest() -> None:
     assert parse_severity("p1") is Severity.P1
     assert parse_status(" Identified ") is IncidentStatus.IDENTIFIED
     assert parse_incident_key("inc-42") == 42
-    assert parse_incident_key("INC-x") is None
-    with pytest.raises(IncidentError, match="use P1, P2, P3 or P4"):
-        parse_severity("SEV1")
+    assert parse_incident_key("payments") is None
+    with pytest.raises(IncidentError, match="like INC-7"):
+        parse_incident_key("INC-x")  # looks like an id: say what to write, do not act on another incident
+    assert [parse_severity(word) for word in ("sev1", "SEV2", "sev-3", "P4")] == list(Severity)
+    for wrong in ("P9", "sev0", "P", "critical"):
+        with pytest.raises(IncidentError, match="severity is P1–P4"):
+            parse_severity(wrong)
     with pytest.raises(IncidentError, match="investigating, identified, monitoring"):
         parse_status("fixed")

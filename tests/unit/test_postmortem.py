@@ -202,7 +202,9 @@ def test_the_draft_has_every_section_and_the_timeline_in_the_circles_time_zone()
     for section in ("## Summary", "## Impact", "## Triggers", "## Symptoms", "## Detection", "## Timeline",
                     "## Root cause", "## What went well", "## What went badly", "## Corrective actions"):  # fmt: skip
         assert section in draft
-    assert "| 2026-11-27 04:00 CET | Giulia Rossi | P1 declared by Giulia Rossi: Checkout API returns 500 |" in draft
+    assert (
+        "| Fri 27 Nov 2026 04:00 CET | Giulia Rossi | P1 declared by Giulia Rossi: Checkout API returns 500 |" in draft
+    )
     assert "- **Duration:** 1h 30m (declared → resolved)" in draft
     assert "- business impact: customers affected" in draft
     assert "Declared by hand by Giulia Rossi: monitoring did not catch it." in draft

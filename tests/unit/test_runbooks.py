@@ -315,7 +315,7 @@ def test_the_rota_check_warns_when_an_unready_member_is_scheduled_as_primary() -
     circle = shop_circle()
     lines = unready_primary_lines(circle, {"marco": NOW - timedelta(days=30)}, NOW, NOW, NOW + timedelta(weeks=2))
     assert lines == [
-        "Sara Romano is primary on call from Mon 7 Dec 09:00 (Europe/Rome) but is not on-call ready "
+        "Sara Romano is primary on call from Mon 7 Dec 09:00 CET but is not on-call ready "
         "(no drill passed in the last 182 days): `/drill start @sara`"
     ]
 

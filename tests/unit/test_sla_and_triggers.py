@@ -9,8 +9,10 @@ from domain.incidents.model import Incident, Source
 from domain.incidents.report import build_report
 from domain.incidents.sla import SlaState, acknowledge_clock, describe, humanize, next_stakeholder_update_due
 from domain.incidents.triggers import evaluate_triggers
+from domain.local_time import zone_named
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+ROME = zone_named("Europe/Rome")
 P1 = SlaPolicy(acknowledge=timedelta(minutes=5), resolve=timedelta(hours=4), stakeholder_update=timedelta(minutes=30))
 
 
@@ -29,15 +31,29 @@ def test_acknowledge_clock_warns_at_80_percent_and_breaches_at_the_deadline() ->
     assert clock.state(T0 + timedelta(minutes=3, seconds=59)) is SlaState.ON_TRACK
     assert clock.state(T0 + timedelta(minutes=4)) is SlaState.AT_RISK
     assert clock.state(T0 + timedelta(minutes=5)) is SlaState.BREACHED
-    assert describe(clock, T0 + timedelta(minutes=1)) == "ack in 4m"
-    assert describe(clock, T0 + timedelta(minutes=7)) == "ack overdue by 2m"
+    # 03:00 UTC is 04:00 in Rome in November: the deadline reads in the circle's zone, with its name.
+    assert describe(clock, T0 + timedelta(minutes=1), ROME) == "ack by 04:05 CET (in 4m)"
+    assert describe(clock, T0 + timedelta(minutes=4), ROME) == "ack by 04:05 CET (in 1m) ⚠"
+    assert describe(clock, T0 + timedelta(minutes=7), ROME) == "ack OVERDUE since 04:05 CET (2m)"
+
+
+def test_time_left_reads_in_whole_minutes_rounded_up() -> None:
+    clock = acknowledge_clock(incident(), P1)
+    assert describe(clock, T0 + timedelta(seconds=1), ROME) == "ack by 04:05 CET (in 5m)"
+    assert describe(clock, T0 + timedelta(minutes=4, seconds=30), ROME) == "ack by 04:05 CET (in <1m) ⚠"
+
+
+def test_a_deadline_just_passed_never_reads_overdue_by_0s() -> None:
+    clock = acknowledge_clock(incident(), P1)
+    assert describe(clock, T0 + timedelta(minutes=5), ROME) == "ack OVERDUE since 04:05 CET"
+    assert describe(clock, T0 + timedelta(minutes=5, seconds=59), ROME) == "ack OVERDUE since 04:05 CET"
 
 
 def test_a_stopped_clock_says_met_or_missed_with_the_time_it_took() -> None:
     quick = incident()
     quick.acknowledge("bob", T0 + timedelta(minutes=2))
     assert acknowledge_clock(quick, P1).state(T0 + timedelta(hours=1)) is SlaState.MET
-    assert describe(acknowledge_clock(quick, P1), T0) == "ack met (2m)"
+    assert describe(acknowledge_clock(quick, P1), T0, ROME) == "ack met at 04:02 CET (2m)"
     slow = incident()
     slow.acknowledge("bob", T0 + timedelta(minutes=9))
     assert acknowledge_clock(slow, P1).state(T0) is SlaState.MISSED
