@@ -9,6 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.rota import Rota
+from domain.services import RunbookPolicy, Service
 
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index 0 = Monday, as date.weekday()
@@ -328,6 +329,8 @@ class Circle:
     handover: HandoverPolicy = HandoverPolicy()
     report: ReportPolicy = ReportPolicy()
     activities: ActivityPolicy = field(default_factory=ActivityPolicy)
+    services: tuple[Service, ...] = ()
+    runbooks: RunbookPolicy = field(default_factory=RunbookPolicy)
 
     def __post_init__(self) -> None:
         if not self.docs_repo:
@@ -358,6 +361,15 @@ class Circle:
             offset += step.after
             result.append((offset, step))
         return tuple(result)
+
+    def service(self, name: str) -> Service | None:
+        """The service called `name` (any case)."""
+        wanted = name.strip().lower()
+        return next((s for s in self.services if s.name.lower() == wanted), None)
+
+    def service_for(self, labels: Mapping[str, str]) -> Service | None:
+        """The first service whose alert names or label matchers take these alert labels."""
+        return next((s for s in self.services if s.matches(labels)), None)
 
     def routes_alert(self, labels: Mapping[str, str]) -> bool:
         """True when one of the circle's alert routes matches these labels."""

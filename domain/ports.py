@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from domain.oncall.ports import HandoverRepository, OverrideRepository
     from domain.postmortems.service import PostmortemRepository
     from domain.reports.ports import ReportReads
+    from domain.runbooks.ports import DrillRepository, RunbookCopies, RunbookHistory
     from domain.standups.ports import StandupRepository
 
 
@@ -200,6 +201,15 @@ class UnitOfWork(Protocol):
 
     @property
     def reports(self) -> ReportReads: ...
+
+    @property
+    def drills(self) -> DrillRepository: ...
+
+    @property
+    def runbook_copies(self) -> RunbookCopies: ...
+
+    @property
+    def runbook_history(self) -> RunbookHistory: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -41,6 +41,7 @@ from domain.circle import (
 )
 from domain.durations import format_duration
 from domain.rota import Layer, Override, Rota, Rotation, Shift
+from domain.services import RunbookPolicy, Service
 from storage.circle_spec import (
     ActivitiesSpec,
     CircleAlertsSpec,
@@ -51,6 +52,7 @@ from storage.circle_spec import (
     PostmortemSpec,
     ReportSpec,
     RotaSpec,
+    RunbooksSpec,
     ScheduleSpec,
     StandupQuestionsSpec,
     StandupSpec,
@@ -136,6 +138,18 @@ def circle_from_spec(spec: CircleSpec) -> Circle:
         gitlab_activity_project=spec.gitlab_activity_project,
         gitlab_internal_project=spec.gitlab_internal_project,
         activities=_to_activity_policy(spec.activities or ActivitiesSpec()),
+        services=tuple(
+            Service(
+                name=s.name,
+                owner=s.owner,
+                runbook=s.runbook or "",
+                alerts=tuple(s.alerts),
+                matchers=tuple(dict(m) for m in s.match),
+                dashboards=tuple((d.title, d.url) for d in s.dashboards),
+            )
+            for s in spec.services
+        ),
+        runbooks=_to_runbook_policy(spec.runbooks or RunbooksSpec()),
         docs_repo=spec.docs_repo or "",
         standup=_to_standup(spec.standup),
         feedback=_to_schedule(spec.feedback),
@@ -199,6 +213,19 @@ def _to_alert_policy(spec: CircleAlertsSpec | None) -> AlertPolicy:
         reattach_window=spec.reattach_window,
         auto_resolve=spec.auto_resolve,
         token_sha256=spec.token_sha256,
+    )
+
+
+def _to_runbook_policy(spec: RunbooksSpec) -> RunbookPolicy:
+    return RunbookPolicy(
+        staleness=spec.staleness,
+        alerts_lookback=spec.alerts_lookback,
+        drill_window=spec.drill_window,
+        pass_mark=spec.pass_mark,
+        questions=spec.questions,
+        check_day=spec.check.day,
+        check_at=spec.check.time,
+        branch=spec.branch,
     )
 
 

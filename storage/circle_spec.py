@@ -366,6 +366,42 @@ class ActivitiesSpec(_Model):
     check_at: TimeOfDay = time(9, 0)
 
 
+class DashboardSpec(_Model):
+    title: Text
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class ServiceSpec(_Model):
+    name: Handle
+    owner: Handle
+    # In the circle's docs repository; default runbooks/<name>.md.
+    runbook: Annotated[str, Field(pattern=r"^[\w./-]+\.md$")] | None = None
+    alerts: list[Text] = []
+    match: list[dict[str, str]] = []
+    dashboards: list[DashboardSpec] = []
+
+    @model_validator(mode="after")
+    def _matchers_not_empty(self) -> ServiceSpec:
+        if any(not matcher for matcher in self.match):
+            raise ValueError("a matcher needs at least one label, like {service: checkout}")
+        return self
+
+
+class RunbookCheckSpec(_Model):
+    day: Weekday = 0
+    time: TimeOfDay = time(9, 0)
+
+
+class RunbooksSpec(_Model):
+    staleness: Duration = timedelta(days=90)
+    alerts_lookback: Duration = timedelta(days=90)
+    drill_window: Duration | None = None
+    pass_mark: Share = 0.8
+    questions: int = Field(5, ge=1, le=30)
+    check: RunbookCheckSpec = RunbookCheckSpec()
+    branch: Text = "main"
+
+
 class DefaultsSpec(_Model):
     """What every circle inherits: a field here is taken, as a whole, by each circle that leaves it unset
     (SLAs per severity; see circle_config.applied_spec). A field has the same name here and in CircleSpec,
@@ -384,6 +420,7 @@ class DefaultsSpec(_Model):
     alerts: AlertPolicySpec = AlertPolicySpec()
     report: ReportSpec = ReportSpec()
     activities: ActivitiesSpec = ActivitiesSpec()
+    runbooks: RunbooksSpec = RunbooksSpec()
 
 
 class CircleSpec(_Model):
@@ -415,6 +452,8 @@ class CircleSpec(_Model):
     working_days: Weekdays | None = Field(None, min_length=1)
     handover: HandoverPolicySpec | None = None
     report: ReportSpec | None = None
+    services: list[ServiceSpec] = []
+    runbooks: RunbooksSpec | None = None
 
 
 class FileSpec(_Model):

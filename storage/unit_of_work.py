@@ -19,6 +19,8 @@ from storage.outbox import SqlOutbox
 from storage.postmortems.repository import SqlPostmortems
 from storage.reports.reads import SqlReportReads
 from storage.rota_overrides import SqlRotaOverrides
+from storage.runbooks.history import SqlRunbookHistory
+from storage.runbooks.repository import SqlDrills, SqlRunbookCopies
 from storage.standups.repository import SqlStandups
 from storage.timers import SqlTimers
 
@@ -59,6 +61,9 @@ class SqlUnitOfWork:
         self.activities = SqlActivities(self.session)
         self.standups = SqlStandups(self.session)
         self.reports = SqlReportReads(self.session)
+        self.drills = SqlDrills(self.session)
+        self.runbook_copies = SqlRunbookCopies(self.session)
+        self.runbook_history = SqlRunbookHistory(self.session)
         self._committed = False
         return self
 

@@ -1,7 +1,7 @@
 """stand-ups: entries, blockers, time off and the day's summary card
 
 Revision ID: standups1
-Revises: reports1
+Revises: runbooks1
 Create Date: 2026-12-01 15:24:32.233003
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "standups1"
-down_revision: str | Sequence[str] | None = "reports1"
+down_revision: str | Sequence[str] | None = "runbooks1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
