@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, func, or_, update
+from sqlalchemy import select as select_columns  # sqlmodel's select types at most four columns
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,6 +53,8 @@ class DueTimer:
     key: str
     payload: dict[str, Any]
     due_at: datetime
+    # Failed firings so far: the tick decides retry or give-up without reading the row again.
+    attempts: int = 0
 
 
 class SqlTimers:
@@ -90,24 +93,47 @@ def _still_worth_firing(now: datetime) -> Any:
     return or_(col(TimerRow.catch_up_until).is_(None), col(TimerRow.catch_up_until) >= now)
 
 
-async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | None:
-    """Lock the earliest due timer for this transaction; other replicas skip it."""
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[DueTimer]:
+    """Lock up to `limit` due timers, earliest first, for this transaction; other replicas skip them.
+
+    Only the columns a handler gets are read (no ORM rows), in one round trip for the batch.
+    """
     query = (
-        select(TimerRow)
+        select_columns(
+            col(TimerRow.id),
+            col(TimerRow.kind),
+            col(TimerRow.key),
+            col(TimerRow.payload),
+            col(TimerRow.due_at),
+            col(TimerRow.attempts),
+        )
         .where(col(TimerRow.status) == PENDING, col(TimerRow.due_at) <= now, _still_worth_firing(now))
         .order_by(col(TimerRow.due_at), col(TimerRow.id))
-        .limit(1)
+        .limit(limit)
     )
     if session.bind and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    row = (await session.exec(query)).first()
-    if row is None:
-        return None
-    return DueTimer(id=row.id or 0, kind=row.kind, key=row.key, payload=row.payload, due_at=row.due_at)
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+    return [
+        DueTimer(id=id_ or 0, kind=kind, key=key, payload=payload, due_at=due_at, attempts=attempts)
+        for id_, kind, key, payload, due_at, attempts in rows
+    ]
+
+
+async def claim_next_due(session: AsyncSession, *, now: datetime) -> DueTimer | None:
+    """Lock the earliest due timer for this transaction; other replicas skip it."""
+    claimed = await claim_due(session, now=now, limit=1)
+    return claimed[0] if claimed else None
 
 
 async def mark_fired(session: AsyncSession, timer_id: int, *, now: datetime) -> None:
-    await session.exec(update(TimerRow).where(col(TimerRow.id) == timer_id).values(status=FIRED, fired_at=now))
+    await mark_all_fired(session, [timer_id], now=now)
+
+
+async def mark_all_fired(session: AsyncSession, timer_ids: list[int], *, now: datetime) -> None:
+    """Mark a claimed batch fired in one statement."""
+    if timer_ids:
+        await session.exec(update(TimerRow).where(col(TimerRow.id).in_(timer_ids)).values(status=FIRED, fired_at=now))
 
 
 async def mark_failed_attempt(session: AsyncSession, timer_id: int, *, error: str, retry_at: datetime | None) -> None:

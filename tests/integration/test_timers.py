@@ -162,3 +162,43 @@ async def test_two_replicas_ticking_together_fire_each_timer_exactly_once(
 
     assert sorted(fired) == sorted(f"k{n}" for n in range(60))
     assert sum(counts) == 60
+
+
+async def test_a_failing_handler_in_a_batch_rolls_back_only_itself_and_is_retried(
+    database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    """Five stand-up prompts due the same minute, fired in one batch: the third one's Teams lookup
+    fails. Its half-done work is undone and it fires again later; the other four are not held back."""
+    broken = {"k2"}
+
+    async def prompt(timer: DueTimer, uow: SqlUnitOfWork) -> None:
+        uow.outbox.add("teams.send", {"to": timer.key}, idempotency_key=f"prompt:{timer.key}")
+        await uow.outbox.flush()  # already written in the transaction when the handler fails
+        if timer.key in broken:
+            uow.outbox.add("teams.send", {"to": "never"}, idempotency_key=f"unflushed:{timer.key}")
+            raise RuntimeError("teams lookup failed")
+
+    async with uow_factory() as uow:
+        for n in range(5):
+            await uow.timers.schedule("prompt", f"k{n}", clock.now(), {})
+        await uow.commit()
+    tick = TimerTick(uow_factory, {"prompt": prompt}, clock, batch_size=5)
+
+    assert await tick.tick() == 4
+    rows = {timer.key: timer for timer in await timer_rows(database)}
+    assert {key: row.status for key, row in rows.items()} == {
+        "k0": "fired", "k1": "fired", "k2": "pending", "k3": "fired", "k4": "fired"
+    }  # fmt: skip
+    assert rows["k2"].attempts == 1 and "teams lookup failed" in (rows["k2"].last_error or "")
+    assert sorted(row.idempotency_key for row in await outbox_rows(database)) == [
+        "prompt:k0", "prompt:k1", "prompt:k3", "prompt:k4"
+    ]  # fmt: skip
+
+    broken.clear()
+    assert await tick.tick() == 0  # not before its retry delay
+    clock.advance(timedelta(minutes=1))
+    assert await tick.tick() == 1
+    assert (await timer_rows(database))[2].status == "fired"
+    assert sorted(row.idempotency_key for row in await outbox_rows(database)) == [
+        "prompt:k0", "prompt:k1", "prompt:k2", "prompt:k3", "prompt:k4"
+    ]  # fmt: skip
