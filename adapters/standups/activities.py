@@ -22,7 +22,9 @@ class ActivityWip:
         activity = await uow.activities.wip_of(circle.name, member.handle)
         if activity is None:
             return None
-        return WipActivity(f"{activity.ref} {activity.title}", activity.web_url, activity.last_feedback)
+        return WipActivity(
+            f"{activity.ref} {activity.title}", activity.web_url, activity.last_feedback, ref=activity.ref
+        )
 
     async def overdue(self, uow: UnitOfWork, circle: Circle, day: date) -> list[str]:
         lines = []

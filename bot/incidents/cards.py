@@ -229,8 +229,11 @@ def declare_form(circles: Sequence[Circle], preselected: str | None, title: str 
     return adaptive_card(inputs, [execute_action("Declare", "incident.declare", data, style="positive")])
 
 
-def report_card(report: IncidentReport, circle: Circle) -> Card:
-    """The incident report: the handbook's definition of done, and the postmortem question."""
+def report_card(report: IncidentReport, circle: Circle, *, postmortem_link: str | None = None) -> Card:
+    """The incident report: the handbook's definition of done, and the postmortem question.
+
+    `postmortem_link`: the Teams link to the postmortem's review thread, once its card is posted there.
+    """
     incident = report.incident
     zone = zone_named(circle.time_zone)
     declared = incident.declared_at
@@ -261,9 +264,10 @@ def report_card(report: IncidentReport, circle: Circle) -> Card:
     actions: list[dict[str, Any]] = []
     if incident.postmortem_decision:
         if incident.postmortem_decision == "start":
-            # Where to find it: its own thread in the channel, opened by its card.
+            # Where to find it: its own thread in the channel, opened by its card (a link once it is posted).
+            thread = f"[its review thread]({postmortem_link})" if postmortem_link else "its review thread"
             where = (
-                f"its review thread opens with the card “Postmortem · {incident.key}” in the channel; "
+                f"{thread} opens with the card “Postmortem · {incident.key}” in the channel; "
                 f"`/postmortem show {incident.key}` brings the card here"
             )
             body.append(text_block(f"Postmortem: started — {where}", wrap=True))

@@ -30,6 +30,15 @@ def _key(incident: Incident, *parts: object) -> str:
     return message_key("incident", incident.number, *parts)
 
 
+def report_name(incident: Incident) -> str:
+    """The report's message name: one per resolution (reopened and resolved again, a new report).
+
+    Right after a resolve it is "report-<timeline length>", so it can be found again later to refresh.
+    """
+    resolved = [i for i, entry in enumerate(incident.timeline) if entry.kind == "resolved"]
+    return f"report-{resolved[-1] + 1 if resolved else len(incident.timeline)}"
+
+
 class TeamsIncidentNotifier:
     """Implements domain.ports.IncidentNotifier over the shared Teams notifier core."""
 
@@ -78,6 +87,13 @@ class TeamsIncidentNotifier:
         target, in_thread = await self._thread(uow, incident, circle)
         if target is not None:
             self._teams.send(uow, target, card_activity(card), _key(incident, name), in_thread=in_thread)
+
+    async def refresh_report(self, uow: UnitOfWork, incident: Incident, circle: Circle, card: Card) -> None:
+        """Update the latest report card in place (it waits in the outbox until the report is posted)."""
+        target, in_thread = await self._thread(uow, incident, circle)
+        if target is not None:
+            key = _key(incident, report_name(incident))
+            self._teams.update(uow, target, key, card_activity(card), in_thread=in_thread)
 
     async def tell_thread(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None

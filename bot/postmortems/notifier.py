@@ -6,12 +6,17 @@ from typing import Any
 
 from bot.cards import text_card
 from bot.postmortems.cards import postmortem_card
+from bot.teams_links import channel_message_link
 from bot.teams_notifier import TeamsNotifier, card_activity, digest, mention_activity, message_key
 from domain.circle import Circle, Member
 from domain.ports import UnitOfWork
 from domain.postmortems.model import Postmortem
 from domain.postmortems.schedule import local_date
 from storage.postmortems.repository import card_key
+
+# Once the postmortem card is posted, the incident report links to its review thread (issue #12 point 7):
+# this outbox row waits for the card's message id, then refreshes the report card in place.
+REPORT_LINK = "postmortems.report_link"
 
 
 class TeamsPostmortemNotifier:
@@ -38,12 +43,24 @@ class TeamsPostmortemNotifier:
             # The card opens the review thread on its own: a first message with text and a card can come
             # back split, the text first, and then the thread's first post is not the card.
             self._teams.start_thread(uow, channel, card_activity(self.card(postmortem, circle)), key)
+            n = postmortem.incident_number
+            uow.outbox.add(
+                REPORT_LINK, {"incident": n}, idempotency_key=f"{key}:report-link", ordering_key=f"{key}:report-link"
+            )
             owner = circle.member(postmortem.owner)
             if owner is not None:
                 mention = mention_activity(owner, "you own this postmortem.")
                 self._teams.send(uow, channel, mention, f"{key}:owner", in_thread=key)
             return
         self._teams.update(uow, channel, key, card_activity(self.card(postmortem, circle)), in_thread=key)
+
+    async def thread_link(self, uow: UnitOfWork, incident_number: int, circle: Circle) -> str | None:
+        """The Teams link to the postmortem's review thread; None until its card is posted."""
+        message_id = await uow.conversations.posted_activity_id(card_key(incident_number))
+        if message_id is None:
+            return None
+        channel = await self._teams.channel(uow, circle.channel_id)
+        return channel_message_link(circle.channel_id, message_id, tenant_id=channel.tenant_id if channel else None)
 
     async def tell_review(self, uow: UnitOfWork, postmortem: Postmortem, circle: Circle, text: str) -> None:
         channel = await self._teams.channel(uow, circle.channel_id)

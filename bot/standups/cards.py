@@ -19,6 +19,8 @@ ANSWER_VERB = "standup.answer"
 EDIT_VERB = "standup.edit"
 YESTERDAY, TODAY, BLOCKERS = "yesterday", "today", "blockers"
 SOLVED_PREFIX = "solved_"
+# The toggle under "today": also post the answer as the day's feedback on the WIP activity (#14 item 8).
+AS_FEEDBACK = "as_feedback"
 # One answer on the summary stays short: the card must stay readable (and under Teams' size limit).
 MAX_SHOWN_ANSWER = 280
 
@@ -47,6 +49,8 @@ def prompt_card(draft: PromptDraft) -> Card:
         _input(TODAY, draft.questions.today, draft.today),
         _input(BLOCKERS, draft.questions.blockers, draft.blockers, placeholder="none — one blocker per line"),
     ]
+    if draft.activity is not None and draft.activity.ref is not None:
+        body.append(_feedback_toggle(draft.activity.ref))
     body += [_solved_toggle(blocker) for blocker in draft.open_blockers]
     send = "Save changes" if draft.editing else "Send"
     return adaptive_card(
@@ -151,6 +155,19 @@ def _input(name: str, label: str, value: str, placeholder: str = "") -> dict[str
     if placeholder:
         element["placeholder"] = placeholder
     return element
+
+
+def _feedback_toggle(ref: str) -> dict[str, Any]:
+    """One place to type: on by default; the activity gets at most one such note a day."""
+    return {
+        "type": "Input.Toggle",
+        "id": AS_FEEDBACK,
+        "title": f"Also post as today's feedback on {ref}",
+        "value": "true",
+        "valueOn": "true",
+        "valueOff": "false",
+        "wrap": True,
+    }
 
 
 def _solved_toggle(blocker: OpenBlocker) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from bot.activities.notifier import TeamsActivityNotifier
 from dialogs.turns import channel_of, member_of
 from domain.activities import context, daily, service, sync
 from domain.activities.context import ActivitiesContext, RemoteIssue
-from domain.activities.feedback import Feedback, local_date
+from domain.activities.daily import StandupFeedback
+from domain.activities.feedback import local_date
 from domain.activities.model import Activity, ActivityError
 from domain.activities.ports import Availability, NobodyAway, NoStandups, StandupToday, WipSummary
 from domain.activities.requests import ReadIssue
@@ -126,20 +127,11 @@ class ActivityDesk:
         """Overdue activities, for the stand-up summary."""
         return await self.read(service.overdue, circle, today)
 
-    async def feedback_from_standup(self, circle: str, member: str, today_answer: str) -> Activity | None:
-        """One place to type: a stand-up "today" answer also posted as the WIP activity's feedback note.
-
-        None when the member has no activity in progress (nothing is posted).
+    async def feedback_from_standup(self, circle: str, member: str, today_answer: str) -> StandupFeedback | None:
+        """One place to type: a stand-up "today" answer also posted as the WIP activity's feedback note,
+        at most once a day (see daily.feedback_from_standup). None when the member has no activity in progress.
         """
-        async with self.uow() as uow:
-            ctx = self.context(uow)
-            found = await ctx.activities.wip_of(circle, member)
-            person = (await context.circle_of(ctx, circle)).member(member)
-            if found is None or found.id is None or person is None:
-                return None
-            saved = await daily.submit_feedback(ctx, circle, person, found.id, Feedback(done=today_answer))
-            await uow.commit()
-            return saved
+        return await self.run(daily.feedback_from_standup, circle, member, today_answer)
 
     # --- ActivityResults: what the outbox handlers report ------------------------------------
 

@@ -9,6 +9,7 @@ from botbuilder.core import TurnContext
 from bot.cards import card_message
 from bot.commands import CommandArgs
 from bot.incidents.cards import declare_form, incident_list_card, report_card, resolve_form
+from bot.incidents.notifier import report_name
 from bot.mentions import mentioned_accounts
 from dialogs.incidents.desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import say, sentence
@@ -221,7 +222,7 @@ class IncidentCommands:
         circle = await uow.circles.get(incident.circle)
         if circle is not None:
             await self._desk.notifier.post_card_in_thread(
-                uow, incident, circle, report_card(report, circle), name=f"report-{len(incident.timeline)}"
+                uow, incident, circle, report_card(report, circle), name=report_name(incident)
             )
 
     async def _reopen(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:

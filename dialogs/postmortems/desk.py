@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
+from adapters.outbox_relay import OutboxMessage, RetryLater
+from bot.incidents.cards import report_card
 from bot.postmortems.notifier import TeamsPostmortemNotifier
 from dialogs.incidents.desk import IncidentDesk, member_of
 from domain.circle import Circle, Member
@@ -42,6 +44,23 @@ class PostmortemDesk:
             gitlab_enabled=self.gitlab_enabled,
             jira_enabled=self.incidents.jira_enabled,
         )
+
+    async def link_report(self, message: OutboxMessage) -> dict[str, Any]:
+        """The REPORT_LINK outbox row: once the review thread exists, the report card links to it, in place."""
+        number = int(message.payload["incident"])
+        async with self.uow() as uow:
+            report = await incident_service.incident_report(self.incidents.context(uow), number)
+            circle = await uow.circles.get(report.incident.circle)
+            if circle is None:
+                return {"link": None}
+            link = await self.notifier.thread_link(uow, number, circle)
+            if link is None:
+                # Not an error: the card's own row is ahead in the outbox (or waits for Teams).
+                raise RetryLater(f"the postmortem card of INC-{number} is not posted yet", counts=False)
+            card = report_card(report, circle, postmortem_link=link)
+            await self.incidents.notifier.refresh_report(uow, report.incident, circle, card)
+            await uow.commit()
+        return {"link": link}
 
     async def run(
         self, use_case: Callable[Concatenate[PostmortemContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs

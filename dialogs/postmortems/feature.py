@@ -12,7 +12,7 @@ from adapters.postmortems.delivery import register_postmortem_handlers
 from adapters.postmortems.timers import postmortem_timer_handlers
 from bot.commands import ALL_SCOPES, Command
 from bot.feature import FeatureHost
-from bot.postmortems.notifier import TeamsPostmortemNotifier
+from bot.postmortems.notifier import REPORT_LINK, TeamsPostmortemNotifier
 from dialogs.incidents.feature import INCIDENT_DESK, ISSUE_TRACKER
 from dialogs.postmortems.actions import PostmortemActions
 from dialogs.postmortems.commands import PostmortemCommands
@@ -83,6 +83,7 @@ class PostmortemsFeature:
             clock=host.clock,
             consistency_window=timedelta(seconds=host.settings.consistency_window),
         )
+        host.outbox.register(REPORT_LINK, desk.link_report)
         for kind, handler in postmortem_timer_handlers(desk.context).items():
             host.timers.register(kind, handler)
         if gitlab is not None:

@@ -13,6 +13,7 @@ from bot.cards import Card, card_message, text_block
 from bot.commands import ALL_SCOPES, PERSONAL, Command, CommandArgs, CommandRegistry
 from bot.standups.cards import (
     ANSWER_VERB,
+    AS_FEEDBACK,
     BLOCKERS,
     EDIT_VERB,
     SOLVED_PREFIX,
@@ -172,6 +173,11 @@ class StandupCommands:
         card = answered_card(circle.name, entry, circle.standup.questions, f"{sent_at} ({zone_name(circle, member)})")
         if day is not None and entry.day != day:
             card["body"].insert(1, text_block(f"The window had closed: this counts for {day_label(entry.day)}."))
+        if data.get(AS_FEEDBACK) == "true" and entry.today and self._desk.post_feedback is not None:
+            # After the answer is committed: a problem here never loses the stand-up answer.
+            line = await self._desk.post_feedback(circle.name, member.handle, entry.today)
+            if line:
+                card["body"].insert(1, text_block(line, subtle=True))
         return card
 
     async def edit_button(self, turn_context: TurnContext, data: dict[str, Any]) -> Card:

@@ -20,6 +20,7 @@ from domain.standups.service import StandupContext
 T = TypeVar("T")
 P = ParamSpec("P")
 UseCase = Callable[Concatenate[StandupContext, P], Awaitable[T]]
+PostFeedback = Callable[[str, str, str], Awaitable[str | None]]  # (circle, member handle, today) -> sentence
 
 
 @dataclass
@@ -31,6 +32,9 @@ class StandupDesk:
     notifier: StandupNotifier
     # The activities feature (issue #14) plugs its lookup in here; without it nobody has a WIP activity.
     wip: WipActivityLookup = field(default_factory=NoWipActivities)
+    # Activities plug in how a "today" answer becomes the day's feedback note; it returns the sentence
+    # to show on the answered card, or None when nothing applies (no activity in progress).
+    post_feedback: PostFeedback | None = None
 
     def context(self, uow: UnitOfWork) -> StandupContext:
         return standup_context(uow, self.clock, self.notifier, self.wip)

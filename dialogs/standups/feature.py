@@ -9,9 +9,11 @@ from adapters.standups.activities import ActivityWip
 from adapters.standups.timers import standup_timer_handlers
 from bot.feature import FeatureHost
 from bot.standups.notifier import TeamsStandupNotifier
+from dialogs.activities.desk import ActivityDesk
 from dialogs.activities.feature import ACTIVITY_DESK
 from dialogs.standups.commands import StandupCommands
 from dialogs.standups.desk import StandupDesk
+from domain.activities.model import ActivityError
 from domain.ports import UnitOfWork
 from domain.standups.model import EntryStatus
 from domain.standups.schedule import StandupSchedule
@@ -35,6 +37,27 @@ class StandupsFeature:
         # Activities read back: today's "today" prefills the feedback card; nobody away is asked for it.
         activities.standups = StandupAnswers()
         activities.availability = StandupAvailability()
+        # One place to type: the prompt's "also post as today's feedback" toggle posts through activities.
+        desk.post_feedback = StandupFeedbackNote(activities).post
+
+
+class StandupFeedbackNote:
+    """The stand-up's "today" answer as the WIP activity's feedback of the day, through the activity desk."""
+
+    def __init__(self, activities: ActivityDesk) -> None:
+        self._activities = activities
+
+    async def post(self, circle: str, member: str, today: str) -> str | None:
+        try:
+            result = await self._activities.feedback_from_standup(circle, member, today)
+        except ActivityError as error:
+            return f"Not posted as feedback: {error}. `/activity feedback <text>` posts it."
+        if result is None:
+            return None
+        ref = result.activity.ref
+        if result.posted:
+            return f"Also posted as today's feedback on {ref}."
+        return f"{ref} already has today's feedback, so nothing more was posted."
 
 
 class StandupAnswers:

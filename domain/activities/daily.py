@@ -3,6 +3,7 @@ morning check (the missing-feedback ladder, deadline risk)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -83,12 +84,42 @@ async def submit_feedback(
     return activity
 
 
+@dataclass(frozen=True)
+class StandupFeedback:
+    """What became of a stand-up "today" answer offered as the day's feedback (issue #14 item 8)."""
+
+    activity: Activity
+    posted: bool  # False: the activity already had feedback today, so nothing more was posted
+
+
+async def feedback_from_standup(
+    ctx: ActivitiesContext, circle_name: str, handle: str, today_answer: str
+) -> StandupFeedback | None:
+    """One place to type: the stand-up's "today" answer as the WIP activity's feedback note of the day.
+
+    At most one per day: answering or editing the stand-up again, or feedback already given on the card
+    or on GitLab, posts nothing more (and the evening request is then not sent, see `request_feedback`).
+    None when there is nothing to post on (no WIP activity, empty answer).
+    """
+    circle = await circle_of(ctx, circle_name)
+    member = circle.member(handle)
+    activity = await ctx.activities.wip_of(circle.name, handle)
+    if member is None or activity is None or activity.id is None or not today_answer.strip():
+        return None
+    zone = member.time_zone or circle.time_zone
+    today = local_date(ctx.clock.now(), zone)
+    if activity.last_feedback_at is not None and local_date(activity.last_feedback_at, zone) == today:
+        return StandupFeedback(activity, posted=False)
+    saved = await submit_feedback(ctx, circle.name, member, activity.id, Feedback(done=today_answer))
+    return StandupFeedback(saved, posted=True)
+
+
 async def request_feedback(
     ctx: ActivitiesContext, circle_name: str, handle: str, day: date, *, due_at: datetime | None = None
 ) -> Activity | None:
     """The feedback timer: the WIP activity's card, prefilled from today's stand-up; nothing when away or idle.
 
-    Sent late (the bot was down at `due_at`), the card says so, in the circle's time zone.
+    Sent late (the bot was down at `due_at`), the card says so, in the member's time zone.
     """
     circle = await circle_of(ctx, circle_name)
     member = circle.member(handle)
@@ -97,10 +128,11 @@ async def request_feedback(
     activity = await ctx.activities.wip_of(circle.name, handle)
     if activity is None:
         return None
-    if activity.last_feedback_at is not None and local_date(activity.last_feedback_at, circle.time_zone) == day:
-        return None  # already given today, on the card or on GitLab
+    zone = member.time_zone or circle.time_zone  # `day` is the member's own day (see schedule)
+    if activity.last_feedback_at is not None and local_date(activity.last_feedback_at, zone) == day:
+        return None  # already given today: on the card, with the stand-up answer, or on GitLab
     prefill = await ctx.standups.today_answer(ctx.uow, circle.name, handle, day) or ""
-    late = late_note("feedback request", due_at, ctx.clock.now(), ZoneInfo(circle.time_zone)) if due_at else None
+    late = late_note("feedback request", due_at, ctx.clock.now(), ZoneInfo(zone)) if due_at else None
     await ctx.notifier.ask_feedback(
         ctx.uow,
         activity,

@@ -1,6 +1,7 @@
 """When activity work falls due, as recurring schedules for the shared planner (domain/recurring.py).
 
-The feedback request goes to each member at the circle's `feedback` time on its days; the
+The feedback request goes to each member at the circle's `feedback` time on its days, in the member's
+own zone when they have one (else the circle's); the
 morning check (missing-feedback ladder, deadline risk) runs once per circle on the same days.
 """
 
@@ -17,8 +18,8 @@ FEEDBACK_REQUEST_TIMER = "activities.feedback_request"
 DAILY_CHECK_TIMER = "activities.daily_check"
 
 
-def _local_days(circle: Circle, start: datetime, end: datetime) -> Iterator[date]:
-    zone = ZoneInfo(circle.time_zone)
+def _local_days(time_zone: str, start: datetime, end: datetime) -> Iterator[date]:
+    zone = ZoneInfo(time_zone)
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date() + timedelta(days=1)
     while day <= last:
@@ -43,23 +44,29 @@ class FeedbackRequests:
         schedule = circle.feedback
         if schedule is None or not schedule.enabled:
             return
-        for day in _local_days(circle, start, end):
-            if day.weekday() not in schedule.days:
+        due: list[Occurrence] = []
+        for member in circle.members:
+            if member.role is Role.STAKEHOLDER:
                 continue
-            due = _at(day, schedule.at, circle.time_zone)
-            if not start <= due < end:
-                continue
-            for member in circle.members:
-                if member.role is Role.STAKEHOLDER:
+            # The end of *their* working day: a member abroad is asked at the feedback time where they are.
+            zone = member.time_zone or circle.time_zone
+            for day in _local_days(zone, start, end):
+                if day.weekday() not in schedule.days:
                     continue
-                yield Occurrence(
-                    kind=FEEDBACK_REQUEST_TIMER,
-                    key=f"activities:feedback:{circle.name}:{member.handle}:{day.isoformat()}",
-                    due_at=due,
-                    payload={"circle": circle.name, "member": member.handle, "day": day.isoformat()},
-                    catch_up_until=_end_of_day(day, circle.time_zone),
-                    description=f"the {day.isoformat()} feedback request to {member.display_name}",
+                at = _at(day, schedule.at, zone)
+                if not start <= at < end:
+                    continue
+                due.append(
+                    Occurrence(
+                        kind=FEEDBACK_REQUEST_TIMER,
+                        key=f"activities:feedback:{circle.name}:{member.handle}:{day.isoformat()}",
+                        due_at=at,
+                        payload={"circle": circle.name, "member": member.handle, "day": day.isoformat()},
+                        catch_up_until=_end_of_day(day, zone),
+                        description=f"the {day.isoformat()} feedback request to {member.display_name} ({zone} time)",
+                    )
                 )
+        yield from sorted(due, key=lambda occurrence: occurrence.due_at)  # stable: members keep their order
 
 
 class DailyActivityCheck:
@@ -71,7 +78,7 @@ class DailyActivityCheck:
         schedule = circle.feedback
         if schedule is None or not schedule.enabled:
             return
-        for day in _local_days(circle, start, end):
+        for day in _local_days(circle.time_zone, start, end):
             if day.weekday() not in schedule.days:
                 continue
             due = _at(day, circle.activities.check_at, circle.time_zone)

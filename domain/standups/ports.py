@@ -97,6 +97,7 @@ class WipActivity:
     title: str
     url: str | None = None
     last_feedback: str | None = None
+    ref: str | None = None  # "#15": the prompt offers to post "today" as its feedback of the day
 
 
 class WipActivityLookup(Protocol):

@@ -25,7 +25,9 @@ def _draft_example() -> PromptDraft:
         blockers="Waiting for DB access",
         open_blockers=(OpenBlocker(3, "Waiting for DB access", 2),),
         incidents=("INC-7 checkout 500s: commanded, acknowledged",),
-        activity=WipActivity("Migrate the ingress", "https://gitlab.example.com/acme/a/-/issues/4", "half done"),
+        activity=WipActivity(
+            "#4 Migrate the ingress", "https://gitlab.example.com/acme/a/-/issues/4", "half done", ref="#4"
+        ),
         answers_until="12:30 CET",
         notes=("You were paged at night: no reminder today, answer when you can.",),
     )

@@ -349,7 +349,9 @@ async def test_a_standup_answer_can_also_be_the_day_s_feedback_note(
     await settle(client)
     await type_(client, connector, MARCO, "activity start #1")
     saved = await desk.feedback_from_standup("shop", "marco", "upgrading staging today")
-    assert saved is not None and saved.last_feedback == "upgrading staging today"
+    assert saved is not None and saved.posted and saved.activity.last_feedback == "upgrading staging today"
+    again = await desk.feedback_from_standup("shop", "marco", "edited: upgrading staging and prod")
+    assert again is not None and not again.posted  # one stand-up note a day, however often it is edited
     summary = await desk.wip_summary("shop", "marco")
     assert summary is not None and (summary.ref, summary.last_feedback) == ("#1", "upgrading staging today")
     await settle(client)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from adapters.circles_file import parse_circles
 from adapters.runtime import RUNTIME, Runtime
 from domain.clock import FixedClock
+from tests.card_schema import assert_valid_card
 from tests.conftest import START
-from tests.support.activities import CHANNEL_ID, TEAM_ID, USER_ID, card_action, channel_message, installed_in_team
+from tests.support.activities import (
+    CHANNEL_ID,
+    TEAM_ID,
+    USER_ID,
+    card_action,
+    channel_message,
+    installed_in_team,
+)
 from tests.support.bot_app import BotClient, bot_client, post_activity
-from tests.support.fake_connector import FakeConnector
+from tests.support.fake_connector import FakeConnector, adaptive_cards
 from tests.support.fake_gitlab import FakeGitLab
 
 DOCS = "acme/acme.pay.DevOps"
@@ -165,6 +175,40 @@ async def test_resolve_start_action_agree_and_close_when_the_merge_request_is_me
     assert postmortem_cards(connector)[-1]["body"][0]["text"] == "Postmortem · INC-1 · CLOSED"
     assert "The postmortem of INC-1 is closed: 1 action(s) filed and the document merged." in connector.texts()
     assert len(project.merge_requests) == 1 and len(project.issues) == 1
+
+
+async def test_the_report_links_to_the_postmortem_review_thread_once_its_card_is_posted(
+    chat_only_client: BotClient, connector: FakeConnector
+) -> None:
+    client = chat_only_client
+    await resolved_incident(client, connector)
+    [report_post] = [
+        s for s in connector.sent if s.cards and s.cards[0]["body"][0]["text"] == "Incident report · INC-1"
+    ]
+
+    body = await click(client, connector, "incident.postmortem.start", {"incident": 1})
+    assert "https://teams.microsoft.com" not in json.dumps(body)  # the review thread does not exist yet
+    await runtime_of(client).relay.drain()
+    # The link row may come before the card's row is delivered: it waits, then refreshes the report.
+    runtime_of(client).clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    await runtime_of(client).relay.drain()
+
+    [opening] = [
+        s for s in connector.sent if s.cards and s.cards[0]["body"][0]["text"].startswith("Postmortem · INC-1")
+    ]
+    [report] = adaptive_cards(connector.latest(report_post.activity_id))  # the same message, updated in place
+    assert_valid_card(report)
+    # Teams' deep link to a channel message: /l/message/<channel id>/<message id>; the thread's first post is
+    # its own parent. (tenantId is optional: Teams opens the link in the reader's tenant.)
+    link = (
+        f"https://teams.microsoft.com/l/message/{quote(CHANNEL_ID, safe='')}/{opening.activity_id}"
+        f"?parentMessageId={opening.activity_id}"
+    )
+    texts = [block.get("text", "") for block in report["body"]]
+    assert (
+        f"Postmortem: started — [its review thread]({link}) opens with the card “Postmortem · INC-1” in the "
+        "channel; `/postmortem show INC-1` brings the card here"
+    ) in texts
 
 
 async def test_without_gitlab_the_postmortem_lives_in_its_thread(

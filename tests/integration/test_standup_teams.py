@@ -124,6 +124,7 @@ async def test_the_prompt_and_summary_read_wip_and_overdue_activities_from_the_a
             "#12 Migrate the ingress",
             "https://gitlab.example.com/acme/shop-activities/-/issues/12",
             "half the routes moved",
+            ref="#12",  # the prompt's "also post as today's feedback on #12"
         )
         assert await lookup.wip_of(uow, circle, circle.members[2]) is None  # Luca has none
         overdue = await lookup.overdue(uow, circle, TUESDAY)

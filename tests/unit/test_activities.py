@@ -485,3 +485,37 @@ async def test_a_late_webhook_from_before_the_bot_s_own_move_does_not_undo_it() 
     sent_before_approval = world.clock.now() - timedelta(seconds=30)
     await sync.issue_changed(world.ctx, remote(15, ("activity", "status::review"), updated_at=sent_before_approval))
     assert world.status(activity_id) is ActivityStatus.DONE
+
+
+def test_a_member_abroad_is_asked_for_feedback_at_the_feedback_time_where_they_are() -> None:
+    members = (
+        Member("giulia", "Giulia Rossi", Role.TEAM_LEADER),
+        Member("marco", "Marco Bianchi", time_zone="America/New_York"),
+    )
+    circle = a_circle(members=members)
+    # Friday 6 March 2026 (New York on EST, UTC-5) and Monday 9 March (EDT since Sunday, UTC-4); Rome is
+    # still on CET both days, so Giulia's 17:30 stays 16:30 UTC.
+    start, end = datetime(2026, 3, 6, 0, 0, tzinfo=UTC), datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    runs = list(FeedbackRequests().occurrences(circle, start, end))
+    assert [(r.key, r.due_at.isoformat()) for r in runs] == [
+        ("activities:feedback:shop:giulia:2026-03-06", "2026-03-06T16:30:00+00:00"),
+        ("activities:feedback:shop:marco:2026-03-06", "2026-03-06T22:30:00+00:00"),  # 17:30 EST
+        ("activities:feedback:shop:giulia:2026-03-09", "2026-03-09T16:30:00+00:00"),
+        ("activities:feedback:shop:marco:2026-03-09", "2026-03-09T21:30:00+00:00"),  # 17:30 EDT
+    ]
+    marco_friday = runs[1]
+    assert marco_friday.payload["day"] == "2026-03-06"  # his Friday, though it is past midnight in Rome
+    assert marco_friday.catch_up_until == datetime(2026, 3, 7, 5, 0, tzinfo=UTC)  # midnight in New York
+
+
+async def test_feedback_already_given_on_the_member_s_own_day_is_not_asked_again() -> None:
+    abroad = Member("marco", "Marco Bianchi", gitlab_username="mbianchi", time_zone="America/New_York")
+    world = World(a_circle(members=(*a_circle().members[:1], abroad)))
+    activity_id = await world.started()
+    friday = date(2026, 12, 4)
+    # 20:00 in New York on Friday: already Saturday 02:00 in Rome.
+    world.clock.set(datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
+    await daily.submit_feedback(world.ctx, "shop", world.marco, activity_id, Feedback(done="Upgraded staging"))
+    world.notifier.said.clear()
+    assert await daily.request_feedback(world.ctx, "shop", "marco", friday) is None
+    assert world.notifier.said == []

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.incidents.cards import JiraState, declare_form, incident_card, report_card, resolve_form
+from bot.teams_links import channel_message_link
 from domain.circle import Circle, JiraBinding, Member, Role, Severity, SlaPolicy
 from domain.incidents.model import Incident, IncidentStatus
 from domain.incidents.report import build_report
@@ -153,3 +154,23 @@ def test_the_report_keeps_why_no_postmortem_was_needed() -> None:
     incident.decide_postmortem("Giulia Rossi", T0 + timedelta(hours=1), start=False, reason="known issue, see INC-3")
     card = report_card(build_report(incident, CIRCLE.sla_for(Severity.P1), []), CIRCLE)
     assert "Postmortem: not needed — known issue, see INC-3" in texts(card)
+
+
+def test_the_report_links_to_the_postmortem_review_thread_when_its_message_is_known() -> None:
+    incident = declared()
+    incident.resolve("Luca Verdi", T0 + timedelta(minutes=40), summary="rolled back to v2.2")
+    incident.decide_postmortem("Giulia Rossi", T0 + timedelta(hours=1), start=True)
+    report = build_report(incident, CIRCLE.sla_for(Severity.P1), [])
+    link = channel_message_link("19:abc@thread.tacv2", "1764601200000", tenant_id="tenant-1")
+    assert link == (
+        "https://teams.microsoft.com/l/message/19%3Aabc%40thread.tacv2/1764601200000"
+        "?tenantId=tenant-1&parentMessageId=1764601200000"
+    )
+    card = report_card(report, CIRCLE, postmortem_link=link)
+    assert_valid_card(card)
+    assert f"Postmortem: started — [its review thread]({link}) opens with the card “Postmortem · INC-7”" in (
+        "\n".join(texts(card))
+    )
+    # Before the thread exists the report still says where the card will be, without a dead link.
+    unlinked = "\n".join(texts(report_card(report, CIRCLE)))
+    assert "Postmortem: started — its review thread opens" in unlinked and "https://" not in unlinked
