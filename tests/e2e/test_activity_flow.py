@@ -19,7 +19,13 @@ from bot.teams_notifier import TeamsNotifier
 from dialogs.activities.desk import ActivityDesk
 from domain.clock import FixedClock
 from storage.activities.repository import SqlActivities
-from tests.support.activities import CHANNEL_ID, TEAM_ID, TENANT_ID, installed_in_team, next_activity_id
+from tests.support.activities import (
+    CHANNEL_ID,
+    TEAM_ID,
+    chat_of,
+    installed_in_team,
+    personal,
+)
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab, FakeIssue, FakeMergeRequest
@@ -50,25 +56,6 @@ circles:
     gitlab_activity_project: {PROJECT}
     feedback: {{time: "17:30", days: [mon, tue, wed, thu, fri]}}
 """
-
-
-def chat_of(user: str) -> str:
-    return f"a:1personal-chat-with-{user.removeprefix('29:')}"
-
-
-def personal(kind: str, user: str, service_url: str, **fields: Any) -> dict[str, Any]:
-    """An activity in `user`'s 1:1 chat with the bot, as Teams sends it."""
-    return {
-        "type": kind,
-        "id": next_activity_id(),
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": user, "name": user},
-        "conversation": {"conversationType": "personal", "tenantId": TENANT_ID, "id": chat_of(user)},
-        "recipient": {"id": "28:circlebot", "name": "circlebot"},
-        "channelData": {"tenant": {"id": TENANT_ID}},
-        **fields,
-    }
 
 
 @pytest.fixture

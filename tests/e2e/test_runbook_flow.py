@@ -19,10 +19,10 @@ from tests.support import alerts
 from tests.support.activities import (
     CHANNEL_ID,
     TEAM_ID,
-    TENANT_ID,
     channel_message,
+    chat_of,
     installed_in_team,
-    next_activity_id,
+    personal,
 )
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
@@ -34,24 +34,6 @@ TUESDAY_3AM = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Rome; marco pr
 MARCO, GIULIA = "29:marco", "29:giulia"
 ALERT_TOKEN = "alert-token"
 CIRCLES = "default_circle: shop\n" + circle_yaml(TEAM_ID, CHANNEL_ID, GIULIA, MARCO, gitlab_project=PROJECT)
-
-
-def chat_of(user: str) -> str:
-    return f"a:1personal-chat-with-{user.removeprefix('29:')}"
-
-
-def personal(kind: str, user: str, service_url: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "id": next_activity_id(),
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": user, "name": user},
-        "conversation": {"conversationType": "personal", "tenantId": TENANT_ID, "id": chat_of(user)},
-        "recipient": {"id": "28:circlebot", "name": "circlebot"},
-        "channelData": {"tenant": {"id": TENANT_ID}},
-        **fields,
-    }
 
 
 @pytest.fixture

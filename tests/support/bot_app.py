@@ -31,3 +31,7 @@ async def bot_client(database_url: str, *, clock: Clock | None = None, **setting
 async def post_activity(client: BotClient, activity: dict[str, Any], **headers: str) -> ClientResponse:
     """POST `activity` to /api/messages as JSON."""
     return await client.post("/api/messages", json=activity, headers=headers)
+
+
+# The Microsoft app id of `authenticated_client` (tests/e2e/conftest.py): tokens must name it as their audience.
+APP_ID = "00000000-0000-0000-0000-000000000001"
