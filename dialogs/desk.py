@@ -43,6 +43,15 @@ class Desk(ABC, Generic[Ctx]):
         async with self.uow.reader() as uow:
             return await use_case(self.context(uow), *args, **kwargs)
 
+    async def circles(self) -> list[Circle]:
+        """Every active circle."""
+        async with self.uow.reader() as uow:
+            return await uow.circles.active()
+
+    async def circle(self, name: str) -> Circle | None:
+        async with self.uow.reader() as uow:
+            return await uow.circles.get(name)
+
     async def circle_member(self, turn_context: TurnContext, not_a_member: Exception) -> tuple[Circle, Member]:
         """The circle and member of the person typing: the channel's circle, else the first circle they are in.
 

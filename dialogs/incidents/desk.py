@@ -66,14 +66,6 @@ class IncidentDesk(Desk[IncidentContext]):
         async with self.uow.reader() as uow:
             return await uow.circles.by_channel(channel_id)
 
-    async def circles(self) -> list[Circle]:
-        async with self.uow.reader() as uow:
-            return await uow.circles.active()
-
-    async def circle(self, name: str) -> Circle | None:
-        async with self.uow.reader() as uow:
-            return await uow.circles.get(name)
-
     async def open_incidents(self, circle: Circle) -> list[Incident]:
         async with self.uow.reader() as uow:
             return await uow.incidents.open_in_circle(circle.name)

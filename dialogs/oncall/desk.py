@@ -58,10 +58,6 @@ class OnCallDesk(Desk[OnCallContext]):
         async with self.uow.reader() as uow:
             return await self.readiness.unready(uow, circle)
 
-    async def all_circles(self) -> list[Circle]:
-        async with self.uow.reader() as uow:
-            return await uow.circles.active()
-
     async def circles_for(self, turn_context: TurnContext) -> list[Circle]:
         """The circle of this channel; elsewhere, the circles the person belongs to."""
         async with self.uow.reader() as uow:

@@ -64,14 +64,6 @@ class RunbookDesk(Desk[RunbooksContext]):
             RunbookError("runbooks and drills are for circle members; ask your Team Leader to add you to circles.yaml"),
         )
 
-    async def circle_named(self, name: str) -> Circle | None:
-        async with self.uow.reader() as uow:
-            return await uow.circles.get(name)
-
-    async def active_circles(self) -> list[Circle]:
-        async with self.uow.reader() as uow:
-            return await uow.circles.active()
-
     async def drill(self, drill_id: int) -> tuple[Drill, Circle] | None:
         """A drill as stored now, with its circle."""
         async with self.uow.reader() as uow:
@@ -141,7 +133,7 @@ class RunbookDesk(Desk[RunbooksContext]):
         """
         if not self.gitlab_enabled:
             raise ValueError("GitLab is not configured (GITLAB_URL, GITLAB_TOKEN): there are no runbooks to read")
-        circles = [c for c in await self.active_circles() if only is None or c.name == only]
+        circles = [c for c in await self.circles() if only is None or c.name == only]
         if only is not None and not circles:
             raise ValueError(f"no active circle is called {only!r}; `circlebot config apply` stores them")
         results = []
