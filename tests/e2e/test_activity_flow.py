@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
 from bot.activities.notifier import TeamsActivityNotifier
 from bot.messenger import Messenger
 from bot.teams_notifier import TeamsNotifier
@@ -26,7 +25,7 @@ from tests.support.activities import (
     installed_in_team,
     personal,
 )
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, clock_of, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab, FakeIssue, FakeMergeRequest
 
@@ -80,17 +79,6 @@ async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -
         await runtime.relay.drain()
         connector.sent.clear()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
-
-
-def clock_of(client: BotClient) -> FixedClock:
-    clock = runtime_of(client).clock
-    assert isinstance(clock, FixedClock)
-    return clock
 
 
 async def type_(client: BotClient, connector: FakeConnector, user: str, text: str) -> Any:

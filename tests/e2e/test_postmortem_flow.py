@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from domain.clock import FixedClock
 from tests.conftest import START
 from tests.support.activities import CHANNEL_ID, TEAM_ID, USER_ID, card_action, channel_message, installed_in_team
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab
 
@@ -73,11 +73,6 @@ async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -
 async def chat_only_client(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotClient]:
     async for test_client in started_client(tmp_path, connector):
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
 
 
 async def say(client: BotClient, connector: FakeConnector, text: str, **fields: Any) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
 from domain.clock import FixedClock
 from tests.support import alerts
 from tests.support.activities import (
@@ -24,7 +23,7 @@ from tests.support.activities import (
     installed_in_team,
     personal,
 )
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, clock_of, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab
 from tests.support.runbooks import QUESTION_BANK, RUNBOOK_CATALOG, RUNBOOK_CHECKOUT, circle_yaml
@@ -60,17 +59,6 @@ async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -
         await runtime.relay.drain()
         connector.sent.clear()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
-
-
-def clock_of(client: BotClient) -> FixedClock:
-    clock = runtime_of(client).clock
-    assert isinstance(clock, FixedClock)
-    return clock
 
 
 async def type_(client: BotClient, connector: FakeConnector, user: str, text: str) -> list[Any]:
