@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.cards import card_activity as card_activity  # re-exported: every notifier's card message
-from bot.cards import mention_entity
+from bot.cards import mention_entity, text_card
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
-from domain.circle import Member
+from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.ports import UnitOfWork
 
@@ -98,6 +98,20 @@ class TeamsNotifier:
             return False
         self.messenger.send(uow, conversation=target, activity=activity, key=key)
         return True
+
+    async def to_member(
+        self, uow: UnitOfWork, circle: Circle, member: Member, activity: dict[str, Any], summary: str, *, key: str
+    ) -> None:
+        """To the member's 1:1 chat; without one, in the circle's channel with an @mention (never lost)."""
+        if await self.send_privately(uow, member, activity, key):
+            return
+        channel = await self.channel(uow, circle.channel_id)
+        if channel is None:
+            log.error("cannot reach %s: no personal chat and no channel reference", member.handle)
+            return
+        mention = f"<at>{member.display_name}</at> {activity.get('text') or summary}"
+        card = activity["attachments"][0]["content"] if "attachments" in activity else text_card(summary)
+        self.send(uow, channel, card_activity(card, mention, [member]), key)
 
     async def posted(self, uow: UnitOfWork, key: str) -> bool:
         """True when the message `key` was queued or posted before: refresh it instead of posting again."""

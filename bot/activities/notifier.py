@@ -8,10 +8,9 @@ there) it goes to the circle's channel with an @mention instead, so nobody is le
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot.activities.cards import activity_card, choose_card, feedback_card, review_card
-from bot.cards import Card, card_activity, text_card
+from bot.cards import Card, card_activity
 from bot.teams_notifier import TeamsNotifier, message_key
 from domain.activities.feedback import local_date
 from domain.activities.model import Activity
@@ -50,7 +49,7 @@ class TeamsActivityNotifier:
             self._teams.send(uow, target, card, key)
 
     async def tell(self, uow: UnitOfWork, circle: Circle, member: Member, text: str, *, key: str) -> None:
-        await self._private(uow, circle, member, {"text": text}, text, key=key)
+        await self._teams.to_member(uow, circle, member, {"text": text}, text, key=key)
 
     async def ask_feedback(
         self,
@@ -66,7 +65,7 @@ class TeamsActivityNotifier:
         today = local_date(self._teams.clock.now(), circle.time_zone)
         note = f"This is {late}." if late else None
         card = feedback_card(activity, circle, prefill=prefill, today=today, note=note)
-        await self._private(uow, circle, member, card_activity(card), f"Feedback on {activity.ref}?", key=key)
+        await self._teams.to_member(uow, circle, member, card_activity(card), f"Feedback on {activity.ref}?", key=key)
 
     async def ask_review(self, uow: UnitOfWork, activity: Activity, circle: Circle) -> None:
         leader = circle.member(circle.team_leader)
@@ -76,7 +75,7 @@ class TeamsActivityNotifier:
         today = local_date(self._teams.clock.now(), circle.time_zone)
         card = review_card(activity, circle, today=today)
         key = message_key("activity", activity.marker, "review", activity.revision)
-        await self._private(uow, circle, leader, card_activity(card), f"Review {activity.ref}", key=key)
+        await self._teams.to_member(uow, circle, leader, card_activity(card), f"Review {activity.ref}", key=key)
 
     async def ask_which(self, uow: UnitOfWork, current: Activity, started: Activity, circle: Circle) -> None:
         member = circle.member(started.owner)
@@ -84,18 +83,4 @@ class TeamsActivityNotifier:
             return
         key = message_key("activity", started.marker, "which", started.revision)
         text = f"{started.ref} was started on GitLab while {current.ref} is in progress"
-        await self._private(uow, circle, member, card_activity(choose_card(current, started)), text, key=key)
-
-    async def _private(
-        self, uow: UnitOfWork, circle: Circle, member: Member, activity: dict[str, Any], summary: str, *, key: str
-    ) -> None:
-        """To the member's 1:1 chat; without one, in the circle's channel with an @mention."""
-        if await self._teams.send_privately(uow, member, activity, key):
-            return
-        channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is None:
-            log.error("cannot reach %s: no personal chat and no channel reference", member.handle)
-            return
-        mention = f"<at>{member.display_name}</at> {activity.get('text') or summary}"
-        card = activity["attachments"][0]["content"] if "attachments" in activity else text_card(summary)
-        self._teams.send(uow, channel, card_activity(card, mention, [member]), key)
+        await self._teams.to_member(uow, circle, member, card_activity(choose_card(current, started)), text, key=key)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
-from bot.cards import card_activity, text_card
+from bot.cards import card_activity
 from bot.runbooks.cards import check_card, grade_card, question_card, results_card
 from bot.teams_notifier import TeamsNotifier, message_key
 from domain.circle import Circle, Member
@@ -29,7 +28,7 @@ class TeamsRunbookNotifier:
         self._teams = teams
 
     async def tell(self, uow: UnitOfWork, circle: Circle, member: Member, text: str, *, key: str) -> None:
-        await self._private(uow, circle, member, {"text": text}, text, key=message_key(key))
+        await self._teams.to_member(uow, circle, member, {"text": text}, text, key=message_key(key))
 
     async def check_summary(
         self, uow: UnitOfWork, circle: Circle, reports: Sequence[RunbookReport], *, key: str, late: str | None
@@ -39,7 +38,7 @@ class TeamsRunbookNotifier:
             return
         card = check_card(circle, reports, late=late)
         summary = f"Runbook check of {circle.name}"
-        await self._private(uow, circle, leader, card_activity(card), summary, key=message_key(key))
+        await self._teams.to_member(uow, circle, leader, card_activity(card), summary, key=message_key(key))
 
     async def ask_question(self, uow: UnitOfWork, circle: Circle, drill: Drill, index: int) -> None:
         member = circle.member(drill.member)
@@ -47,7 +46,7 @@ class TeamsRunbookNotifier:
             return
         card = question_card(circle, drill, index)
         summary = f"Internal test: question {index + 1} of {len(drill.questions)}"
-        await self._private(
+        await self._teams.to_member(
             uow, circle, member, card_activity(card), summary, key=message_key("drill", drill.id, "q", index)
         )
 
@@ -56,30 +55,16 @@ class TeamsRunbookNotifier:
         if leader is None:
             return
         card = grade_card(circle, drill, index)
-        await self._private(uow, circle, leader, card_activity(card), "An open answer to grade",
+        await self._teams.to_member(uow, circle, leader, card_activity(card), "An open answer to grade",
                             key=message_key("drill", drill.id, "grade", index))  # fmt: skip
 
     async def drill_done(self, uow: UnitOfWork, circle: Circle, drill: Drill) -> None:
         card = results_card(circle, drill)
         leader = circle.member(circle.team_leader)
         if leader is not None:
-            await self._private(uow, circle, leader, card_activity(card), f"Drill #{drill.id} results",
+            await self._teams.to_member(uow, circle, leader, card_activity(card), f"Drill #{drill.id} results",
                                 key=message_key("drill", drill.id, "results"))  # fmt: skip
         member = circle.member(drill.member)
         if member is not None and member.handle != circle.team_leader:
-            await self._private(uow, circle, member, card_activity(card), "Your drill results",
+            await self._teams.to_member(uow, circle, member, card_activity(card), "Your drill results",
                                 key=message_key("drill", drill.id, "results", "member"))  # fmt: skip
-
-    async def _private(
-        self, uow: UnitOfWork, circle: Circle, member: Member, activity: dict[str, Any], summary: str, *, key: str
-    ) -> None:
-        """To the member's 1:1 chat; without one, in the circle's channel with an @mention."""
-        if await self._teams.send_privately(uow, member, activity, key):
-            return
-        channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is None:
-            log.error("cannot reach %s: no personal chat and no channel reference", member.handle)
-            return
-        mention = f"<at>{member.display_name}</at> {activity.get('text') or summary}"
-        card = activity["attachments"][0]["content"] if "attachments" in activity else text_card(summary)
-        self._teams.send(uow, channel, card_activity(card, mention, [member]), key)

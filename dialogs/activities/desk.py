@@ -4,16 +4,14 @@ and is where GitLab's answers (outbox results, webhook events) and timers land."
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
 from adapters.gitlab.webhook import MergeRequestEvent, NoteEvent
 from bot.activities.notifier import TeamsActivityNotifier
-from dialogs.turns import channel_of, member_of
+from dialogs.desk import Desk
 from domain.activities import context, daily, service, sync
 from domain.activities.context import ActivitiesContext, RemoteIssue
 from domain.activities.daily import StandupFeedback
@@ -27,13 +25,9 @@ from domain.ports import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-P = ParamSpec("P")
-UseCase = Callable[Concatenate[ActivitiesContext, P], Awaitable[T]]
-
 
 @dataclass
-class ActivityDesk:
+class ActivityDesk(Desk[ActivitiesContext]):
     uow: UnitsOfWork
     clock: Clock
     notifier: TeamsActivityNotifier
@@ -53,34 +47,14 @@ class ActivityDesk:
             availability=self.availability,
         )
 
-    async def run(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one use case and commit it with its effects."""
-        async with self.uow() as uow:
-            result = await use_case(self.context(uow), *args, **kwargs)
-            await uow.commit()
-            return result
-
-    async def read(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a lookup on a read-only unit of work."""
-        async with self.uow.reader() as uow:
-            return await use_case(self.context(uow), *args, **kwargs)
-
     # --- who and where ----------------------------------------------------------------------
 
     async def member_here(self, turn_context: TurnContext) -> tuple[Circle, Member]:
         """The circle and member of the person typing: the channel's circle, else the first circle they are in."""
-        async with self.uow.reader() as uow:
-            channel_id = channel_of(turn_context)
-            if channel_id:
-                circle = await uow.circles.by_channel(channel_id)
-                member = member_of(turn_context, circle)
-                if circle is not None and member is not None:
-                    return circle, member
-            for circle in await uow.circles.active():
-                member = member_of(turn_context, circle)
-                if member is not None:
-                    return circle, member
-        raise ActivityError("activities are for circle members; ask your Team Leader to add you to circles.yaml")
+        return await self.circle_member(
+            turn_context,
+            ActivityError("activities are for circle members; ask your Team Leader to add you to circles.yaml"),
+        )
 
     async def activity(self, activity_id: int) -> tuple[Activity, Circle]:
         async with self.uow.reader() as uow:

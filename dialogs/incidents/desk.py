@@ -10,6 +10,7 @@ from botbuilder.core import TurnContext
 
 from bot.cards import Card
 from bot.incidents.notifier import TeamsIncidentNotifier
+from dialogs.desk import Desk
 
 # Re-exported: other dialogs import these from here; they live in the core dialogs.turns.
 from dialogs.turns import channel_of as channel_of
@@ -26,7 +27,7 @@ Then = Callable[[UnitOfWork, T], Awaitable[None]]
 
 
 @dataclass
-class IncidentDesk:
+class IncidentDesk(Desk[IncidentContext]):
     """Where the incident dialogs (and the features requiring incidents) reach the incident process."""
 
     uow: UnitsOfWork
@@ -37,15 +38,6 @@ class IncidentDesk:
     def context(self, uow: UnitOfWork) -> IncidentContext:
         """The use-case context on an open unit of work."""
         return IncidentContext(uow=uow, clock=self.clock, notifier=self.notifier, jira_enabled=self.jira_enabled)
-
-    async def run(
-        self, use_case: Callable[Concatenate[IncidentContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run one use case and commit it with its effects."""
-        async with self.uow() as uow:
-            result = await use_case(self.context(uow), *args, **kwargs)
-            await uow.commit()
-            return result
 
     async def run_then(
         self,
@@ -73,14 +65,6 @@ class IncidentDesk:
             return None
         async with self.uow.reader() as uow:
             return await uow.circles.by_channel(channel_id)
-
-    async def circles(self) -> list[Circle]:
-        async with self.uow.reader() as uow:
-            return await uow.circles.active()
-
-    async def circle(self, name: str) -> Circle | None:
-        async with self.uow.reader() as uow:
-            return await uow.circles.get(name)
 
     async def open_incidents(self, circle: Circle) -> list[Incident]:
         async with self.uow.reader() as uow:

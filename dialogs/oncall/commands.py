@@ -73,7 +73,7 @@ class OnCallCommands:
     async def _now(self, turn_context: TurnContext) -> None:
         circles = await self._desk.circles_for(turn_context)
         if not circles:
-            circles = await self._desk.all_circles()
+            circles = await self._desk.circles()
         if not circles:
             raise OnCallError("no circle is configured yet: see circles.example.yaml and `circlebot config apply`")
         now = self._desk.clock.now()

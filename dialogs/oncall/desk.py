@@ -13,13 +13,14 @@ from adapters.oncall.timers import oncall_context
 from adapters.schedule_planner import SchedulePlanner
 from bot.mentions import mentioned_accounts
 from bot.oncall.notifier import TeamsOnCallNotifier
+from dialogs.desk import Desk
 from dialogs.incidents.desk import channel_of, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.oncall.moments import OnCallError
 from domain.oncall.ports import PluggableReadiness
 from domain.oncall.service import OnCallContext
-from domain.ports import UnitsOfWork
+from domain.ports import UnitOfWork, UnitsOfWork
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -28,7 +29,7 @@ _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
-class OnCallDesk:
+class OnCallDesk(Desk[OnCallContext]):
     """Where the on-call dialogs reach the rota and handover use cases."""
 
     uow: UnitsOfWork
@@ -37,15 +38,8 @@ class OnCallDesk:
     planner: SchedulePlanner
     readiness: PluggableReadiness = field(default_factory=PluggableReadiness)
 
-    async def run(
-        self, use_case: Callable[Concatenate[OnCallContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run one on-call use case and commit it with its timers and messages."""
-        async with self.uow() as uow:
-            ctx = oncall_context(uow, self.clock, self.notifier, self.readiness)
-            result = await use_case(ctx, *args, **kwargs)
-            await uow.commit()
-            return result
+    def context(self, uow: UnitOfWork) -> OnCallContext:
+        return oncall_context(uow, self.clock, self.notifier, self.readiness)
 
     async def change_rota(
         self,
@@ -59,19 +53,10 @@ class OnCallDesk:
         await self.planner.plan(circles=[circle.name])
         return result
 
-    async def read(self, query: Callable[[OnCallContext], Awaitable[T]]) -> T:
-        """Run a lookup on a read-only unit of work."""
-        async with self.uow.reader() as uow:
-            return await query(oncall_context(uow, self.clock, self.notifier, self.readiness))
-
     async def unready(self, circle: Circle) -> dict[str, str] | None:
         """Members not on-call ready, with why (the Team Leader's `/oncall`); None when not tracked."""
         async with self.uow.reader() as uow:
             return await self.readiness.unready(uow, circle)
-
-    async def all_circles(self) -> list[Circle]:
-        async with self.uow.reader() as uow:
-            return await uow.circles.active()
 
     async def circles_for(self, turn_context: TurnContext) -> list[Circle]:
         """The circle of this channel; elsewhere, the circles the person belongs to."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from botbuilder.core import TurnContext
 
 from adapters.outbox_relay import OutboxMessage, RetryLater
 from bot.incidents.cards import report_card
 from bot.postmortems.notifier import TeamsPostmortemNotifier
+from dialogs.desk import Desk
 from dialogs.incidents.desk import IncidentDesk, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
@@ -20,12 +20,9 @@ from domain.postmortems import service
 from domain.postmortems.model import Postmortem, PostmortemError
 from domain.postmortems.service import PostmortemContext
 
-T = TypeVar("T")
-P = ParamSpec("P")
-
 
 @dataclass
-class PostmortemDesk:
+class PostmortemDesk(Desk[PostmortemContext]):
     """Runs postmortem use cases in one transaction; also where GitLab and tracker results land."""
 
     uow: UnitsOfWork
@@ -61,15 +58,6 @@ class PostmortemDesk:
             await self.incidents.notifier.refresh_report(uow, report.incident, circle, card)
             await uow.commit()
         return {"link": link}
-
-    async def run(
-        self, use_case: Callable[Concatenate[PostmortemContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run one use case and commit it with its effects."""
-        async with self.uow() as uow:
-            result = await use_case(self.context(uow), *args, **kwargs)
-            await uow.commit()
-            return result
 
     async def start(self, number: int, by: Member, *, owner: str | None = None) -> Postmortem:
         """Record the decision to write a postmortem (unless taken) and start it, in one transaction."""

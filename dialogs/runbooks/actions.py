@@ -70,7 +70,7 @@ class DrillActions:
         return gaps_card(circle, [], filed=len(filed))
 
     async def _circle(self, name: str) -> Circle:
-        circle = await self._desk.circle_named(name)
+        circle = await self._desk.circle(name)
         if circle is None:
             raise RunbookError("that drill's circle no longer exists")
         return circle

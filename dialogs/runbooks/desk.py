@@ -4,10 +4,8 @@ where the outbox handlers and timers land."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
@@ -19,7 +17,7 @@ from bot.messenger import Messenger
 from bot.runbooks.cards import RunbookView
 from bot.runbooks.notifier import TeamsRunbookNotifier
 from bot.teams_notifier import TeamsNotifier
-from dialogs.turns import channel_of, member_of
+from dialogs.desk import Desk
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.ports import UnitOfWork, UnitsOfWork
@@ -30,10 +28,6 @@ from domain.runbooks.escalation import live_escalation
 from domain.runbooks.ports import RunbookUnavailable
 from domain.runbooks.service import RunbookError, RunbooksContext
 
-T = TypeVar("T")
-P = ParamSpec("P")
-UseCase = Callable[Concatenate[RunbooksContext, P], Awaitable[T]]
-
 
 def desk_for(runtime: Runtime, gitlab: GitLabRunbooks | None) -> RunbookDesk:
     """A desk on the app's runtime, for the feature and the `circlebot runbooks` CLI."""
@@ -43,7 +37,7 @@ def desk_for(runtime: Runtime, gitlab: GitLabRunbooks | None) -> RunbookDesk:
 
 
 @dataclass
-class RunbookDesk:
+class RunbookDesk(Desk[RunbooksContext]):
     uow: UnitsOfWork
     clock: Clock
     library: RunbookLibrary
@@ -61,44 +55,14 @@ class RunbookDesk:
             gitlab_enabled=self.gitlab_enabled,
         )
 
-    async def run(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one use case and commit it with its effects."""
-        async with self.uow() as uow:
-            result = await use_case(self.context(uow), *args, **kwargs)
-            await uow.commit()
-            return result
-
-    async def read(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a lookup on a read-only unit of work."""
-        async with self.uow.reader() as uow:
-            return await use_case(self.context(uow), *args, **kwargs)
-
     # --- who and where ----------------------------------------------------------------------
 
     async def member_here(self, turn_context: TurnContext) -> tuple[Circle, Member]:
         """The circle of this channel, else the first circle the person belongs to."""
-        async with self.uow.reader() as uow:
-            channel_id = channel_of(turn_context)
-            if channel_id:
-                circle = await uow.circles.by_channel(channel_id)
-                member = member_of(turn_context, circle)
-                if circle is not None and member is not None:
-                    return circle, member
-            for circle in await uow.circles.active():
-                member = member_of(turn_context, circle)
-                if member is not None:
-                    return circle, member
-        raise RunbookError(
-            "runbooks and drills are for circle members; ask your Team Leader to add you to circles.yaml"
+        return await self.circle_member(
+            turn_context,
+            RunbookError("runbooks and drills are for circle members; ask your Team Leader to add you to circles.yaml"),
         )
-
-    async def circle_named(self, name: str) -> Circle | None:
-        async with self.uow.reader() as uow:
-            return await uow.circles.get(name)
-
-    async def active_circles(self) -> list[Circle]:
-        async with self.uow.reader() as uow:
-            return await uow.circles.active()
 
     async def drill(self, drill_id: int) -> tuple[Drill, Circle] | None:
         """A drill as stored now, with its circle."""
@@ -169,7 +133,7 @@ class RunbookDesk:
         """
         if not self.gitlab_enabled:
             raise ValueError("GitLab is not configured (GITLAB_URL, GITLAB_TOKEN): there are no runbooks to read")
-        circles = [c for c in await self.active_circles() if only is None or c.name == only]
+        circles = [c for c in await self.circles() if only is None or c.name == only]
         if only is not None and not circles:
             raise ValueError(f"no active circle is called {only!r}; `circlebot config apply` stores them")
         results = []

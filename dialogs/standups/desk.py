@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
 
 from adapters.standups.timers import standup_context
+from dialogs.desk import Desk
 from dialogs.turns import channel_of, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
@@ -17,14 +17,11 @@ from domain.standups.model import StandupError
 from domain.standups.ports import NoWipActivities, StandupNotifier, WipActivityLookup
 from domain.standups.service import StandupContext
 
-T = TypeVar("T")
-P = ParamSpec("P")
-UseCase = Callable[Concatenate[StandupContext, P], Awaitable[T]]
 PostFeedback = Callable[[str, str, str], Awaitable[str | None]]  # (circle, member handle, today) -> sentence
 
 
 @dataclass
-class StandupDesk:
+class StandupDesk(Desk[StandupContext]):
     """Where the stand-up dialogs reach the stand-up use cases: one unit of work per call."""
 
     uow: UnitsOfWork
@@ -38,18 +35,6 @@ class StandupDesk:
 
     def context(self, uow: UnitOfWork) -> StandupContext:
         return standup_context(uow, self.clock, self.notifier, self.wip)
-
-    async def run(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one use case and commit it with its timers and messages."""
-        async with self.uow() as uow:
-            result = await use_case(self.context(uow), *args, **kwargs)
-            await uow.commit()
-            return result
-
-    async def read(self, use_case: UseCase[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a lookup on a read-only unit of work."""
-        async with self.uow.reader() as uow:
-            return await use_case(self.context(uow), *args, **kwargs)
 
     async def caller_circle(self, turn_context: TurnContext, name: str | None = None) -> tuple[Circle, Member | None]:
         """The circle of this channel; in a chat, the one stand-up circle of the person (or `name`)."""

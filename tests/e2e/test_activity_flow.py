@@ -12,15 +12,20 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
 from bot.activities.notifier import TeamsActivityNotifier
 from bot.messenger import Messenger
 from bot.teams_notifier import TeamsNotifier
 from dialogs.activities.desk import ActivityDesk
 from domain.clock import FixedClock
 from storage.activities.repository import SqlActivities
-from tests.support.activities import CHANNEL_ID, TEAM_ID, TENANT_ID, installed_in_team, next_activity_id
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.activities import (
+    CHANNEL_ID,
+    TEAM_ID,
+    chat_of,
+    installed_in_team,
+    personal,
+)
+from tests.support.bot_app import BotClient, bot_client, clock_of, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab, FakeIssue, FakeMergeRequest
 
@@ -52,25 +57,6 @@ circles:
 """
 
 
-def chat_of(user: str) -> str:
-    return f"a:1personal-chat-with-{user.removeprefix('29:')}"
-
-
-def personal(kind: str, user: str, service_url: str, **fields: Any) -> dict[str, Any]:
-    """An activity in `user`'s 1:1 chat with the bot, as Teams sends it."""
-    return {
-        "type": kind,
-        "id": next_activity_id(),
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": user, "name": user},
-        "conversation": {"conversationType": "personal", "tenantId": TENANT_ID, "id": chat_of(user)},
-        "recipient": {"id": "28:circlebot", "name": "circlebot"},
-        "channelData": {"tenant": {"id": TENANT_ID}},
-        **fields,
-    }
-
-
 @pytest.fixture
 async def gitlab() -> AsyncIterator[FakeGitLab]:
     async with FakeGitLab(projects=(PROJECT,)) as fake:
@@ -93,17 +79,6 @@ async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -
         await runtime.relay.drain()
         connector.sent.clear()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
-
-
-def clock_of(client: BotClient) -> FixedClock:
-    clock = runtime_of(client).clock
-    assert isinstance(clock, FixedClock)
-    return clock
 
 
 async def type_(client: BotClient, connector: FakeConnector, user: str, text: str) -> Any:

@@ -12,14 +12,14 @@ import pytest
 from sqlmodel import col, select
 
 from adapters.alerts.routes import ALERTMANAGER_PATH, GRAFANA_PATH, MAX_ALERT_BODY_BYTES
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from domain.clock import FixedClock
 from domain.incidents.model import Incident
 from storage.outbox import OutboxRow
 from tests.conftest import START
 from tests.support import alerts, circles
 from tests.support.activities import CHANNEL_ID, TEAM_ID, installed_in_team
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 
 TOKEN = "s3cret-alert-token"
@@ -44,11 +44,6 @@ async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
             await uow.circles.apply(circles.config(payments, demo, default_circle="demo"), clock.now())
             await uow.commit()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
 
 
 async def open_incidents(client: BotClient, circle: str = "demo") -> list[Incident]:

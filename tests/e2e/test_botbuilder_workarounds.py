@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -14,26 +12,8 @@ from bot import teams_info
 from bot.commands import ALL_SCOPES, Command, CommandArgs
 from bot.wiring import BOT
 from tests.support.activities import TEAM_ID, card_action, channel_message, personal_message
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import APP_ID, BotClient, post_activity
 from tests.support.fake_connector import FakeConnector
-
-APP_ID = "00000000-0000-0000-0000-000000000001"
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
-    async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def authenticated_client(tmp_path: Path) -> AsyncIterator[BotClient]:
-    """The app with a Microsoft app id: every request must carry a valid Bot Framework token."""
-    async with bot_client(
-        f"sqlite:///{tmp_path / 'bot.db'}", MicrosoftAppId=APP_ID, MicrosoftAppPassword="not-a-real-secret"
-    ) as test_client:
-        yield test_client
-
 
 # --- invoke responses with a body --------------------------------------------------------------
 

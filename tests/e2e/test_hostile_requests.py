@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,25 +23,10 @@ from bot import signing_keys
 from storage.conversations import ConversationReferenceRow
 from storage.database import Database
 from tests.support.activities import PERSONAL_CONVERSATION_ID, card_action, personal_message
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import APP_ID, BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
 
-APP_ID = "00000000-0000-0000-0000-000000000001"
 CHANNEL_ISSUER = "https://api.botframework.com"
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
-    async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def authenticated_client(tmp_path: Path) -> AsyncIterator[BotClient]:
-    async with bot_client(
-        f"sqlite:///{tmp_path / 'bot.db'}", MicrosoftAppId=APP_ID, MicrosoftAppPassword="not-a-real-secret"
-    ) as test_client:
-        yield test_client
 
 
 class UnreachableKeys:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from domain.clock import FixedClock
 from storage import sent_messages
 from storage.incidents.repository import TimelineRow
@@ -25,7 +25,7 @@ from tests.support.activities import (
     channel_message,
     installed_in_team,
 )
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 
 CIRCLE = f"""
@@ -65,10 +65,6 @@ async def client(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotC
         await post_activity(test_client, installed_in_team(connector.service_url))
         connector.sent.clear()  # the welcome card
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    return client.app[RUNTIME]
 
 
 async def timeline(client: BotClient) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import load_circles
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from domain.clock import FixedClock
 from tests.conftest import START
 from tests.support.activities import (
@@ -21,7 +21,7 @@ from tests.support.activities import (
     installed_in_team,
     personal_message,
 )
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
@@ -72,11 +72,6 @@ async def client(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotC
         await post_activity(test_client, in_demo_channel(installed_in_team(connector.service_url)))
         connector.sent.clear()  # the welcome card
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
 
 
 def facts(card: dict[str, Any]) -> dict[str, str]:

@@ -12,19 +12,12 @@ from urllib.parse import quote
 import pytest
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from domain.clock import FixedClock
 from tests.card_schema import assert_valid_card
 from tests.conftest import START
-from tests.support.activities import (
-    CHANNEL_ID,
-    TEAM_ID,
-    USER_ID,
-    card_action,
-    channel_message,
-    installed_in_team,
-)
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.activities import CHANNEL_ID, TEAM_ID, USER_ID, card_action, channel_message, installed_in_team
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 from tests.support.fake_gitlab import FakeGitLab
 
@@ -83,11 +76,6 @@ async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -
 async def chat_only_client(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotClient]:
     async for test_client in started_client(tmp_path, connector):
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
 
 
 async def say(client: BotClient, connector: FakeConnector, text: str, **fields: Any) -> str:

@@ -13,18 +13,17 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
 from domain.clock import FixedClock
 from tests.support import alerts
 from tests.support.activities import (
     CHANNEL_ID,
     TEAM_ID,
-    TENANT_ID,
     channel_message,
+    chat_of,
     installed_in_team,
-    next_activity_id,
+    personal,
 )
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, clock_of, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab
 from tests.support.runbooks import QUESTION_BANK, RUNBOOK_CATALOG, RUNBOOK_CHECKOUT, circle_yaml
@@ -34,24 +33,6 @@ TUESDAY_3AM = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Rome; marco pr
 MARCO, GIULIA = "29:marco", "29:giulia"
 ALERT_TOKEN = "alert-token"
 CIRCLES = "default_circle: shop\n" + circle_yaml(TEAM_ID, CHANNEL_ID, GIULIA, MARCO, gitlab_project=PROJECT)
-
-
-def chat_of(user: str) -> str:
-    return f"a:1personal-chat-with-{user.removeprefix('29:')}"
-
-
-def personal(kind: str, user: str, service_url: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "id": next_activity_id(),
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": user, "name": user},
-        "conversation": {"conversationType": "personal", "tenantId": TENANT_ID, "id": chat_of(user)},
-        "recipient": {"id": "28:circlebot", "name": "circlebot"},
-        "channelData": {"tenant": {"id": TENANT_ID}},
-        **fields,
-    }
 
 
 @pytest.fixture
@@ -78,17 +59,6 @@ async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -
         await runtime.relay.drain()
         connector.sent.clear()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
-
-
-def clock_of(client: BotClient) -> FixedClock:
-    clock = runtime_of(client).clock
-    assert isinstance(clock, FixedClock)
-    return clock
 
 
 async def type_(client: BotClient, connector: FakeConnector, user: str, text: str) -> list[Any]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from adapters.circles_file import load_circles
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from bot.standups.notifier import summary_key
 from domain.clock import FixedClock
 from storage import sent_messages
@@ -21,7 +21,7 @@ from tests.card_schema import assert_valid_card
 from tests.conftest import START
 from tests.e2e.test_oncall_commands import in_demo_channel, privately
 from tests.support.activities import card_action, channel_message, installed_in_team, personal_message
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector, Sent
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "circles.example.yaml"
@@ -41,11 +41,6 @@ async def client(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotC
             await post_activity(test_client, privately(personal_message("hi", connector.service_url), person))
         connector.sent.clear()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    runtime: Runtime = client.app[RUNTIME]
-    return runtime
 
 
 async def at(client: BotClient, moment: datetime) -> None:

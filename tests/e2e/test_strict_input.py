@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from adapters.circles_file import parse_circles
-from adapters.runtime import RUNTIME, Runtime
+from adapters.runtime import RUNTIME
 from domain.circle import Severity
 from domain.clock import FixedClock
 from domain.incidents.model import Incident
@@ -17,7 +17,7 @@ from storage.incidents.repository import IncidentRow
 from tests.conftest import START
 from tests.e2e.test_incident_flow import CIRCLE
 from tests.support.activities import card_action, channel_message, installed_in_team
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, bot_client, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 
 APOLOGY = "Sorry, something went wrong"
@@ -33,10 +33,6 @@ async def client(database_url: str, connector: FakeConnector) -> AsyncIterator[B
         await post_activity(test_client, installed_in_team(connector.service_url))
         connector.sent.clear()
         yield test_client
-
-
-def runtime_of(client: BotClient) -> Runtime:
-    return client.app[RUNTIME]
 
 
 async def incident_titles(client: BotClient) -> list[tuple[int, str]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,14 +27,8 @@ from tests.support.activities import (
     installed_personally,
     personal_message,
 )
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient, post_activity
 from tests.support.fake_connector import FakeConnector
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
-    async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
-        yield test_client
 
 
 def register_team_only_command(client: BotClient) -> None:

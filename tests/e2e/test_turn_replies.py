@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +21,8 @@ from domain.clock import FixedClock
 from storage.conversations import ConversationReferenceRow
 from storage.database import Database
 from tests.support.activities import PERSONAL_CONVERSATION_ID, personal_message
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import APP_ID, BotClient, post_activity
 from tests.support.fake_connector import FakeConnector
-
-APP_ID = "00000000-0000-0000-0000-000000000001"
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[BotClient]:
-    async with bot_client(f"sqlite:///{tmp_path / 'bot.db'}") as test_client:
-        yield test_client
 
 
 @dataclass

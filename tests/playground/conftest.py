@@ -6,13 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
-from adapters.settings import load_settings
-from app import create_app
-from tests.playground.harness import Playground, free_port, skip_reason
-
-EXAMPLE_CIRCLES = Path(__file__).resolve().parents[2] / "circles.example.yaml"
+from tests.playground.harness import Playground, skip_reason
+from tests.support.circlebot_server import EXAMPLE_CIRCLES as EXAMPLE_CIRCLES  # the browser tests read it
+from tests.support.circlebot_server import example_app, serving
 
 
 @pytest.fixture
@@ -25,21 +22,8 @@ def playground_needed() -> None:
 @pytest.fixture
 async def circlebot_url(playground_needed: None, tmp_path: Path) -> AsyncIterator[str]:
     """circlebot serving /api/messages on a free port, as `make run` starts it (example circles applied)."""
-    settings = load_settings(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'circlebot.db'}",
-        CIRCLEBOT_CONFIG=str(EXAMPLE_CIRCLES),
-        CIRCLEBOT_TICK_SECONDS=0.2,
-        _env_file=None,
-    )
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(example_app(tmp_path)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+
+from tests.support.circlebot_server import free_port as free_port  # the smoke test imports it from here
 
 T = TypeVar("T")
 
@@ -242,13 +243,6 @@ class _DevTools:
         }})()"""
         if not await self.evaluate(script):
             raise PlaygroundError(f"nothing to click reads {text!r}")
-
-
-def free_port() -> int:
-    """Return a TCP port that is currently free on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PlaygroundError(RuntimeError):

@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiohttp import web
 
-from adapters.settings import load_settings
-from app import create_app
-from tests.playground.conftest import EXAMPLE_CIRCLES
-from tests.playground.harness import GENERAL_CHANNEL_ID, Playground, free_port
+from tests.playground.harness import GENERAL_CHANNEL_ID, Playground
+from tests.support.circlebot_server import example_app, serving
 from tests.support.fake_gitlab import FakeGitLab
 
 pytestmark = pytest.mark.playground
@@ -39,23 +36,9 @@ async def gitlab() -> AsyncIterator[FakeGitLab]:
 async def playground_with_gitlab(
     playground_needed: None, tmp_path: Path, gitlab: FakeGitLab
 ) -> AsyncIterator[Playground]:
-    settings = load_settings(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'circlebot.db'}",
-        CIRCLEBOT_CONFIG=str(EXAMPLE_CIRCLES),
-        CIRCLEBOT_TICK_SECONDS=0.2,
-        GITLAB_URL=gitlab.url,
-        GITLAB_TOKEN=gitlab.token,
-        _env_file=None,
-    )
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with Playground(f"http://127.0.0.1:{port}/api/messages") as running:
-            yield running
-    finally:
-        await runner.cleanup()
+    app = example_app(tmp_path, GITLAB_URL=gitlab.url, GITLAB_TOKEN=gitlab.token)
+    async with serving(app) as url, Playground(f"{url}/api/messages") as running:
+        yield running
 
 
 def cards_of(message: dict[str, Any]) -> list[dict[str, Any]]:

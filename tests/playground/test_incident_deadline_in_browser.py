@@ -14,21 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from PIL import Image
 
-from adapters.settings import load_settings
-from app import create_app
 from domain.local_time import format_time, zone_named
-from tests.playground.conftest import EXAMPLE_CIRCLES
 from tests.playground.harness import (
     REPO_ROOT,
     BrowserPage,
     Playground,
     chromium_binary,
-    free_port,
     skip_reason,
 )
+from tests.support.circlebot_server import example_app, serving
 
 pytestmark = [
     pytest.mark.playground,
@@ -59,20 +55,8 @@ async def moved_clock() -> MovedClock:
 
 @pytest.fixture
 async def circlebot_on_moved_clock(tmp_path: Path, moved_clock: MovedClock) -> AsyncIterator[str]:
-    settings = load_settings(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'circlebot.db'}",
-        CIRCLEBOT_CONFIG=str(EXAMPLE_CIRCLES),
-        CIRCLEBOT_TICK_SECONDS=0.2,
-        _env_file=None,
-    )
-    runner = web.AppRunner(create_app(settings, clock=moved_clock))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(example_app(tmp_path, clock=moved_clock)) as url:
+        yield url
 
 
 def card_of(message: dict[str, Any]) -> dict[str, Any]:

@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from adapters.circles_file import load_circles
-from adapters.settings import load_settings
-from app import create_app
 from domain.runbooks.escalation import live_escalation
 from tests.playground.conftest import EXAMPLE_CIRCLES
-from tests.playground.harness import GENERAL_CHANNEL_ID, Playground, free_port
+from tests.playground.harness import GENERAL_CHANNEL_ID, Playground
 from tests.playground.test_activities_in_playground import cards_of, eventually, shown
+from tests.support.circlebot_server import example_app, serving
 from tests.support.fake_gitlab import FakeGitLab
 from tests.support.runbooks import QUESTION_BANK, RUNBOOK_CATALOG, RUNBOOK_CHECKOUT
 
@@ -43,24 +41,10 @@ async def gitlab() -> AsyncIterator[FakeGitLab]:
 
 @pytest.fixture
 async def playground(playground_needed: None, tmp_path: Path, gitlab: FakeGitLab) -> AsyncIterator[Playground]:
-    settings = load_settings(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'circlebot.db'}",
-        CIRCLEBOT_CONFIG=str(EXAMPLE_CIRCLES),
-        CIRCLEBOT_TICK_SECONDS=0.2,
-        GITLAB_URL=gitlab.url,
-        GITLAB_TOKEN=gitlab.token,
-        _env_file=None,
-    )
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with Playground(f"http://127.0.0.1:{port}/api/messages") as running:
-            await running.install_bot()
-            yield running
-    finally:
-        await runner.cleanup()
+    app = example_app(tmp_path, GITLAB_URL=gitlab.url, GITLAB_TOKEN=gitlab.token)
+    async with serving(app) as url, Playground(f"{url}/api/messages") as running:
+        await running.install_bot()
+        yield running
 
 
 def channel_card(playground: Playground, text: str) -> dict[str, Any] | None:

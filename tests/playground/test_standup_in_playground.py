@@ -14,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from adapters.runtime import RUNTIME, Runtime
-from adapters.settings import load_settings
-from app import create_app
 from domain.clock import FixedClock
 from tests.card_schema import assert_valid_card
-from tests.playground.conftest import EXAMPLE_CIRCLES
-from tests.playground.harness import GENERAL_CHANNEL_ID, Playground, free_port
+from tests.playground.harness import GENERAL_CHANNEL_ID, Playground
+from tests.support.circlebot_server import example_app, serving
 
 pytestmark = pytest.mark.playground
 
@@ -45,21 +42,9 @@ def texts_of(card: dict[str, Any]) -> str:
 @pytest.fixture
 async def bot(playground_needed: None, tmp_path: Path) -> AsyncIterator[tuple[str, Runtime]]:
     """circlebot as `make run` starts it (example circles applied), on a clock the test moves."""
-    settings = load_settings(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'circlebot.db'}",
-        CIRCLEBOT_CONFIG=str(EXAMPLE_CIRCLES),
-        CIRCLEBOT_TICK_SECONDS=0.2,
-        _env_file=None,
-    )
-    app = create_app(settings, clock=FixedClock(BEFORE))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", app[RUNTIME]
-    finally:
-        await runner.cleanup()
+    app = example_app(tmp_path, clock=FixedClock(BEFORE))
+    async with serving(app) as url:
+        yield url, app[RUNTIME]
 
 
 @pytest.fixture

@@ -95,6 +95,26 @@ def personal_message(text: str, service_url: str, **fields: Any) -> dict[str, An
     )
 
 
+def chat_of(user: str) -> str:
+    """The id of `user`'s 1:1 chat with the bot (one per person, unlike PERSONAL_CONVERSATION_ID)."""
+    return f"a:1personal-chat-with-{user.removeprefix('29:')}"
+
+
+def personal(kind: str, user: str, service_url: str, **fields: Any) -> dict[str, Any]:
+    """An activity of `kind` in `user`'s 1:1 chat with the bot, as Teams sends it."""
+    return {
+        "type": kind,
+        "id": next_activity_id(),
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": user, "name": user},
+        "conversation": {"conversationType": "personal", "tenantId": TENANT_ID, "id": chat_of(user)},
+        "recipient": {"id": "28:circlebot", "name": "circlebot"},
+        "channelData": {"tenant": {"id": TENANT_ID}},
+        **fields,
+    }
+
+
 def group_chat_message(text: str, service_url: str, **fields: Any) -> dict[str, Any]:
     """A message in a group chat, mentioning the bot."""
     conversation = {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT_ID, "id": GROUP_CHAT_ID}
