@@ -52,10 +52,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy domain storage adapters bot dialogs app.py
 
-# Debian packages of the real peers some tests use (headless Chromium, Prometheus Alertmanager,
-# libfaketime to fast-forward `circlebot serve` through a morning), installed when missing if we
-# are root with apt; elsewhere the tests that need them skip (under CI=true they fail instead).
-SYSTEM_PACKAGES := chromium prometheus-alertmanager faketime
+# Debian packages of the real peers and tools some tests use (headless Chromium, Prometheus Alertmanager,
+# libfaketime to fast-forward `circlebot serve` through a morning, promtool from `prometheus` for the
+# alerting rules), installed when missing if we are root with apt; elsewhere the tests that need them
+# skip (under CI=true they fail instead).
+SYSTEM_PACKAGES := chromium prometheus-alertmanager faketime prometheus
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

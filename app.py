@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
 from adapters.log_setup import configure_logging, request_id
-from adapters.metrics import Metrics
+from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.reports.cli import add_report_commands
@@ -80,6 +80,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         delivery_timeout=timedelta(seconds=settings.outbox_delivery_timeout),
     )
     relay_holder.append(relay)
+    metrics = Metrics(database, clock)
+    relay.observe(metrics.observe_delivery)
     planner = SchedulePlanner(
         uow,
         clock,
@@ -96,7 +98,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         relay=relay,
         timers=TimerTick(uow, {}, clock),
         scheduler=LeaderScheduler(LeaderElection(database)),
-        metrics=Metrics(database, clock),
+        metrics=metrics,
         planner=planner,
     )
 
@@ -104,7 +106,9 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 def create_app(settings: Settings, *, clock: Clock | None = None, background: bool = True) -> web.Application:
     """The aiohttp application; `background=False` leaves relay and scheduler to the caller (tests)."""
     runtime = build_runtime(settings, clock)
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware])
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware, metrics_middleware(runtime.metrics)]
+    )
     app[RUNTIME] = runtime
     add_ops_routes(app, runtime.database, runtime.metrics)
     _install_features(app, runtime, install_bot(app, runtime))

@@ -56,7 +56,8 @@ def failure(
     hint = (hints or {}).get(status) if status is not None else None
     if status is None or status >= 500 or status in transient:
         label = f"HTTP {status}" if status else "no HTTP status"
-        return RetryLater(f"{peer} could not {what}: {detail} ({label})", retry_after)
+        # A 429 says the peer did nothing: a create refused so certainly did not happen.
+        return RetryLater(f"{peer} could not {what}: {detail} ({label})", retry_after, not_applied=status == 429)
     if status == 401:
         return PermanentFailure(f"{peer} rejected the credentials (HTTP 401)" + (f": {hint}" if hint else ""))
     return PermanentFailure(f"{peer} refused to {what}: {detail} (HTTP {status})" + (f"; {hint}" if hint else ""))

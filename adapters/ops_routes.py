@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 from sqlalchemy import text
 
@@ -18,9 +16,11 @@ def add_ops_routes(app: web.Application, database: Database, metrics: Metrics) -
 
     async def readyz(_request: web.Request) -> web.Response:
         try:
+            # Only the database, never a worker thread: the pools are the outbox lanes', and a
+            # hung Jira must not make a healthy replica look dead to Kubernetes.
             async with database.read_session() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            current = await asyncio.to_thread(migrate.is_current, database.url)
+                current = await migrate.is_current_in(session)
         except Exception as error:
             return web.json_response(
                 {"status": "unavailable", "reason": f"database: {error.__class__.__name__}"}, status=503

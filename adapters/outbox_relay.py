@@ -1,11 +1,18 @@
-"""Delivers outbox rows to their handlers, with retries, backoff and dead-lettering."""
+"""Delivers outbox rows to their handlers, per destination lane, with retries, backoff and dead-lettering.
+
+Each lane (Teams, Jira, GitLab, and the process's own work) claims only its own kinds and keeps
+up to its concurrency in flight, taking a new row as soon as one finishes: a hung Jira call
+holds one Jira slot, never a Teams page (before, one batch was gathered across all kinds, and a
+hung Jira call held every Teams message behind it for its whole timeout).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,12 +23,24 @@ from domain.clock import Clock
 from domain.retry_policy import RetryPolicy
 from storage import outbox
 from storage.database import Database
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage as OutboxMessage  # what handlers get; dialogs/ import it from here
 
 log = logging.getLogger(__name__)
 
 OutboxHandler = Callable[[OutboxMessage], Awaitable[dict[str, Any] | None]]
 R = TypeVar("R")
+
+TEAMS, JIRA, GITLAB, INTERNAL = "teams", "jira", "gitlab", "internal"
+# How many rows of a lane are in flight at once. Teams answers in milliseconds and pages must
+# not queue; Jira and GitLab are slow and share a bounded pool of blocking threads each.
+DEFAULT_CONCURRENCY: dict[str, int] = {TEAMS: 8, JIRA: 4, GITLAB: 2, INTERNAL: 4}
+_LANE_OF_PREFIX = {"teams": TEAMS, "jira": JIRA, "gitlab": GITLAB, "postmortem": GITLAB}
+
+
+def lane_of(kind: str) -> str:
+    """The lane a kind is delivered in: the first peer its dotted name names ("jira.comment",
+    "activities.gitlab.note" -> "gitlab"; postmortem writes go to GitLab); else INTERNAL."""
+    return next((_LANE_OF_PREFIX[part] for part in kind.split(".") if part in _LANE_OF_PREFIX), INTERNAL)
 
 
 class HandlerRegistry(Protocol):
@@ -31,11 +50,20 @@ class HandlerRegistry(Protocol):
 
 
 class RetryLater(Exception):
-    """The peer is busy or failed transiently; `retry_after` is what it asked for, if anything."""
+    """The peer is busy or failed transiently; `retry_after` is what it asked for, if anything.
 
-    def __init__(self, reason: str, retry_after: timedelta | None = None) -> None:
+    `counts` False: this try was a wait (a create may still show up in the peer's search), not a
+    failure, so it does not use up one of the row's attempts. `not_applied`: the peer said it did
+    nothing (a 429), so a create that failed so is certain not to have happened.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: timedelta | None = None, *, counts: bool = True, not_applied: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.counts = counts
+        self.not_applied = not_applied
 
 
 class PermanentFailure(Exception):
@@ -58,6 +86,21 @@ class RelayStats:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One finished delivery attempt, as the metrics see it."""
+
+    lane: str
+    kind: str
+    outcome: str  # delivered, retry, dead
+    seconds: float
+
+
+DeliveryObserver = Callable[[Delivery], None]
+# Told of every row parked as dead (the row, and why), so the circle sees it: see app.py.
+DeadRowHandler = Callable[[OutboxMessage, str], Awaitable[None]]
+
+
 class OutboxRelay:
     """One relay per process; several may share PostgreSQL, and each row goes to exactly one.
 
@@ -75,8 +118,10 @@ class OutboxRelay:
         policy: RetryPolicy | None = None,
         delivery_timeout: timedelta = timedelta(seconds=20),
         batch_size: int = 20,
+        concurrency: Mapping[str, int] | None = None,
         rng: random.Random | None = None,
         name: str | None = None,
+        on_delivery: DeliveryObserver | None = None,
     ) -> None:
         self._database = database
         self._handlers = dict(handlers)
@@ -86,27 +131,42 @@ class OutboxRelay:
         # The lease outlives the delivery timeout, so a live relay never loses a row it is working on.
         self._lease = delivery_timeout + timedelta(seconds=30)
         self._batch_size = batch_size
+        self._concurrency = {**DEFAULT_CONCURRENCY, **(concurrency or {})}
         self._rng = rng or random.Random()
         self.name = name or f"relay-{uuid.uuid4().hex[:8]}"
         self.stats = RelayStats()
-        self._wakeup = asyncio.Event()
+        self._on_delivery = on_delivery
+        self._on_dead: list[DeadRowHandler] = []
+        self._wakeups: dict[str, asyncio.Event] = {}
         self._stopping = False
 
     def register(self, kind: str, handler: OutboxHandler) -> None:
         self._handlers[kind] = handler
 
+    def observe(self, on_delivery: DeliveryObserver) -> None:
+        """Be told of every finished attempt (the metrics)."""
+        self._on_delivery = on_delivery
+
+    def on_dead(self, handler: DeadRowHandler) -> None:
+        """Be told of every row parked as dead (features show it to the circle)."""
+        self._on_dead.append(handler)
+
     def notify(self) -> None:
         """Something was queued: deliver now instead of at the next poll."""
-        self._wakeup.set()
+        for wakeup in self._wakeups.values():
+            wakeup.set()
+
+    def lanes(self) -> dict[str, list[str]]:
+        """Each lane with the kinds registered in it."""
+        lanes: dict[str, list[str]] = {}
+        for kind in sorted(self._handlers):
+            lanes.setdefault(lane_of(kind), []).append(kind)
+        return lanes
 
     async def run_once(self) -> int:
-        """Claim one batch of due rows and deliver it; returns how many rows were tried."""
-        now = self._clock.now()
-        async with self._database.session() as session:
-            batch = await outbox.claim_due(
-                session, now=now, lease_until=now + self._lease, owner=self.name, limit=self._batch_size
-            )
-            await session.commit()
+        """Claim one batch of due rows per lane and deliver them; returns how many rows were tried."""
+        claimed = [await self._claim(lane, self._batch_size) for lane in self._lanes_with_unknown()]
+        batch = [message for messages in claimed for message in messages]
         await asyncio.gather(*(self._deliver(message) for message in batch))
         return len(batch)
 
@@ -121,56 +181,124 @@ class OutboxRelay:
         return total
 
     async def run_forever(self, poll_interval: float = 1.0) -> None:
-        """Poll until stop(); a notify() cuts the wait short."""
-        while not self._stopping:
-            try:
-                while await self.run_once() and not self._stopping:
-                    pass
-            except Exception:
-                log.exception("outbox relay round failed; will retry", extra={"relay": self.name})
-            self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=poll_interval)
+        """Run every lane until stop(); a notify() cuts their waits short."""
+        lanes = self._lanes_with_unknown()
+        for lane in lanes:
+            self._wakeups.setdefault(lane, asyncio.Event())
+        await asyncio.gather(*(self._run_lane(lane, poll_interval) for lane in lanes))
 
     def stop(self) -> None:
         self._stopping = True
-        self._wakeup.set()
+        self.notify()
+
+    def _lanes_with_unknown(self) -> list[str]:
+        # INTERNAL also claims kinds nobody registered, so they are parked as dead, not left pending.
+        return sorted({*self.lanes(), INTERNAL})
+
+    async def _claim(self, lane: str, limit: int) -> list[OutboxMessage]:
+        if limit <= 0:
+            return []
+        now = self._clock.now()
+        lanes = self.lanes()
+        async with self._database.session() as session:
+            if lane == INTERNAL:
+                others = [kind for other, kinds in lanes.items() if other != INTERNAL for kind in kinds]
+                batch = await outbox.claim_due(
+                    session, now=now, lease_until=now + self._lease, owner=self.name, limit=limit, exclude_kinds=others
+                )
+            else:
+                batch = await outbox.claim_due(
+                    session, now=now, lease_until=now + self._lease, owner=self.name, limit=limit, kinds=lanes[lane]
+                )
+            await session.commit()
+        return [dataclasses.replace(message, save_progress=self._progress_saver(message.id)) for message in batch]
+
+    async def _run_lane(self, lane: str, poll_interval: float) -> None:
+        """Keep up to the lane's concurrency in flight; claim again as soon as a slot frees."""
+        wakeup = self._wakeups[lane]
+        in_flight: set[asyncio.Task[None]] = set()
+        limit = max(1, self._concurrency.get(lane, DEFAULT_CONCURRENCY[INTERNAL]))
+        while not self._stopping:
+            wakeup.clear()
+            claimed = 0
+            try:
+                for message in await self._claim(lane, limit - len(in_flight)):
+                    claimed += 1
+                    in_flight.add(asyncio.create_task(self._deliver(message), name=f"outbox-{lane}-{message.id}"))
+            except Exception:
+                log.exception("outbox relay could not claim rows; will retry", extra={"relay": self.name, "lane": lane})
+            if claimed and len(in_flight) < limit:
+                continue  # maybe more are due
+            waiters: set[asyncio.Future[Any]] = {*in_flight, asyncio.ensure_future(wakeup.wait())}
+            # Wake for a new row (notify), a free slot (a delivery ended) or the next poll.
+            await asyncio.wait(waiters, timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters - in_flight:
+                waiter.cancel()
+            in_flight = {task for task in in_flight if not task.done()}
+        if in_flight:
+            # Shutdown: let deliveries in flight finish (each is bounded by the delivery timeout).
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    def _progress_saver(self, row_id: int) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        async def save(progress: dict[str, Any]) -> None:
+            async with self._database.session() as session:
+                kept = await outbox.save_progress(session, row_id, owner=self.name, progress=progress)
+                await session.commit()
+            if not kept:
+                raise RetryLater("the outbox lease on this row was lost; another relay has it")
+
+        return save
 
     async def _deliver(self, message: OutboxMessage) -> None:
         handler = self._handlers.get(message.kind)
         context = {"outbox_id": message.id, "kind": message.kind, "attempt": message.attempt}
+        started = time.monotonic()
+        outcome = "retry"
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler registered for {message.kind!r}")
             result = await asyncio.wait_for(handler(message), timeout=self._timeout.total_seconds())
         except PermanentFailure as error:
             log.error("outbox delivery failed for good: %s", error, extra=context)
-            await self._record_failure(message, f"permanent: {error}", retry_after=None, give_up=True)
+            outcome = await self._record_failure(message, f"permanent: {error}", retry_after=None, give_up=True)
         except RetryLater as error:
             log.warning("outbox delivery deferred: %s", error, extra=context)
-            await self._record_failure(message, str(error), retry_after=error.retry_after, give_up=False)
+            outcome = await self._record_failure(
+                message, str(error), retry_after=error.retry_after, give_up=False, counts=error.counts
+            )
         except TimeoutError:
             log.warning("outbox delivery timed out", extra=context)
-            await self._record_failure(message, "timed out", retry_after=None, give_up=False)
+            outcome = await self._record_failure(message, "timed out", retry_after=None, give_up=False)
         except Exception as error:
             log.warning("outbox delivery failed: %r", error, extra=context)
-            await self._record_failure(message, repr(error), retry_after=None, give_up=False)
+            outcome = await self._record_failure(message, repr(error), retry_after=None, give_up=False)
         else:
             async with self._database.session() as session:
                 await outbox.mark_delivered(session, message.id, now=self._clock.now(), result=result)
                 await session.commit()
+            outcome = "delivered"
             self.stats.delivered += 1
             self.stats.by_kind[message.kind] = self.stats.by_kind.get(message.kind, 0) + 1
+        if self._on_delivery is not None:
+            self._on_delivery(Delivery(lane_of(message.kind), message.kind, outcome, time.monotonic() - started))
 
     async def _record_failure(
-        self, message: OutboxMessage, error: str, *, retry_after: timedelta | None, give_up: bool
-    ) -> None:
+        self,
+        message: OutboxMessage,
+        error: str,
+        *,
+        retry_after: timedelta | None,
+        give_up: bool,
+        counts: bool = True,
+    ) -> str:
         retry_at = None
-        if not give_up and not self._policy.gives_up_after(message.attempt):
+        if not counts:
+            retry_at = self._clock.now() + (retry_after or self._policy.base)
+        elif not give_up and not self._policy.gives_up_after(message.attempt):
             delay = self._policy.delay(message.attempt, retry_after=retry_after, rng=self._rng)
             retry_at = self._clock.now() + delay
         async with self._database.session() as session:
-            await outbox.mark_failed(session, message.id, error=error, retry_at=retry_at)
+            await outbox.mark_failed(session, message.id, error=error, retry_at=retry_at, refund_attempt=not counts)
             await session.commit()
         if retry_at is None:
             self.stats.dead += 1
@@ -179,5 +307,11 @@ class OutboxRelay:
                 message.id,
                 extra={"outbox_id": message.id, "kind": message.kind},
             )
-        else:
-            self.stats.retried += 1
+            for report in self._on_dead:
+                try:
+                    await report(message, error)
+                except Exception:
+                    log.exception("could not report a dead outbox row", extra={"outbox_id": message.id})
+            return "dead"
+        self.stats.retried += 1
+        return "retry"

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(12, alias="OUTBOX_MAX_ATTEMPTS", ge=1, le=1000)
     outbox_delivery_timeout: float = Field(20.0, alias="OUTBOX_DELIVERY_TIMEOUT", gt=0, le=600)
     tick_seconds: float = Field(1.0, alias="CIRCLEBOT_TICK_SECONDS", gt=0, le=60)
+    allowed_service_urls: str = Field("", alias="ALLOWED_SERVICE_URLS")
+    consistency_window: float = Field(60.0, alias="TRACKER_CONSISTENCY_WINDOW", ge=0, le=3600)
     public_url: str = Field("http://127.0.0.1:3978", alias="CIRCLEBOT_PUBLIC_URL")
     link_secret: str = Field("", alias="CIRCLEBOT_LINK_SECRET", repr=False)
     tab_resource: str = Field("", alias="CIRCLEBOT_TAB_RESOURCE")
@@ -102,6 +104,14 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("allowed_service_urls")
+    @classmethod
+    def _http_prefixes(cls, value: str) -> str:
+        for url in value.split(","):
+            if url.strip() and not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"expected comma-separated http:// or https:// URLs; {url.strip()!r} is not one")
+        return value
+
     @model_validator(mode="after")
     def _complete_bot_identity(self) -> Settings:
         # Without these the bot would authenticate requests but fail on its first reply: say so at start.
@@ -119,6 +129,11 @@ class Settings(BaseSettings):
     def anonymous(self) -> bool:
         """True when no app id is set: local playground and tests, no Bot Framework auth."""
         return not self.app_id
+
+    @property
+    def service_url_allowlist(self) -> tuple[str, ...]:
+        """ALLOWED_SERVICE_URLS as a tuple: where an anonymous-mode bot may write besides loopback."""
+        return tuple(url.strip() for url in self.allowed_service_urls.split(",") if url.strip())
 
     @property
     def tab_audiences(self) -> tuple[str, ...]:

@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import BotState, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import BotAdapter, BotState, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ActivityTypes, ChannelAccount
+from botframework.connector.auth import AuthenticationConstants
 
-from adapters.metrics import Metrics
+from adapters.metrics import Metrics, timed_turns
 from bot.card_actions import VERB_KEY, CardActionRegistry, CardActionResult
 from bot.cards import CARD_CONTENT_TYPE, card_message, readable, truncate_for_teams, welcome_card
 from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text, scope_of
@@ -81,13 +82,18 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        self._metrics.turns.labels(type=activity.type if activity.type in _KNOWN_TYPES else "other").inc()
-        if not await self._remember(turn_context):
-            log.info("skipped a redelivered activity", extra={"activity_id": activity.id})
-            return
-        await super().on_turn(turn_context)
-        for state in self._states:
-            await state.save_changes(turn_context)
+        activity_type = activity.type if activity.type in _KNOWN_TYPES else "other"
+        self._metrics.turns.labels(type=activity_type).inc()
+        finished = timed_turns(self._metrics, activity_type)
+        try:
+            if not await self._remember(turn_context):
+                log.info("skipped a redelivered activity", extra={"activity_id": activity.id})
+                return
+            await super().on_turn(turn_context)
+            for state in self._states:
+                await state.save_changes(turn_context)
+        finally:
+            finished()
 
     async def _remember(self, turn_context: TurnContext) -> bool:
         """Claim the activity id and store the conversation reference; False for a redelivery.
@@ -115,7 +121,9 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
                 if not first_time:
                     return False
             if save and record is not None:
-                await uow.conversations.save(record, now=now)
+                # Only a turn whose token was checked may move where the bot writes: in anonymous
+                # mode anyone could otherwise redirect a channel's incident cards.
+                await uow.conversations.save(record, now=now, move_address=_authenticated(turn_context))
             await uow.commit()
         if save and record is not None:
             self._saved_references[record.conversation_id] = (record, now)
@@ -197,11 +205,17 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
     # --- Action.Execute ---------------------------------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        if turn_context.activity.name == ADAPTIVE_CARD_ACTION:
+        name = turn_context.activity.name
+        if name == ADAPTIVE_CARD_ACTION:
             # Answered here rather than in on_adaptive_card_invoke: botbuilder runs that answer
             # through msrest, which cannot serialise a text `value` (the message response).
             return await self._on_card_action(turn_context)
-        return await super().on_invoke_activity(turn_context)
+        response: InvokeResponse | None = await super().on_invoke_activity(turn_context)
+        if response is None or int(response.status or 0) >= 500:
+            # botbuilder answers 501 for every invoke nobody handles (no name, task/fetch, …):
+            # the caller asked for something this bot does not do, which is a 4xx.
+            return _invoke_error(400, "BadRequest", f"circlebot does not handle the {name or 'unnamed'!r} invoke")
+        return response
 
     async def _on_card_action(self, turn_context: TurnContext) -> InvokeResponse:
         value = turn_context.activity.value
@@ -226,6 +240,16 @@ def _invoke_answer(result: CardActionResult) -> InvokeResponse:
 def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     body = {"statusCode": status, "type": ERROR_RESPONSE_TYPE, "value": {"code": code, "message": message}}
     return InvokeResponse(status=status, body=body)
+
+
+def _authenticated(turn_context: TurnContext) -> bool:
+    """True when the turn carried a Bot Framework token that botbuilder verified."""
+    identity = turn_context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
+    return bool(
+        identity is not None
+        and identity.is_authenticated
+        and identity.authentication_type != AuthenticationConstants.ANONYMOUS_AUTH_TYPE
+    )
 
 
 def _mentions_bot(turn_context: TurnContext) -> bool:

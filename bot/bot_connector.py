@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from adapters.outbox_relay import RetryLater
 from domain.clock import Clock
 
 log = logging.getLogger(__name__)
+
+_token_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="teams-token")
 
 # Teams' documented transient answers: throttled, precondition race, gateway trouble.
 RETRYABLE_STATUSES = frozenset({429, 412, 502, 503, 504})
@@ -63,8 +66,11 @@ class BotFrameworkTokens:
             # MSAL serves a cached token until it expires; a new credentials object is the
             # only way to make it fetch a fresh one after Teams rejected the cached one.
             self._credentials = self._new_credentials()
-        # MSAL's token call is blocking HTTP: keep it off the event loop.
-        token: str = await asyncio.to_thread(self._credentials.get_access_token)
+        # MSAL's token call is blocking HTTP: keep it off the event loop, on the Teams lane's own
+        # thread (MSAL serves the cached token without HTTP, so one thread is plenty).
+        token: str = await asyncio.get_running_loop().run_in_executor(
+            _token_executor, self._credentials.get_access_token
+        )
         return token
 
     def _new_credentials(self) -> Any:

@@ -26,7 +26,7 @@ from aiohttp import web
 from apscheduler.triggers.base import BaseTrigger
 
 from adapters.metrics import Metrics
-from adapters.outbox_relay import HandlerRegistry
+from adapters.outbox_relay import DeadRowHandler, HandlerRegistry
 from adapters.runtime import Runtime
 from adapters.schedule_planner import SchedulePlanner
 from adapters.scheduler import Job
@@ -136,6 +136,10 @@ class FeatureHost:
     def outbox(self) -> HandlerRegistry:
         """Outbox row kinds the relay delivers: `host.outbox.register(kind, handler)`."""
         return self._runtime.relay
+
+    def on_dead_row(self, handler: DeadRowHandler) -> None:
+        """Be told of every outbox row the relay gives up on, to show it to the circle."""
+        self._runtime.relay.on_dead(handler)
 
     def add_channel_listener(self, listener: ChannelListener) -> None:
         """Hear channel messages not addressed to the bot (thread notes, review comments)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -55,6 +56,10 @@ def _team_id(turn_context: TurnContext, team_id: str) -> str:
     return str(team)
 
 
+# Its own few threads, never the default pool: a slow Teams API must not starve anything else.
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="teams-info")
+
+
 async def _in_thread(turn_context: TurnContext, call: Callable[[Any], T]) -> T:
     connector = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
     if connector is None:
@@ -65,4 +70,4 @@ async def _in_thread(turn_context: TurnContext, call: Callable[[Any], T]) -> T:
         # Built in the thread too: constructing an msrest client is itself milliseconds of CPU.
         return call(TeamsConnectorClient(credentials, service_url).teams)
 
-    return await asyncio.to_thread(blocking)
+    return await asyncio.get_running_loop().run_in_executor(_executor, blocking)

@@ -24,7 +24,8 @@ from bot.card_actions import CardActionRegistry
 from bot.commands import CommandRegistry
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.dialog_runner import DialogRunner
-from bot.endpoint import MESSAGES_PATH, messages_handler
+from bot.endpoint import MESSAGES_PATH, Door, messages_handler
+from bot.front_door import ServiceUrlPolicy
 from bot.turn_adapter import TurnAdapter
 from storage.bot_state import DatabaseStorage
 
@@ -84,7 +85,12 @@ def install_bot(app: web.Application, runtime: Runtime) -> BotComponents:
         adapter, authentication, storage, conversation_state, user_state, commands, card_actions, dialogs, bot
     )
     app[BOT] = components
-    app.router.add_post(MESSAGES_PATH, messages_handler(adapter, bot))
+    door = Door(
+        app_id=settings.app_id,
+        tenant_id=settings.app_tenant_id,
+        service_urls=ServiceUrlPolicy(anonymous=settings.anonymous, allowed=settings.service_url_allowlist),
+    )
+    app.router.add_post(MESSAGES_PATH, messages_handler(adapter, bot, door))
     app.cleanup_ctx.append(_close_connectors(authentication, adapter.connector))
 
     async def prune_processed_activities() -> None:
@@ -137,7 +143,8 @@ def _invoke_apology(name: str | None, apology: str) -> Activity:
         body = {"statusCode": 200, "type": MESSAGE_RESPONSE_TYPE, "value": apology}
         response = InvokeResponse(status=200, body=body)
     else:
-        response = InvokeResponse(status=500, body={"error": apology})
+        # Never a 5xx to Teams: it shows its own generic error and may retry; ours has a reference.
+        response = InvokeResponse(status=200, body={"error": apology})
     return Activity(type=ActivityTypes.invoke_response, value=response)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_DURATION = re.compile(r"(\d+)([smhdw])")
+# ASCII digits, at most six of them: "999999w" is already longer than anyone means.
+_DURATION = re.compile(r"([0-9]{1,6})([smhdw])", re.ASCII)
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 

@@ -140,6 +140,12 @@ class IncidentNotifier(Protocol):
         """Publish an update in the circle's stakeholder channel."""
         ...
 
+    async def tell_privately(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
+    ) -> None:
+        """Tell one person privately (else in the incident's thread); `key` makes it once."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: everything written through it commits together or not at all.

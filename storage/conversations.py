@@ -68,8 +68,14 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-async def save_reference(session: AsyncSession, record: ConversationRecord, *, now: datetime) -> None:
-    """Insert or refresh the reference for `record.conversation_id`; keeps created_at and welcomed_at."""
+async def save_reference(
+    session: AsyncSession, record: ConversationRecord, *, now: datetime, move_address: bool = True
+) -> None:
+    """Insert or refresh the reference for `record.conversation_id`; keeps created_at and welcomed_at.
+
+    With `move_address` False (an unauthenticated turn) a stored conversation keeps its serviceUrl
+    and reference: only a new conversation is stored as it came.
+    """
     values = {
         "conversation_type": record.conversation_type,
         "channel_id": record.channel_id,
@@ -84,7 +90,10 @@ async def save_reference(session: AsyncSession, record: ConversationRecord, *, n
     statement = (
         _insert(session)(ConversationReferenceRow)
         .values(conversation_id=record.conversation_id, created_at=now, **values)
-        .on_conflict_do_update(index_elements=["conversation_id"], set_=values)
+        .on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_=values if move_address else {"updated_at": now},
+        )
     )
     await session.exec(statement)
 
@@ -179,8 +188,8 @@ class SqlConversations:
     async def get(self, conversation_id: str) -> ConversationRecord | None:
         return await get_reference(self._session, conversation_id)
 
-    async def save(self, record: ConversationRecord, *, now: datetime) -> None:
-        await save_reference(self._session, record, now=now)
+    async def save(self, record: ConversationRecord, *, now: datetime, move_address: bool = True) -> None:
+        await save_reference(self._session, record, now=now, move_address=move_address)
 
     async def mark_welcomed(self, conversation_id: str, *, now: datetime) -> bool:
         return await mark_welcomed(self._session, conversation_id, now=now)

@@ -8,10 +8,13 @@ the revision stored in `alembic_version` with the heads read from the migration 
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import sync_url
 
@@ -44,6 +47,7 @@ def upgrade_if_behind(database_url: str) -> bool:
 
     Start-up on a current database (every restart but the first after a release) reads one row
     instead of loading Alembic's environment, the models and every migration (~0.5 s, issue #17).
+    Two replicas finding it behind at once both call `upgrade`, which serialises them (env.py).
     """
     if is_current(database_url):
         return False
@@ -51,7 +55,8 @@ def upgrade_if_behind(database_url: str) -> bool:
     return True
 
 
-def head_revisions() -> set[str]:
+@cache
+def _heads() -> frozenset[str]:
     """The revisions no other migration revises, read from the files (what Alembic calls the heads)."""
     revisions: set[str] = set()
     revised: set[str] = set()
@@ -63,7 +68,7 @@ def head_revisions() -> set[str]:
         revisions.add(revision)
         parents = assignments.get("down_revision")
         revised.update([parents] if isinstance(parents, str) else list(parents or ()))  # type: ignore[call-overload]
-    return revisions - revised
+    return frozenset(revisions - revised)
 
 
 def _module_assignments(path: Path) -> dict[str, object]:
@@ -83,6 +88,20 @@ def _module_assignments(path: Path) -> dict[str, object]:
     return values
 
 
+def head_revisions() -> set[str]:
+    """The newest revisions (read from the migration files once per process)."""
+    return set(_heads())
+
+
+async def is_current_in(session: AsyncSession) -> bool:
+    """`is_current` on an open async session: /readyz uses it, so it never waits for a worker thread."""
+    try:
+        result = await session.exec(text(f"SELECT version_num FROM {VERSION_TABLE}"))  # type: ignore[call-overload]
+    except DBAPIError:
+        return False  # no alembic_version table yet: nothing migrated
+    return {str(row[0]) for row in result.all()} == set(_heads())
+
+
 def current_revisions(database_url: str) -> set[str]:
     """The revisions stored in the database; empty before the first migration."""
     engine = create_engine(sync_url(database_url))
@@ -90,7 +109,7 @@ def current_revisions(database_url: str) -> set[str]:
         with engine.connect() as connection:
             if not inspect(connection).has_table(VERSION_TABLE):
                 return set()
-            return {row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))}
+            return {str(row[0]) for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))}
     finally:
         engine.dispose()
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Index, Text, and_, func, update
+from sqlalchemy import JSON, Column, Index, Text, and_, case, func, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
@@ -37,15 +38,25 @@ class OutboxRow(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
 
 
+SaveProgress = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
-    """What a delivery handler gets: the row's content, never the row itself."""
+    """What a delivery handler gets: the row's content, never the row itself.
+
+    `progress` is what an earlier attempt recorded with `save_progress` (committed at once, so it
+    survives a kill -9): e.g. "a create was sent at 03:00:07", which makes the next attempt look
+    for that create before sending another.
+    """
 
     id: int
     kind: str
     payload: dict[str, Any]
     idempotency_key: str
     attempt: int
+    progress: dict[str, Any] = field(default_factory=dict)
+    save_progress: SaveProgress | None = field(default=None, compare=False, repr=False)
 
 
 class SqlOutbox:
@@ -121,9 +132,19 @@ async def outstanding(session: AsyncSession, ordering_key: str) -> Literal["pend
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, owner: str, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    owner: str,
+    limit: int,
+    kinds: Sequence[str] | None = None,
+    exclude_kinds: Sequence[str] = (),
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows (at most one per ordering key) and count the attempt."""
+    """Lease up to `limit` due rows (at most one per ordering key) and count the attempt.
+
+    `kinds` / `exclude_kinds` restrict the claim to one delivery lane's rows.
+    """
     earlier = aliased(OutboxRow)
     blocked_by_earlier = (
         select(col(earlier.id))
@@ -142,6 +163,10 @@ async def claim_due(
         .order_by(col(OutboxRow.id))
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(col(OutboxRow.kind).in_(list(kinds)))
+    if exclude_kinds:
+        query = query.where(col(OutboxRow.kind).not_in(list(exclude_kinds)))
     if session.bind and session.bind.dialect.name == "postgresql":
         # Two relays on two replicas must never lease the same row.
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
@@ -161,9 +186,21 @@ async def claim_due(
             payload=row.payload,
             idempotency_key=row.idempotency_key,
             attempt=row.attempts,
+            # While a row is pending its result column holds the progress of earlier attempts.
+            progress=dict(row.result or {}),
         )
         for row in rows
     ]
+
+
+async def save_progress(session: AsyncSession, row_id: int, *, owner: str, progress: dict[str, Any]) -> bool:
+    """Record an attempt's progress on a row this relay still leases; False when the lease is lost."""
+    result = await session.exec(
+        update(OutboxRow)
+        .where(col(OutboxRow.id) == row_id, col(OutboxRow.status) == PENDING, col(OutboxRow.lease_owner) == owner)
+        .values(result=progress)
+    )
+    return bool(result.rowcount)
 
 
 async def mark_delivered(session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
@@ -174,9 +211,17 @@ async def mark_delivered(session: AsyncSession, row_id: int, *, now: datetime, r
     )
 
 
-async def mark_failed(session: AsyncSession, row_id: int, *, error: str, retry_at: datetime | None) -> None:
-    """Schedule another try at `retry_at`, or park the row as dead when it is None."""
+async def mark_failed(
+    session: AsyncSession, row_id: int, *, error: str, retry_at: datetime | None, refund_attempt: bool = False
+) -> None:
+    """Schedule another try at `retry_at`, or park the row as dead when it is None.
+
+    `refund_attempt`: the try was a wait (e.g. for a peer's search to catch up), not a failure,
+    so it does not count towards the row's attempts.
+    """
     values: dict[str, Any] = {"last_error": error[:4000], "lease_owner": None, "lease_until": None}
+    if refund_attempt:
+        values["attempts"] = col(OutboxRow.attempts) - 1
     if retry_at is None:
         values["status"] = DEAD
     else:
@@ -217,3 +262,28 @@ async def stats(session: AsyncSession) -> OutboxStats:
     ).one()
     dead = (await session.exec(select(func.count()).where(col(OutboxRow.status) == DEAD))).one()
     return OutboxStats(pending=int(pending), dead=int(dead), oldest_pending_at=oldest)
+
+
+@dataclass(frozen=True)
+class KindStats:
+    kind: str
+    pending: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
+async def stats_by_kind(session: AsyncSession) -> list[KindStats]:
+    """Pending and dead rows per kind, with the oldest pending row's age: the relay lanes' health."""
+    pending = func.sum(case((col(OutboxRow.status) == PENDING, 1), else_=0))
+    dead = func.sum(case((col(OutboxRow.status) == DEAD, 1), else_=0))
+    # type_coerce: MIN over a CASE loses the column's type, and SQLite would hand back a string.
+    oldest = type_coerce(
+        func.min(case((col(OutboxRow.status) == PENDING, col(OutboxRow.created_at)), else_=None)), UtcDateTime()
+    )
+    query = (
+        select(col(OutboxRow.kind), pending, dead, oldest)
+        .where(col(OutboxRow.status).in_([PENDING, DEAD]))
+        .group_by(col(OutboxRow.kind))
+    )
+    rows = (await session.exec(query)).all()
+    return [KindStats(kind, int(p or 0), int(d or 0), o) for kind, p, d, o in rows]

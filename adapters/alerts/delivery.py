@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.alerts.payloads import ALERTS_INGEST as ALERTS_INGEST  # the kind its handler takes
 from adapters.alerts.payloads import AlertPayloadError, notification_from_payload
 from adapters.outbox_relay import OutboxHandler, PermanentFailure
-from domain.alerts.service import ingest_alerts
+from domain.alerts.model import Alert
+from domain.alerts.service import ingest_alerts, route_alerts
 from domain.clock import Clock
 from domain.incidents.model import IncidentError
 from domain.incidents.service import IncidentContext
@@ -53,3 +55,39 @@ def alert_delivery_handlers(
         return result.to_dict()
 
     return {ALERTS_INGEST: ingest}
+
+
+def dead_alerts_reporter(
+    uow_factory: UnitOfWorkFactory, tell_team_leader: Callable[..., Awaitable[None]]
+) -> Callable[[OutboxMessage, str], Awaitable[None]]:
+    # tell_team_leader(uow, circle, text, key=…): the incident notifier's; its key makes it once.
+    """The relay's dead-row handler for `alerts.ingest`: an accepted notification it gave up on is
+    told, once, to the Team Leader of each circle its alerts route to (the default circle's when it
+    cannot even be read). Accepted is never silent (issue #11)."""
+
+    async def report(message: OutboxMessage, error: str) -> None:
+        if message.kind != ALERTS_INGEST:
+            return
+        try:
+            notification, pinned = notification_from_payload(message.payload)
+            alerts: list[Alert] = list(notification.alerts)
+            names = sorted({alert.labels.get("alertname", "?") for alert in alerts})
+            what = f"{len(alerts)} alert(s) ({', '.join(names[:3])}{'…' if len(names) > 3 else ''})"
+        except (AlertPayloadError, KeyError, ValueError, TypeError):
+            alerts, pinned, what = [], None, "an alert notification"
+        text = (
+            f"I accepted {what} but could not turn it into an incident ({error[:200]}). "
+            f"`circlebot outbox retry {message.id}` tries again once the cause is fixed."
+        )
+        async with uow_factory() as uow:
+            if alerts:
+                routed, _unrouted = await route_alerts(uow.circles, alerts, pinned)
+                circles = [circle for circle, _ in routed]
+            else:
+                default = await uow.circles.default_circle()
+                circles = [default] if default is not None else []
+            for circle in circles:
+                await tell_team_leader(uow, circle, text, key=f"alerts:dead:{message.id}")
+            await uow.commit()
+
+    return report

@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from adapters.json_body import BodyError, parse_json
 from domain.alerts.model import Alert, AlertNotification, AlertStatus
 from domain.outbox_request import OutboxRequest
 
 ALERTMANAGER, GRAFANA = "Alertmanager", "Grafana"
+# Label values name things (service, instance, job) and end up in columns of 120 characters;
+# a longer one is cut here, marked with TRUNCATED, so an accepted alert always fits.
+LABEL_VALUE_LIMIT = 120
+TRUNCATED = "…"
+# Free text (annotations, URLs) is kept whole up to this; beyond, it is noise in a card.
+TEXT_LIMIT = 4000
 # Alertmanager writes "no end" as Go's zero time.
 _ZERO_TIME_YEAR = 1
 PAYLOAD_VERSION = 1
@@ -32,9 +39,9 @@ class AlertPayloadError(ValueError):
 def parse_notification(body: bytes, sender: str) -> AlertNotification:
     """A webhook body as a notification; AlertPayloadError when it is not one."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise AlertPayloadError(f"the body is not JSON: {error}") from None
+        data = parse_json(body)
+    except BodyError as error:
+        raise AlertPayloadError(str(error)) from None
     if not isinstance(data, dict):
         raise AlertPayloadError("the body must be a JSON object with `alerts` and `groupKey`")
     version = data.get("version")
@@ -90,13 +97,26 @@ def _status(value: Any, where: str) -> AlertStatus:
         raise AlertPayloadError(f'{where}: {value!r} is not "firing" or "resolved"') from None
 
 
+def clean_text(value: str, limit: int = TEXT_LIMIT) -> str:
+    """`value` as every store takes it: no NUL bytes (PostgreSQL refuses them), no lone surrogates
+    (not encodable as UTF-8; JSON allows them as \\ud800 escapes), at most `limit` characters with
+    a TRUNCATED mark where it was cut. Accepting an alert and then failing to store it lost it."""
+    if value.isascii():
+        cleaned = value.replace("\x00", "")
+    else:
+        cleaned = value.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - len(TRUNCATED)] + TRUNCATED
+    return cleaned
+
+
 def _text(data: Mapping[str, Any], name: str, where: str) -> str:
     value = data.get(name)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise AlertPayloadError(f"{_at(where, name)}: expected a string, got {type(value).__name__}")
-    return value
+    return clean_text(value)
 
 
 def _labels(data: Mapping[str, Any], name: str, where: str) -> dict[str, str]:
@@ -108,7 +128,9 @@ def _labels(data: Mapping[str, Any], name: str, where: str) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(item, str):
             raise AlertPayloadError(f"{_at(where, name)}.{key}: expected a string, got {type(item).__name__}")
-    return dict(value)
+    # Annotations are prose (summary, description); labels are names and are kept short.
+    limit = TEXT_LIMIT if name.endswith(("annotations", "Annotations")) else LABEL_VALUE_LIMIT
+    return {clean_text(key, LABEL_VALUE_LIMIT): clean_text(item, limit) for key, item in value.items()}
 
 
 def _time(value: Any, where: str) -> datetime | None:

@@ -73,23 +73,52 @@ class GitLabActivities(GitLabDocs):
         """The issue whose description carries `marker`, created first if no earlier attempt made it."""
 
         def ensure(client: gitlab.Gitlab) -> IssueLink:
-            repo = client.projects.get(project, lazy=True)
-            hidden = marker_comment(marker)
-            found = repo.issues.list(search=marker, query_parameters={"in": "description"}, state="all", get_all=False)
-            for issue in found:
-                if hidden in str(issue.description or ""):
-                    return IssueLink(int(issue.iid), str(issue.web_url))
-            data: dict[str, Any] = {"title": title, "description": description, "labels": ",".join(labels)}
-            if due_date:
-                data["due_date"] = due_date
-            assignee_id = _user_id(client, assignee)
-            if assignee_id is not None:
-                data["assignee_ids"] = [assignee_id]
-            created = repo.issues.create(data)
-            log.info("created an activity issue", extra={"gitlab_project": project, "iid": created.iid})
-            return IssueLink(int(created.iid), str(created.web_url))
+            found = _issues_with_marker(client, project, marker)
+            if found:
+                return found[0]
+            return _create_issue(client, project, title, description, labels, due_date, assignee)
 
         return await self._call(f"create the activity issue in {project}", ensure)
+
+    async def find_issues_with_marker(self, *, project: str, marker: str) -> list[IssueLink]:
+        """Every issue whose description carries `marker`, oldest first."""
+        return await self._call(
+            f"look for the activity issue in {project}", lambda client: _issues_with_marker(client, project, marker)
+        )
+
+    async def create_issue_with_marker(
+        self,
+        *,
+        project: str,
+        title: str,
+        description: str,
+        labels: tuple[str, ...],
+        due_date: str | None,
+        assignee: str | None,
+    ) -> IssueLink:
+        """Create the issue (its description carries the marker) without looking first: see create_once."""
+        return await self._call(
+            f"create the activity issue in {project}",
+            lambda client: _create_issue(client, project, title, description, labels, due_date, assignee),
+        )
+
+    async def close_duplicate_activity(
+        self, *, project: str, marker: str, duplicate: IssueLink, original: IssueLink
+    ) -> None:
+        """Close an activity issue made twice, with a note pointing at the one kept (idempotent)."""
+        tag = f"[circlebot:duplicate-of-{original.iid}]"
+
+        def close(client: gitlab.Gitlab) -> None:
+            issue = client.projects.get(project, lazy=True).issues.get(duplicate.iid)
+            if not any(tag in str(note.body or "") for note in issue.notes.list(get_all=True)):
+                issue.notes.create({"body": f"Duplicate of #{original.iid}; closed by circlebot.\n\n{tag}"})
+            # The marker goes, so later lookups find only the original.
+            hidden = marker_comment(marker)
+            issue.description = str(issue.description or "").replace(hidden, f"<!-- duplicate of #{original.iid} -->")
+            issue.state_event = "close"
+            issue.save()
+
+        await self._call(f"close #{duplicate.iid} in {project} as a duplicate of #{original.iid}", close)
 
     async def ensure_note(self, *, project: str, iid: int, marker: str, body: str) -> int:
         """The note carrying `marker` on issue `iid`, posted unless an earlier attempt did; returns its id."""
@@ -221,6 +250,35 @@ class GitLabActivities(GitLabDocs):
         reset = response.headers.get("RateLimit-Reset", "")
         if remaining.strip() == "0" and reset.strip().isdigit():
             self._paused_until = float(reset)
+
+
+def _issues_with_marker(client: gitlab.Gitlab, project: str, marker: str) -> list[IssueLink]:
+    repo = client.projects.get(project, lazy=True)
+    hidden = marker_comment(marker)
+    found = repo.issues.list(search=marker, query_parameters={"in": "description"}, state="all", get_all=False)
+    links = [IssueLink(int(i.iid), str(i.web_url)) for i in found if hidden in str(i.description or "")]
+    return sorted(links, key=lambda link: link.iid)
+
+
+def _create_issue(
+    client: gitlab.Gitlab,
+    project: str,
+    title: str,
+    description: str,
+    labels: tuple[str, ...],
+    due_date: str | None,
+    assignee: str | None,
+) -> IssueLink:
+    repo = client.projects.get(project, lazy=True)
+    data: dict[str, Any] = {"title": title, "description": description, "labels": ",".join(labels)}
+    if due_date:
+        data["due_date"] = due_date
+    assignee_id = _user_id(client, assignee)
+    if assignee_id is not None:
+        data["assignee_ids"] = [assignee_id]
+    created = repo.issues.create(data)
+    log.info("created an activity issue", extra={"gitlab_project": project, "iid": created.iid})
+    return IssueLink(int(created.iid), str(created.web_url))
 
 
 def _user_id(client: gitlab.Gitlab, username: str | None) -> int | None:

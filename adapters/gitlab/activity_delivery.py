@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Protocol
 
-from adapters.gitlab.activities import GitLabActivities
+from adapters.gitlab.activities import GitLabActivities, IssueLink
 from adapters.outbox_relay import HandlerRegistry, OutboxHandler, PermanentFailure, parse_payload
+from adapters.uncertain_create import create_once
 from domain.activities.context import RemoteIssue
 from domain.activities.requests import (
     CREATE_ISSUE,
@@ -19,6 +21,7 @@ from domain.activities.requests import (
     ReadIssue,
     UpdateIssue,
 )
+from domain.clock import Clock, SystemClock
 from storage.outbox import OutboxMessage
 
 
@@ -33,9 +36,18 @@ class ActivityResults(Protocol):
 
 
 class ActivityDelivery:
-    def __init__(self, gitlab: GitLabActivities | None, results: ActivityResults) -> None:
+    def __init__(
+        self,
+        gitlab: GitLabActivities | None,
+        results: ActivityResults,
+        *,
+        clock: Clock | None = None,
+        consistency_window: timedelta = timedelta(seconds=60),
+    ) -> None:
         self._gitlab = gitlab
         self._results = results
+        self._clock = clock or SystemClock()
+        self._window = consistency_window
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
@@ -48,14 +60,29 @@ class ActivityDelivery:
 
     async def create(self, message: OutboxMessage) -> dict[str, Any]:
         request = parse_payload(CreateIssue.from_payload, message)
-        link = await self._needs_gitlab().ensure_issue_with_marker(
-            project=request.project,
-            marker=request.marker,
-            title=request.title,
-            description=request.description,
-            labels=request.labels,
-            due_date=request.due_date,
-            assignee=request.assignee,
+        gitlab = self._needs_gitlab()
+
+        async def close_duplicate(duplicate: IssueLink, original: IssueLink) -> None:
+            await gitlab.close_duplicate_activity(
+                project=request.project, marker=request.marker, duplicate=duplicate, original=original
+            )
+
+        # A create whose answer was lost may have happened: create_once looks before creating again.
+        link = await create_once(
+            message,
+            clock=self._clock,
+            window=self._window,
+            find=lambda: gitlab.find_issues_with_marker(project=request.project, marker=request.marker),
+            create=lambda: gitlab.create_issue_with_marker(
+                project=request.project,
+                title=request.title,
+                description=request.description,
+                labels=request.labels,
+                due_date=request.due_date,
+                assignee=request.assignee,
+            ),
+            close_duplicate=close_duplicate,
+            what=f"the GitLab issue of activity {request.activity_id}",
         )
         await self._results.issue_created(request.activity_id, link.iid, link.url)
         return {"iid": link.iid, "url": link.url}
@@ -108,9 +135,14 @@ class ActivityDelivery:
 
 
 def register_activity_handlers(
-    relay: HandlerRegistry, gitlab: GitLabActivities | None, results: ActivityResults
+    relay: HandlerRegistry,
+    gitlab: GitLabActivities | None,
+    results: ActivityResults,
+    *,
+    clock: Clock | None = None,
+    consistency_window: timedelta = timedelta(seconds=60),
 ) -> ActivityDelivery:
-    delivery = ActivityDelivery(gitlab, results)
+    delivery = ActivityDelivery(gitlab, results, clock=clock, consistency_window=consistency_window)
     for kind, handler in delivery.handlers().items():
         relay.register(kind, handler)
     return delivery

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +26,9 @@ from domain.clock import Clock, SystemClock
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Blocking GitLab calls run on this many threads of the adapter's own pool, never the default one.
+DEFAULT_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,21 @@ class _NoRetryGitlab(gitlab.Gitlab):
 class GitLabDocs:
     """Idempotent GitLab writes for the postmortem outbox handlers."""
 
-    def __init__(self, url: str, *, token: str, timeout: float = 15.0, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
         self._url = url.rstrip("/")
         self._clock = clock or SystemClock()
         self._token = token
+        # Passed to every HTTP request, so a call ends in its thread, not only in its coroutine.
         self._timeout = timeout
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitlab")
         self._client: gitlab.Gitlab | None = None
         self._client_lock = threading.Lock()
         # The last response's headers, per worker thread: python-gitlab's errors do not carry them.
@@ -130,12 +144,44 @@ class GitLabDocs:
         labels: tuple[str, ...],
     ) -> IssueRef:
         """The issue labelled `label`, created first (with owner and due date) if none exists yet."""
+        existing = await self.find_issues(project=project, label=label)
+        if existing:
+            return existing[0]
+        return await self.create_issue(
+            project=project,
+            label=label,
+            title=title,
+            description=description,
+            assignee=assignee,
+            due=due,
+            labels=labels,
+        )
 
-        def ensure(client: gitlab.Gitlab) -> IssueRef:
+    async def find_issues(self, *, project: str, label: str) -> list[IssueRef]:
+        """Every issue labelled `label`, oldest first."""
+
+        def find(client: gitlab.Gitlab) -> list[IssueRef]:
             repo = client.projects.get(project, lazy=True)
-            existing = repo.issues.list(labels=[label], state="all", order_by="created_at", sort="asc", get_all=False)
-            if existing:
-                return _issue_ref(project, existing[0])
+            found = repo.issues.list(labels=[label], state="all", order_by="created_at", sort="asc", get_all=False)
+            return [_issue_ref(project, issue) for issue in found]
+
+        return await self._call(f"look for the issue labelled {label} in {project}", find)
+
+    async def create_issue(
+        self,
+        *,
+        project: str,
+        label: str,
+        title: str,
+        description: str,
+        assignee: str | None,
+        due: str | None,
+        labels: tuple[str, ...],
+    ) -> IssueRef:
+        """Create the issue without looking first (the outbox handler looks, see create_once)."""
+
+        def create(client: gitlab.Gitlab) -> IssueRef:
+            repo = client.projects.get(project, lazy=True)
             data: dict[str, Any] = {
                 "title": title,
                 "description": description,
@@ -148,14 +194,30 @@ class GitLabDocs:
                 data["assignee_ids"] = [assignee_id]
             return _issue_ref(project, repo.issues.create(data))
 
-        return await self._call(f"file an issue in {project}", ensure)
+        return await self._call(f"file an issue in {project}", create)
+
+    async def close_duplicate(self, duplicate: IssueRef, original: IssueRef, *, label: str) -> None:
+        """Close `duplicate` with a note pointing at `original`, and take `label` off it (idempotent)."""
+        project, _, iid = duplicate.ref.rpartition("#")
+        marker = f"[circlebot:duplicate-of-{original.ref}]"
+
+        def close(client: gitlab.Gitlab) -> None:
+            issue = client.projects.get(project, lazy=True).issues.get(int(iid))
+            if not any(marker in str(note.body) for note in issue.notes.list(get_all=True)):
+                issue.notes.create({"body": f"Duplicate of {original.ref}; closed by circlebot.\n\n{marker}"})
+            issue.labels = [x for x in issue.labels if x != label] + ["circlebot-duplicate"]
+            issue.state_event = "close"
+            issue.save()
+
+        await self._call(f"close {duplicate.ref} as a duplicate of {original.ref}", close)
 
     def close(self) -> None:
-        """Close the HTTP session (the composition root calls this on shutdown)."""
+        """Close the HTTP session and the thread pool (the composition root calls this on shutdown)."""
         with self._client_lock:
             client, self._client = self._client, None
         if client is not None:
             client.session.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _call(self, what: str, work: Callable[[gitlab.Gitlab], T]) -> T:
         """Run `work` on the client in a thread, turning failures into outbox retry decisions."""
@@ -170,7 +232,7 @@ class GitLabDocs:
                 raise
 
         try:
-            return await asyncio.to_thread(run)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, run)
         except (PermanentFailure, RetryLater):
             raise
         except GitlabError as error:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import logging
+import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import requests
@@ -25,6 +29,12 @@ T = TypeVar("T")
 SUMMARY_LIMIT = 255
 # Statuses in this category end the workflow: Resolved, Closed, Done all belong to it.
 DONE_CATEGORY = "done"
+# Blocking Jira calls run on this many threads of the tracker's own pool, never the default one:
+# a hung Jira then holds at most these, while health checks and other peers carry on.
+DEFAULT_WORKERS = 4
+# The label a duplicate keeps instead of the incident's, so searches find only the original.
+DUPLICATE_LABEL = "circlebot-duplicate"
+_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
 def comment_marker(marker: str) -> str:
@@ -47,33 +57,49 @@ class JiraIssueTracker:
         *,
         user: str = "",
         token: str = "",
-        timeout: float = 15.0,
+        timeout: float = 10.0,
         clock: Clock | None = None,
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
         self._url = url.rstrip("/")
         self._user = user
         self._token = token
+        # Passed to every HTTP request (connect and read), so a call ends in its thread too,
+        # not only in the coroutine awaiting it.
         self._timeout = timeout
         self._clock = clock or SystemClock()
         self._client: JIRA | None = None
         self._client_lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jira")
 
     def __repr__(self) -> str:
         return f"JiraIssueTracker(url={self._url!r}, user={self._user!r})"
 
     async def find_by_label(self, label: str) -> str | None:
         """The key of the oldest issue carrying `label`, or None."""
+        keys = await self.find_all_by_label(label)
+        return keys[0] if keys else None
+
+    async def find_all_by_label(self, label: str) -> list[str]:
+        """The keys of every issue carrying exactly `label`, oldest first.
+
+        Jira's search is eventually consistent (Cloud documents seconds to minutes): an issue
+        created a moment ago may be missing. Callers that just sent a create look again over a
+        consistency window before creating (adapters/uncertain_create.py).
+        """
         jql = f"labels = {_jql_string(label)} ORDER BY created ASC"
 
-        def search(client: JIRA) -> str | None:
+        def search(client: JIRA) -> list[str]:
             # Cloud answers on /search/jql, Server/DC on /search; the library picks by serverInfo.
-            found = client.search_issues(jql, maxResults=1, fields=["summary"], json_result=True)
-            issues = found.get("issues") or []
-            return str(issues[0]["key"]) if issues else None
+            found = client.search_issues(jql, maxResults=20, fields=["created", "labels"], json_result=True)
+            issues = [i for i in found.get("issues") or [] if label in (i.get("fields") or {}).get("labels", [label])]
+            # Oldest first by creation, then by id (two issues created in the same second).
+            issues.sort(key=lambda i: (str((i.get("fields") or {}).get("created", "")), _numeric(i.get("id"))))
+            return [str(issue["key"]) for issue in issues]
 
         return await self._call(f"search for the issue labelled {label!r}", search)
 
-    async def ensure_issue(
+    async def create_issue(
         self,
         *,
         label: str,
@@ -84,11 +110,7 @@ class JiraIssueTracker:
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
     ) -> str:
-        """The key of the issue labelled `label`, created first if none exists yet."""
-        # After an ambiguous failure (timeout, dropped connection) the issue may exist: look first.
-        existing = await self.find_by_label(label)
-        if existing:
-            return existing
+        """Create the issue, without looking first: callers decide when a create is safe."""
         fields: dict[str, Any] = {
             # Key and names, not ids: one POST, no extra lookups the library would otherwise make.
             "project": {"key": project},
@@ -106,6 +128,92 @@ class JiraIssueTracker:
         key = await self._call(f"create an issue of type {issue_type!r} in project {project!r}", create)
         log.info("created Jira issue", extra={"jira_key": key, "jira_label": label})
         return key
+
+    async def close_duplicate(self, key: str, original: str, *, label: str) -> None:
+        """Close `key` as a duplicate of `original`: a comment, a Duplicate link, its label swapped, Done.
+
+        Each step looks before it writes, so a retry after a lost response repeats nothing.
+        """
+        tag = comment_marker(f"duplicate-of-{original}")
+
+        def close(client: JIRA) -> None:
+            if not any(tag in str(c.raw.get("body", "")) for c in client.comments(key)):
+                client.add_comment(
+                    key,
+                    f"Duplicate of {original}: created twice after Jira's answer to the first create was lost. "
+                    f"Closed by circlebot; {original} is the incident's issue.\n\n{tag}",
+                )
+            issue = client.issue(key, fields="labels,issuelinks,status")
+            fields = issue.raw["fields"]
+            linked = any(
+                (link.get("outwardIssue") or {}).get("key") == original for link in fields.get("issuelinks") or []
+            )
+            if not linked:
+                # Straight to the REST resource: the library would first list every link type.
+                client._session.post(
+                    f"{self._url}/rest/api/2/issueLink",
+                    data=json.dumps(
+                        {"type": {"name": "Duplicate"}, "inwardIssue": {"key": key}, "outwardIssue": {"key": original}}
+                    ),
+                )
+            labels = [str(existing) for existing in fields.get("labels") or []]
+            if label in labels:
+                issue.update(fields={"labels": [*(x for x in labels if x != label), DUPLICATE_LABEL]}, notify=False)
+            if str((fields.get("status") or {}).get("statusCategory", {}).get("key", "")) == DONE_CATEGORY:
+                return
+            done = next(
+                (
+                    t
+                    for t in client.transitions(key)
+                    if str(((t.get("to") or {}).get("statusCategory") or {}).get("key", "")) == DONE_CATEGORY
+                ),
+                None,
+            )
+            if done is not None:
+                client.transition_issue(key, str(done["id"]))
+
+        await self._call(f"close {key} as a duplicate of {original}", close)
+        log.warning("closed a duplicate Jira issue", extra={"jira_key": key, "jira_original": original})
+
+    async def set_summary(self, key: str, summary: str) -> bool:
+        """Give `key` the summary `summary`; False when it already has it."""
+        wanted = " ".join(summary.split())[:SUMMARY_LIMIT]
+
+        def update(client: JIRA) -> bool:
+            issue = client.issue(key, fields="summary")
+            if str(issue.raw["fields"].get("summary") or "") == wanted:
+                return False
+            issue.update(fields={"summary": wanted}, notify=False)
+            return True
+
+        return await self._call(f"set the summary of {key}", update)
+
+    async def ensure_issue(
+        self,
+        *,
+        label: str,
+        project: str,
+        issue_type: str,
+        summary: str,
+        description: str,
+        priority: str | None,
+        extra_labels: tuple[str, ...] = (),
+    ) -> str:
+        """The key of the issue labelled `label`, created first if none exists yet."""
+        # After an ambiguous failure (timeout, dropped connection) the issue may exist: look first.
+        # (The outbox handlers go further: adapters/uncertain_create.py waits out search lag.)
+        existing = await self.find_by_label(label)
+        if existing:
+            return existing
+        return await self.create_issue(
+            label=label,
+            project=project,
+            issue_type=issue_type,
+            summary=summary,
+            description=description,
+            priority=priority,
+            extra_labels=extra_labels,
+        )
 
     async def add_comment(self, key: str, body: str, *, marker: str) -> bool:
         """Comment on `key` unless a comment ending in `marker` is there already; True when added."""
@@ -162,16 +270,18 @@ class JiraIssueTracker:
         return await self._call(f"transition {key} with {name!r}", move)
 
     def close(self) -> None:
-        """Close the HTTP session (the composition root calls this on shutdown)."""
+        """Close the HTTP session and the thread pool (the composition root calls this on shutdown)."""
         with self._client_lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()  # type: ignore[no-untyped-call]  # the library leaves it unannotated
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _call(self, what: str, work: Callable[[JIRA], T]) -> T:
-        """Run `work` on the client in a thread, turning failures into outbox retry decisions."""
+        """Run `work` on the client in the tracker's own threads, turning failures into outbox retry decisions."""
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.to_thread(lambda: work(self._connected()))
+            return await loop.run_in_executor(self._executor, lambda: work(self._connected()))
         except (PermanentFailure, RetryLater):
             raise
         except JIRAError as error:
@@ -186,24 +296,34 @@ class JiraIssueTracker:
             raise RetryLater(f"Jira gave an unreadable answer while trying to {what} ({error})") from None
 
     def _connected(self) -> JIRA:
-        """The client, built on first use (never at construction): building it asks for serverInfo."""
+        """The client, built on first use (never at construction): building it asks for serverInfo.
+
+        Built outside the lock: during a Jira outage serverInfo hangs for the whole timeout, and
+        a lock held across it made every other caller (and /readyz, once) wait behind it.
+        Two threads may both build one; the first stored wins and the other is closed.
+        """
+        with self._client_lock:
+            if self._client is not None:
+                return self._client
+        auth: dict[str, Any] = {"basic_auth": (self._user, self._token)} if self._user else {"token_auth": self._token}
+        built = JIRA(
+            server=self._url,
+            options={"check_update": False},
+            max_retries=0,
+            timeout=self._timeout,
+            # serverInfo says Cloud or Server, which decides the search endpoint.
+            get_server_info=True,
+            # We log every failure with the outbox row's context; the library would log it twice.
+            logging=False,
+            **auth,
+        )
         with self._client_lock:
             if self._client is None:
-                auth: dict[str, Any] = (
-                    {"basic_auth": (self._user, self._token)} if self._user else {"token_auth": self._token}
-                )
-                self._client = JIRA(
-                    server=self._url,
-                    options={"check_update": False},
-                    max_retries=0,
-                    timeout=self._timeout,
-                    # serverInfo says Cloud or Server, which decides the search endpoint.
-                    get_server_info=True,
-                    # We log every failure with the outbox row's context; the library would log it twice.
-                    logging=False,
-                    **auth,
-                )
-            return self._client
+                self._client = built
+                return built
+            winner = self._client
+        built.close()
+        return winner
 
     def _translate(self, what: str, error: JIRAError) -> Exception:
         credentials = (
@@ -216,10 +336,24 @@ class JiraIssueTracker:
             "Jira",
             error.status_code,
             what=what,
-            detail=error.text or "no details",
+            detail=_detail(error.text),
             retry_after=retry_after(response.headers if response is not None else None, self._clock.now()),
             hints={401: credentials, 403: "check the Jira account's project permissions"},
         )
+
+
+def _detail(text: str | None) -> str:
+    """Jira's error text, short: the title of an HTML error page (from a proxy), else its first 300 characters."""
+    if not text:
+        return "no details"
+    if text.lstrip().startswith("<"):
+        title = _TITLE.search(text)
+        return html.unescape(title.group(1)).strip() if title else "an HTML error page"
+    return " ".join(text.split())[:300]
+
+
+def _numeric(value: object) -> int:
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 def _jql_string(value: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, Protocol
 
-from adapters.gitlab.docs import GitLabDocs
+from adapters.gitlab.docs import GitLabDocs, IssueRef
 from adapters.outbox_relay import HandlerRegistry, OutboxHandler, PermanentFailure, parse_payload
+from adapters.uncertain_create import create_once
+from domain.clock import Clock, SystemClock
 from domain.incidents.issue_tracker import IssueTracker
 from domain.postmortems.requests import (
     CHECK_MERGE_REQUEST,
@@ -42,10 +45,20 @@ class PostmortemDelivery:
     idempotent.
     """
 
-    def __init__(self, *, gitlab: GitLabDocs | None, jira: IssueTracker | None, results: PostmortemResults) -> None:
+    def __init__(
+        self,
+        *,
+        gitlab: GitLabDocs | None,
+        jira: IssueTracker | None,
+        results: PostmortemResults,
+        clock: Clock | None = None,
+        consistency_window: timedelta = timedelta(seconds=60),
+    ) -> None:
         self._gitlab = gitlab
         self._jira = jira
         self._results = results
+        self._clock = clock or SystemClock()
+        self._window = consistency_window
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {DRAFT_IN_GITLAB: self.draft, FILE_ACTION: self.file_action, CHECK_MERGE_REQUEST: self.check}
@@ -70,28 +83,53 @@ class PostmortemDelivery:
     async def file_action(self, message: OutboxMessage) -> dict[str, Any]:
         """The action's issue in Jira or GitLab, found by its label before creating."""
         request = parse_payload(FileAction.from_payload, message)
+        # A create whose answer was lost may have happened: create_once looks before creating again.
         if request.tracker == "gitlab":
-            issue = await self._needs_gitlab().ensure_issue(
-                project=request.project,
-                label=request.label,
-                title=request.title,
-                description=request.description,
-                assignee=request.owner,
-                due=request.due,
-                labels=request.labels,
+            gitlab = self._needs_gitlab()
+
+            async def close_gitlab_duplicate(duplicate: IssueRef, original: IssueRef) -> None:
+                await gitlab.close_duplicate(duplicate, original, label=request.label)
+
+            issue = await create_once(
+                message,
+                clock=self._clock,
+                window=self._window,
+                find=lambda: gitlab.find_issues(project=request.project, label=request.label),
+                create=lambda: gitlab.create_issue(
+                    project=request.project,
+                    label=request.label,
+                    title=request.title,
+                    description=request.description,
+                    assignee=request.owner,
+                    due=request.due,
+                    labels=request.labels,
+                ),
+                close_duplicate=close_gitlab_duplicate,
+                what=f"the GitLab issue of action {request.action_number}",
             )
             ref, url = issue.ref, issue.url
         elif request.tracker == "jira":
-            if self._jira is None:
+            jira = self._jira
+            if jira is None:
                 raise PermanentFailure("a corrective action is to be filed in Jira, but JIRA_URL is not set")
-            ref = await self._jira.ensure_issue(
-                label=request.label,
-                project=request.project,
-                issue_type=JIRA_ACTION_ISSUE_TYPE,
-                summary=request.title,
-                description=request.description,
-                priority=None,
-                extra_labels=request.labels,
+            ref = await create_once(
+                message,
+                clock=self._clock,
+                window=self._window,
+                find=lambda: jira.find_all_by_label(request.label),
+                create=lambda: jira.create_issue(
+                    label=request.label,
+                    project=request.project,
+                    issue_type=JIRA_ACTION_ISSUE_TYPE,
+                    summary=request.title,
+                    description=request.description,
+                    priority=None,
+                    extra_labels=request.labels,
+                ),
+                close_duplicate=lambda duplicate, original: jira.close_duplicate(
+                    duplicate, original, label=request.label
+                ),
+                what=f"the Jira issue of action {request.action_number}",
             )
             url = None
         else:
@@ -120,10 +158,18 @@ class PostmortemDelivery:
 
 
 def register_postmortem_handlers(
-    relay: HandlerRegistry, *, gitlab: GitLabDocs | None, jira: IssueTracker | None, results: PostmortemResults
+    relay: HandlerRegistry,
+    *,
+    gitlab: GitLabDocs | None,
+    jira: IssueTracker | None,
+    results: PostmortemResults,
+    clock: Clock | None = None,
+    consistency_window: timedelta = timedelta(seconds=60),
 ) -> PostmortemDelivery:
     """Register postmortem.gitlab_draft, postmortem.file_action and postmortem.gitlab_mr_state on `relay`."""
-    delivery = PostmortemDelivery(gitlab=gitlab, jira=jira, results=results)
+    delivery = PostmortemDelivery(
+        gitlab=gitlab, jira=jira, results=results, clock=clock, consistency_window=consistency_window
+    )
     for kind, handler in delivery.handlers().items():
         relay.register(kind, handler)
     return delivery

@@ -100,6 +100,29 @@ class TeamsIncidentNotifier:
                 uow, incident, circle, f"I cannot message {member.display_name} privately yet{phone}."
             )
 
+    async def tell_team_leader(self, uow: UnitOfWork, circle: Circle, text: str, *, key: str) -> None:
+        """Tell the circle's Team Leader privately, else in the circle's channel; `key` makes it once."""
+        leader = circle.member(circle.team_leader)
+        if leader is not None and await self._teams.send_privately(
+            uow, leader, mention_activity(leader, text), message_key(key)
+        ):
+            return
+        channel = await self._teams.channel(uow, circle.channel_id)
+        if channel is not None:
+            name = leader.display_name if leader else circle.team_leader
+            self._teams.send(uow, channel, f"{name}: {text}", message_key(key, "channel"))
+
+    async def tell_privately(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
+    ) -> None:
+        """A private message (the outbox's idempotency key makes it once); the thread if we cannot."""
+        activity = mention_activity(member, text)
+        if await self._teams.send_privately(uow, member, activity, message_key(key)):
+            return
+        target, in_thread = await self._thread(uow, incident, circle)
+        if target is not None:
+            self._teams.send(uow, target, activity, message_key(key, "thread"), in_thread=in_thread)
+
     async def ask_stakeholder_update(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, draft: str, overdue: bool
     ) -> None:

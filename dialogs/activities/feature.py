@@ -4,6 +4,7 @@ webhook, the feedback and morning-check timers (planned by the shared planner) a
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -59,7 +60,13 @@ class ActivitiesFeature:
             )
         )
         ActivityActions(desk).register(host.card_actions)
-        register_activity_handlers(host.outbox, gitlab, desk)
+        register_activity_handlers(
+            host.outbox,
+            gitlab,
+            desk,
+            clock=host.clock,
+            consistency_window=timedelta(seconds=host.settings.consistency_window),
+        )
         for kind, handler in activity_timer_handlers(desk.context).items():
             host.timers.register(kind, handler)
         for schedule in SCHEDULES:

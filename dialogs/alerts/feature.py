@@ -3,7 +3,7 @@ delivery that turns their notifications into incidents."""
 
 from __future__ import annotations
 
-from adapters.alerts.delivery import alert_delivery_handlers
+from adapters.alerts.delivery import alert_delivery_handlers, dead_alerts_reporter
 from adapters.alerts.routes import alert_routes
 from bot.feature import FeatureHost
 from dialogs.incidents.feature import INCIDENT_DESK
@@ -23,3 +23,4 @@ class AlertsFeature:
         )
         for kind, handler in handlers.items():
             host.outbox.register(kind, handler)
+        host.on_dead_row(dead_alerts_reporter(host.uow, incidents.notifier.tell_team_leader))

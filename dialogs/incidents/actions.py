@@ -17,7 +17,7 @@ from dialogs.incidents.desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import answering_errors
 from domain.circle import Circle
 from domain.incidents import service
-from domain.incidents.model import Incident, IncidentError, Source, parse_severity, parse_status
+from domain.incidents.model import Incident, IncidentError, Source, incident_number, parse_severity, parse_status
 
 
 class IncidentActions:
@@ -120,8 +120,8 @@ class IncidentActions:
         return text_card(f"Update for {incident.key} sent to stakeholders.")
 
     async def _incident(self, data: dict[str, Any]) -> tuple[Incident, Circle]:
-        number = data.get("incident")
-        if not isinstance(number, int):
+        number = incident_number(data.get("incident"))
+        if number is None:
             raise IncidentError("this button has lost its incident; type `/incident list`")
         found = await self._desk.incident(number)
         if found is None:

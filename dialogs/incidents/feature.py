@@ -4,6 +4,7 @@ the incident timers; and Jira, when JIRA_URL is set."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -16,6 +17,7 @@ from bot.feature import FeatureHost, ServiceKey
 from bot.incidents.notifier import TeamsIncidentNotifier
 from dialogs.incidents.actions import IncidentActions
 from dialogs.incidents.commands import EXAMPLES, IncidentCommands
+from dialogs.incidents.dead_rows import dead_row_reporter
 from dialogs.incidents.desk import IncidentDesk, actor
 from domain.incidents import service
 from domain.incidents.issue_tracker import IssueTracker
@@ -36,8 +38,15 @@ class IncidentsFeature:
         notifier = TeamsIncidentNotifier(host.teams, jira_enabled=tracker is not None)
         desk = IncidentDesk(host.uow, host.clock, notifier, jira_enabled=tracker is not None)
         if tracker is not None:
-            register_jira_handlers(host.outbox, tracker, on_issue_created=_link_jira_issue(desk))
+            register_jira_handlers(
+                host.outbox,
+                tracker,
+                on_issue_created=_link_jira_issue(desk),
+                clock=host.clock,
+                consistency_window=timedelta(seconds=host.settings.consistency_window),
+            )
             host.on_close(tracker.close)
+        host.on_dead_row(dead_row_reporter(desk))
         for kind, handler in incident_timer_handlers(host.clock, notifier, jira_enabled=desk.jira_enabled).items():
             host.timers.register(kind, handler)
         install_incidents(host, desk)

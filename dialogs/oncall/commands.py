@@ -83,7 +83,9 @@ class OnCallCommands:
     async def _schedule(self, turn_context: TurnContext, words: list[str]) -> None:
         days = DEFAULT_DAYS
         if words:
-            if not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_DAYS:
+            if not (words[0].isascii() and words[0].isdecimal() and len(words[0]) <= 3) or not (
+                1 <= int(words[0]) <= MAX_DAYS
+            ):
                 raise OnCallError(f"`{words[0]}` is not a number of days from 1 to {MAX_DAYS}: `/oncall schedule 7`")
             days = int(words[0])
         circle = await self._desk.one_circle(turn_context)

@@ -15,7 +15,7 @@ from dialogs.postmortems.desk import PostmortemDesk, required_member
 from dialogs.replies import answering_errors
 from domain.circle import Circle
 from domain.incidents import service as incident_service
-from domain.incidents.model import IncidentError
+from domain.incidents.model import IncidentError, incident_number
 from domain.postmortems import service
 from domain.postmortems.model import Postmortem, PostmortemError
 
@@ -80,7 +80,7 @@ class PostmortemActions:
 
 
 def _number(data: dict[str, Any]) -> int:
-    number = data.get("incident")
-    if not isinstance(number, int) or isinstance(number, bool):
+    number = incident_number(data.get("incident"))
+    if number is None:
         raise PostmortemError("this button has lost its incident; type `/postmortem list`")
     return number

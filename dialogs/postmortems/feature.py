@@ -3,6 +3,8 @@ the GitLab/tracker outbox handlers and timers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from botbuilder.core import TurnContext
 
 from adapters.gitlab.docs import gitlab_docs_from_settings
@@ -73,7 +75,14 @@ class PostmortemsFeature:
         incidents = host.service(INCIDENT_DESK)
         desk = PostmortemDesk(host.uow, host.clock, notifier, incidents, gitlab_enabled=enabled)
         install_postmortems(host, desk)
-        register_postmortem_handlers(host.outbox, gitlab=gitlab, jira=host.service(ISSUE_TRACKER), results=desk)
+        register_postmortem_handlers(
+            host.outbox,
+            gitlab=gitlab,
+            jira=host.service(ISSUE_TRACKER),
+            results=desk,
+            clock=host.clock,
+            consistency_window=timedelta(seconds=host.settings.consistency_window),
+        )
         for kind, handler in postmortem_timer_handlers(desk.context).items():
             host.timers.register(kind, handler)
         if gitlab is not None:

@@ -25,7 +25,8 @@ from domain.ports import UnitOfWork
 # Timeline kinds that are chat, not changes: they stay out of Jira and the stakeholder prompts.
 CHATTER = frozenset({"thread"})
 # Timeline kinds Jira already knows about, so mirroring them there would only echo.
-NOT_FOR_JIRA = CHATTER | {"jira"}
+# A failed delivery is not mirrored either: telling Jira that Jira failed would fail too.
+NOT_FOR_JIRA = CHATTER | {"jira", "jira_failed", "delivery_failed"}
 
 
 def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event: IncidentEvent) -> None:
@@ -39,7 +40,7 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
                 incident=incident.key,
                 project=circle.jira.project_key,
                 issue_type=circle.jira.issue_type,
-                summary=f"{incident.key} [{incident.severity}] {incident.title}",
+                summary=jira_summary(incident),
                 description=_jira_description(incident, circle),
                 priority=circle.jira.priority_for(incident.severity),
             ),
@@ -52,7 +53,11 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
     )
     if event.name == "severity":
         priority = circle.jira.priority_for(incident.severity)
-        queue_issue_request(uow.outbox, UpdatePriority(incident=incident.key, priority=priority, marker=marker))
+        # The summary carries the severity ("INC-7 [P2] …"): it follows, or Jira keeps saying P2.
+        queue_issue_request(
+            uow.outbox,
+            UpdatePriority(incident=incident.key, priority=priority, marker=marker, summary=jira_summary(incident)),
+        )
     transition = {"resolved": circle.jira.resolve_transition, "closed": circle.jira.close_transition}.get(event.name)
     if transition:
         queue_issue_request(uow.outbox, TransitionIssue(incident=incident.key, transition=transition, marker=marker))
@@ -64,6 +69,11 @@ def queue_jira_write(uow: UnitOfWork, incident: Incident, circle: Circle, event:
             target_status=circle.jira.reopened_status,
         )
         queue_issue_request(uow.outbox, reopen)
+
+
+def jira_summary(incident: Incident) -> str:
+    """The Jira summary: key, current severity and title."""
+    return f"{incident.key} [{incident.severity}] {incident.title}"
 
 
 def _jira_description(incident: Incident, circle: Circle) -> str:

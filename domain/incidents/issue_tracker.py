@@ -43,6 +43,32 @@ class IssueTracker(Protocol):
         """The key of the issue labelled `label`, created first if none exists yet."""
         ...
 
+    async def find_all_by_label(self, label: str) -> list[str]:
+        """Every issue carrying exactly `label`, oldest first (the search may lag a create)."""
+        ...
+
+    async def create_issue(
+        self,
+        *,
+        label: str,
+        project: str,
+        issue_type: str,
+        summary: str,
+        description: str,
+        priority: str | None,
+        extra_labels: tuple[str, ...] = (),
+    ) -> str:
+        """Create the issue without looking first (callers look, over the search's consistency window)."""
+        ...
+
+    async def close_duplicate(self, key: str, original: str, *, label: str) -> None:
+        """Close `key` as a duplicate of `original`, linked to it and without `label` (idempotent)."""
+        ...
+
+    async def set_summary(self, key: str, summary: str) -> bool:
+        """Give `key` the summary `summary`; False when it already has it."""
+        ...
+
     async def add_comment(self, key: str, body: str, *, marker: str) -> bool:
         """Comment on `key` unless a comment with `marker` is there already; True when added."""
         ...
@@ -170,6 +196,8 @@ class UpdatePriority(_IncidentIssueRequest):
 
     priority: str
     marker: str
+    # The summary names the severity too; None (rows queued before it did) leaves it alone.
+    summary: str | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -47,6 +47,10 @@ class IncidentError(ValueError):
     """A rule of the incident process was broken; the message says what to do instead."""
 
 
+# Timeline kinds for writes the outbox gave up on (it parked their rows as dead).
+JIRA_FAILED, DELIVERY_FAILED = "jira_failed", "delivery_failed"
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
@@ -335,11 +339,40 @@ def parse_status(text: str) -> IncidentStatus:
         raise IncidentError(f"unknown status `{text}`: use one of {phases}") from None
 
 
+# Incident numbers are a 32-bit column; nine digits keep every one in range.
+MAX_INCIDENT_NUMBER = 999_999_999
+_INCIDENT_KEY = re.compile(r"INC-([0-9]{1,9})", re.ASCII)
+
+
 def parse_incident_key(text: str) -> int | None:
-    """The number in "INC-7" (any case), or None if `text` is not an incident id."""
-    text = text.strip().upper()
-    if text.startswith("INC-") and text[4:].isdigit():
-        return int(text[4:])
+    """The number in "INC-7" (any case), or None if `text` does not look like an incident id.
+
+    Text that starts like one but is not ("INC-²", "INC-2147483648", "INC-x") is an IncidentError
+    saying what to write: taken as "no id" it would act on the thread's incident instead.
+    """
+    word = text.strip().upper()
+    if not word.startswith("INC-"):
+        return None
+    match = _INCIDENT_KEY.fullmatch(word)
+    if match is None or not 1 <= int(match.group(1)) <= MAX_INCIDENT_NUMBER:
+        shown = word[:20] + ("…" if len(word) > 20 else "")
+        raise IncidentError(f"`{shown}` is not an incident id; write INC- and its number, like INC-7")
+    return int(match.group(1))
+
+
+def incident_number(value: object) -> int | None:
+    """An incident number as a card or payload carries it (7, "7" or "INC-7"); None when it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= MAX_INCIDENT_NUMBER else None
+    if isinstance(value, str):
+        if value.isascii() and value.isdecimal() and len(value) <= 9:
+            return incident_number(int(value))
+        try:
+            return parse_incident_key(value)
+        except IncidentError:
+            return None
     return None
 
 

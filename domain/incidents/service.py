@@ -15,7 +15,7 @@ from datetime import datetime
 from domain.circle import Circle, Member, Severity
 from domain.clock import Clock
 from domain.incidents.effects import CHATTER, queue_jira_write, sync_timers
-from domain.incidents.model import Incident, IncidentError, IncidentStatus, Source
+from domain.incidents.model import DELIVERY_FAILED, JIRA_FAILED, Incident, IncidentError, IncidentStatus, Source
 from domain.incidents.report import IncidentReport, build_report
 from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, overdue_hint, resolve_clock, time_left
 from domain.incidents.triggers import evaluate_triggers
@@ -23,6 +23,8 @@ from domain.local_time import format_time, format_when, zone_named
 from domain.ports import IncidentNotifier, UnitOfWork
 from domain.rota import OnCall, on_call_at
 
+# The breach notice's headline names its clock; reports count breaches per clock by it.
+ACK_OVERDUE, SLA_BREACHED = "ACK OVERDUE", "SLA BREACHED"
 PHASE_CHANGES = frozenset({"acknowledged", "status", "resolved", "reopened", "severity"})
 
 
@@ -213,6 +215,35 @@ async def link_issue(ctx: IncidentContext, number: int, issue_key: str) -> Incid
     return await _save(ctx, incident, circle)
 
 
+async def delivery_failed(ctx: IncidentContext, number: int, *, what: str, jira_issue: bool = False) -> Incident:
+    """An external write for this incident was given up on: the card says so, the Team Leader is told once.
+
+    `jira_issue`: it was the Jira issue itself, so the card's Jira field reads "failed", not
+    "pending" forever. Telling is keyed by `what`, so a row retried and parked again is told once.
+    """
+    incident, circle = await load(ctx, number)
+    kind = JIRA_FAILED if jira_issue else DELIVERY_FAILED
+    text = f"Gave up on {what}; `circlebot outbox list --status dead` shows why, `circlebot outbox retry` resends."
+    if any(entry.kind == kind and entry.text == text for entry in incident.timeline):
+        return incident
+    incident.record(ctx.clock.now(), "circlebot", kind, text)
+    leader = circle.member(circle.team_leader)
+    if leader is not None:
+        await ctx.notifier.tell_privately(
+            ctx.uow,
+            incident,
+            circle,
+            leader,
+            f"{incident.key}: {text}",
+            key=f"incident:{incident.number}:failed:{_slug(what)}",
+        )
+    return await _save(ctx, incident, circle)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower())[:60]
+
+
 async def save_changes(ctx: IncidentContext, incident: Incident, circle: Circle) -> Incident:
     """Persist an incident another module's use case changed (alert ingest), with all the effects."""
     return await _save(ctx, incident, circle)
@@ -238,7 +269,7 @@ async def on_sla_timer(ctx: IncidentContext, number: int, deadline: str, stage: 
         text = f"SLA warning: {incident.key} must be {what}d by {due} (in {time_left(clock.remaining(now))})."
         kind = "sla_warning"
     else:
-        headline = "ACK OVERDUE" if deadline == "acknowledge" else "SLA BREACHED"
+        headline = ACK_OVERDUE if deadline == "acknowledge" else SLA_BREACHED
         text = f"{headline}: {incident.key} was not {what}d by {due}{overdue_hint(now - clock.deadline)}."
         kind = "sla_breach"
     incident.record(now, "circlebot", kind, text)

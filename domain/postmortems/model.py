@@ -308,4 +308,8 @@ def slugify(title: str) -> str:
 def parse_action_key(text: str) -> int | None:
     """The number in "A2" (any case), or None when `text` is not an action id."""
     word = text.strip().upper()
-    return int(word[1:]) if word.startswith("A") and word[1:].isdigit() else None
+    digits = word[1:]
+    # ASCII digits only ("A²" is no action), and few enough to be a real one.
+    if word.startswith("A") and digits.isascii() and digits.isdecimal() and len(digits) <= 4:
+        return int(digits)
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ColumnElement, Index, Text, func, or_
+from sqlalchemy import JSON, Column, ColumnElement, Index, Text, func, or_, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,6 +15,8 @@ from storage.types import UtcDateTime
 
 # Keys of the live incident card in the sent-message log: "teams:incident:<n>:card".
 CARD_KEY_PREFIX, CARD_KEY_SUFFIX = "teams:incident:", ":card"
+# The advisory lock that numbers incidents one at a time ("inc#").
+INCIDENT_NUMBER_LOCK = 0x696E6323
 
 
 class IncidentRow(SQLModel, table=True):
@@ -94,8 +96,18 @@ class SqlIncidents:
         self._saved_timeline_length: dict[int, int] = {}
 
     async def add(self, incident: Incident) -> Incident:
-        """Insert a new incident; the database assigns its number (INC-<n>)."""
+        """Insert a new incident numbered after the last committed one (INC-<n>).
+
+        Not the column's sequence: PostgreSQL spends a sequence value even when the transaction
+        rolls back, so a declare that failed used up an INC number. The number is max + 1 under a
+        transaction-scoped advisory lock (declares queue for microseconds; SQLite's single writer
+        does the same), so a rolled-back declare leaves no gap.
+        """
+        if self._is_postgres:
+            await self._session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=INCIDENT_NUMBER_LOCK))  # type: ignore[call-overload]
+        last = (await self._session.exec(select(func.max(IncidentRow.number)))).one()
         row = IncidentRow(
+            number=int(last or 0) + 1,
             severity=incident.severity.value, status=incident.status.value, source=incident.source.value,
             **{name: getattr(incident, name) for name in _COPIED},
         )  # fmt: skip

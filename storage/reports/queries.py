@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.circle import Severity
 from domain.incidents.model import OPEN_STATUSES, Source
+from domain.incidents.service import ACK_OVERDUE
 from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
 from storage.incidents.repository import IncidentRow, TimelineRow
 from storage.oncall.handovers import HandoverRow
@@ -149,10 +150,10 @@ async def declared_totals(session: AsyncSession) -> dict[tuple[str, str, str], i
 async def sla_breach_totals(session: AsyncSession) -> dict[tuple[str, str, str], int]:
     """SLA breach notices ever recorded per (circle, severity, clock).
 
-    The breach timer records "SLA breached: acknowledge …" or "SLA breached: resolve …"
-    (domain.incidents.service.on_sla_timer); the clock is read from that text.
+    The breach timer's notice starts with ACK_OVERDUE (the acknowledge clock) or SLA_BREACHED (resolve)
+    (domain.incidents.service.on_sla_timer); the clock is read from that headline.
     """
-    clock = case((col(TimelineRow.text).like("SLA breached: acknowledge%"), "acknowledge"), else_="resolve")
+    clock = case((col(TimelineRow.text).like(f"{ACK_OVERDUE}:%"), "acknowledge"), else_="resolve")
     return await _timeline_totals(session, SLA_BREACH, clock)
 
 

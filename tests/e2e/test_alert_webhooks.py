@@ -195,3 +195,75 @@ async def test_a_storm_of_a_thousand_alerts_loses_none_and_opens_one_incident_pe
     assert sorted(incident.title for incident in incidents) == [f"Storm{g} is failing" for g in range(10)]
     assert {row.status for row in await ingest_rows(client)} == {"done"}
     assert len(await ingest_rows(client)) == 40
+
+
+# --- issue #11 finding 7: accepted means stored, on both databases --------------------------------
+
+
+@pytest.fixture
+async def client_on(database_url: str) -> AsyncIterator[BotClient]:
+    """The app on SQLite and on PostgreSQL (whose text columns refuse NULs and lone surrogates)."""
+    clock = FixedClock(START)
+    async with bot_client(database_url, clock=clock, ALERT_WEBHOOK_TOKEN=TOKEN) as test_client:
+        runtime = test_client.app[RUNTIME]
+        async with runtime.uow() as uow:
+            await uow.circles.apply(alerts.circles_config(), clock.now())
+            await uow.commit()
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda a: a["labels"].update(service="checkout-" + "x" * 300), id="label-over-120"),
+        pytest.param(lambda a: a["annotations"].update(summary="Checkout\x00 5xx above 5%"), id="nul-in-annotation"),
+        pytest.param(lambda a: a["annotations"].update(summary="Checkout \ud800 5xx"), id="lone-surrogate"),
+        pytest.param(lambda a: a["labels"].update(instance="host\x00:9100"), id="nul-in-label"),
+    ],
+)
+async def test_an_accepted_alert_always_becomes_an_incident(client_on: BotClient, spoil: Any) -> None:
+    body = alerts.firing()
+    spoil(body["alerts"][0])
+
+    # ensure_ascii (json.dumps' default) sends the lone surrogate as a \ud800 escape, as Go would.
+    response = await client_on.post(ALERTMANAGER_PATH, data=json.dumps(body), headers=AUTH)
+    assert response.status == 200
+    await runtime_of(client_on).relay.drain()
+
+    [incident] = await open_incidents(client_on)
+    assert "\x00" not in incident.title
+    assert incident.service is None or len(incident.service) <= 120
+    assert [row.status for row in await ingest_rows(client_on)] == ["done"]
+
+
+async def test_a_long_label_value_is_cut_with_a_marker(client_on: BotClient) -> None:
+    body = alerts.firing()
+    body["alerts"][0]["labels"]["service"] = "checkout-" + "x" * 300
+    body["commonLabels"]["service"] = "checkout-" + "x" * 300
+
+    await client_on.post(ALERTMANAGER_PATH, data=json.dumps(body), headers=AUTH)
+    await runtime_of(client_on).relay.drain()
+
+    [incident] = await open_incidents(client_on)
+    assert incident.service is not None
+    assert (len(incident.service), incident.service[-1]) == (120, "…")
+
+
+async def test_an_accepted_notification_that_goes_dead_is_told_to_the_team_leader_once(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    """Issue #11 finding 7: a dead ingest row was silent; now the circle hears of it."""
+    await post_activity(client, installed_in_team(connector.service_url))
+    runtime = runtime_of(client)
+    async with runtime.uow() as uow:
+        # A row this version cannot read (an older release's, say): it can only go dead.
+        uow.outbox.add("alerts.ingest", {"version": 99}, idempotency_key="alerts:unreadable")
+        await uow.commit()
+
+    await runtime.relay.drain()
+    await runtime.relay.drain()
+
+    told = [text for text in connector.texts() if "could not turn it into an incident" in text]
+    assert len(told) == 1
+    assert "`circlebot outbox retry" in told[0]
+    assert [row.status for row in await ingest_rows(client)] == ["dead"]

@@ -134,7 +134,7 @@ async def test_json_that_is_not_an_activity_is_400_with_the_reason(client: BotCl
     response = await client.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
 
     assert response.status == 400
-    assert (await response.json()) == {"error": reason}
+    assert (await response.json())["error"].startswith(reason)  # JSON errors add the parser's position
 
 
 async def test_a_body_over_256_kb_is_413(client: BotClient, connector: FakeConnector) -> None:

@@ -13,7 +13,7 @@ from adapters.runtime import RUNTIME
 from domain.clock import FixedClock
 from tests.conftest import START
 from tests.e2e.test_incident_flow import CIRCLE
-from tests.support.activities import channel_message, installed_in_team
+from tests.support.activities import PERSONAL_CONVERSATION_ID, channel_message, installed_in_team, installed_personally
 from tests.support.bot_app import BotClient, bot_client, post_activity
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_jira import FakeJira
@@ -97,6 +97,28 @@ async def test_resolving_and_reopening_move_the_jira_issue_through_its_workflow(
         await runtime.relay.drain()
         [issue] = jira.issues_labelled("circlebot-inc-1")
         assert issue.status == ("Resolved" if "resolve " in text else "Reopened")
+
+
+async def test_a_jira_issue_given_up_on_says_failed_on_the_card_and_the_team_leader_is_told_once(
+    client: BotClient, jira: FakeJira, connector: FakeConnector
+) -> None:
+    """Issue #11 finding 10: a dead Jira row left "Jira: pending" forever and told nobody."""
+    runtime = client.app[RUNTIME]
+    clock = runtime.clock
+    assert isinstance(clock, FixedClock)
+    await post_activity(client, installed_personally(connector.service_url))  # Ada, the Team Leader
+    jira.fail_next(1, 403, only="POST /rest/api/2/issue")  # the account may not create issues
+
+    await post_activity(client, channel_message("/incident P2 Search is slow", connector.service_url))
+    for _ in range(3):
+        await runtime.relay.drain()
+        clock.advance(timedelta(minutes=30))
+
+    latest = [card for card in connector.cards_as_shown() if card["body"][0]["text"].startswith("INC-1")][-1]
+    assert card_jira_fact(latest) == "failed — see `circlebot outbox list`"
+    told = [sent.text for sent in connector.in_conversation(PERSONAL_CONVERSATION_ID) if "Gave up" in sent.text]
+    assert len(told) == 1
+    assert "INC-1: Gave up on creating the Jira issue" in told[0]
 
 
 async def test_a_jira_write_parked_as_dead_shows_failed_with_where_to_look(

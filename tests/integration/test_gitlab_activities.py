@@ -213,3 +213,41 @@ async def test_notes_stay_under_gitlab_s_per_minute_limit(gitlab: FakeGitLab) ->
         assert len(gitlab.issue(iid, PROJECT).notes) == 2
     finally:
         activities.close()
+
+
+async def test_an_activity_issue_made_twice_keeps_the_first_and_closes_the_other_with_a_note(
+    gitlab: FakeGitLab, activities: GitLabActivities
+) -> None:
+    """Issue #11: if two issues ever exist for one create, the oldest is kept, the other closed and linked."""
+    from adapters.gitlab.activity_delivery import ActivityDelivery
+    from domain.activities.requests import CreateIssue
+    from storage.outbox import OutboxMessage
+
+    for _ in range(2):
+        await activities.create_issue_with_marker(
+            project=PROJECT, title="Upgrade", description=DESCRIPTION, labels=("activity",), due_date=None,
+            assignee=None,
+        )  # fmt: skip
+    reported: list[tuple[int, int]] = []
+
+    class Results:
+        async def issue_created(self, activity_id: int, iid: int, url: str) -> None:
+            reported.append((activity_id, iid))
+
+    delivery = ActivityDelivery(activities, Results())  # type: ignore[arg-type]  # only issue_created is used
+    request = CreateIssue(
+        activity_id=4, project=PROJECT, marker="m4rk3r", title="Upgrade", description=DESCRIPTION,
+        labels=("activity",), due_date=None, assignee=None,
+    )  # fmt: skip
+    message = OutboxMessage(1, "activities.gitlab.create_issue", request.to_payload(), "k", 1)
+
+    await delivery.create(message)
+    await delivery.create(message)  # a retry repeats nothing
+
+    first, second = gitlab.project(PROJECT).issues
+    assert reported == [(4, first.iid), (4, first.iid)]
+    assert (first.state, second.state) == ("opened", "closed")
+    assert [n.body.split(";")[0] for n in second.notes if not n.system] == [f"Duplicate of #{first.iid}"]
+    assert [link.iid for link in await activities.find_issues_with_marker(project=PROJECT, marker="m4rk3r")] == [
+        first.iid
+    ]

@@ -41,3 +41,33 @@ def test_start_up_migrates_a_new_database_and_leaves_a_current_one_alone(tmp_pat
     assert migrate.upgrade_if_behind(url) is True
     assert migrate.is_current(url)
     assert migrate.upgrade_if_behind(url) is False
+
+
+def test_two_replicas_starting_together_on_an_empty_database_both_come_up() -> None:
+    """Finding 8: two replicas ran `CREATE TABLE alembic_version` at once and one crashed.
+
+    Migrations take a PostgreSQL advisory lock, so the second waits for the first and then finds
+    the schema current. Two processes, started together, several times over.
+    """
+    import multiprocessing
+
+    from tests.conftest import postgres_url, reset_postgres
+
+    url = postgres_url()
+    context = multiprocessing.get_context("spawn")
+    for _trial in range(3):
+        reset_postgres(url)
+        start = context.Event()
+        replicas = [context.Process(target=_replica_start, args=(url, start)) for _ in range(2)]
+        for replica in replicas:
+            replica.start()
+        start.set()
+        for replica in replicas:
+            replica.join(timeout=120)
+        assert [replica.exitcode for replica in replicas] == [0, 0]
+        assert migrate.is_current(url)
+
+
+def _replica_start(url: str, start: object) -> None:
+    start.wait()  # type: ignore[attr-defined]
+    migrate.upgrade(url)

@@ -99,3 +99,44 @@ async def test_gitlab_rows_without_gitlab_configured_and_malformed_rows_are_park
         await delivery.file_action(message(action("jira", "DEMO", None)))
     with pytest.raises(PermanentFailure, match=r"malformed postmortem\.gitlab_draft outbox payload"):
         await delivery.draft(OutboxMessage(1, "postmortem.gitlab_draft", {"incident_number": 7}, "k", 1))
+
+
+async def test_two_gitlab_issues_for_one_action_keep_the_oldest_and_close_the_other_with_a_note(
+    gitlab: FakeGitLab,
+) -> None:
+    results = Results()
+    docs = GitLabDocs(gitlab.url, token=gitlab.token)
+    delivery = PostmortemDelivery(gitlab=docs, jira=None, results=results)
+    for _ in range(2):  # made twice, say by a release before creates were looked for over a window
+        await docs.create_issue(
+            project=DOCS, label=action_label(7, 1), title="A1", description="", assignee=None, due=None, labels=()
+        )
+
+    await delivery.file_action(message(action("gitlab", DOCS, None)))
+    await delivery.file_action(message(action("gitlab", DOCS, None), attempt=2))
+    docs.close()
+
+    first, second = gitlab.project().issues
+    assert results.reported[0] == ("filed", 7, 1, f"{DOCS}#{first.iid}")
+    assert (first.state, second.state) == ("opened", "closed")
+    assert action_label(7, 1) not in second.labels
+    assert [note.body.split(";")[0] for note in second.notes if not note.system] == [f"Duplicate of {DOCS}#{first.iid}"]
+
+
+async def test_a_create_sent_moments_ago_is_looked_for_again_not_repeated(gitlab: FakeGitLab) -> None:
+    from datetime import UTC, datetime
+
+    docs = GitLabDocs(gitlab.url, token=gitlab.token)
+    delivery = PostmortemDelivery(gitlab=docs, jira=None, results=Results())
+    request = action("gitlab", DOCS, None)
+    sent = OutboxMessage(
+        1, request.kind, request.to_payload(), request.idempotency_key, 2,
+        progress={"create_sent_at": datetime.now(UTC).isoformat()},
+    )  # fmt: skip
+
+    with pytest.raises(RetryLater, match="may have succeeded") as waiting:
+        await delivery.file_action(sent)
+    docs.close()
+
+    assert waiting.value.counts is False
+    assert gitlab.project().issues == []

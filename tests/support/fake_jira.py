@@ -1,8 +1,13 @@
 """A local Jira: the REST v2 endpoints the `jira` library calls, in memory, with faults on demand.
 
 Paths, bodies and error shapes follow the Jira REST v2 docs: serverInfo, field, myself, issue
-create/get, comment list/add, transitions list/do, and search (/search on Server, /search/jql on
-Cloud, chosen by `deployment`). Also an in-memory IssueTracker for tests that need no HTTP.
+create/get/edit, comment list/add, transitions list/do (numeric ids only), issueLink, and search
+(/search on Server, /search/jql on Cloud, chosen by `deployment`). Also an in-memory
+IssueTracker for tests that need no HTTP.
+
+Strict where real Jira is: a 5xx from the proxy in front of Jira is an HTML page, a 429 is plain
+text, and search reads an index that lags the database (`search_delay`): Jira Cloud documents
+its search as eventually consistent, so an issue created a moment ago may not be found yet.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import fnmatch
 import itertools
 import re
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,7 +71,16 @@ class FakeIssue:
     labels: list[str]
     status: str = "Open"
     comments: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    # When the search index sees it (on FakeJira's index clock); see FakeJira.search_delay.
+    searchable_at: float = 0.0
+
+
+# What the reverse proxy in front of Jira (or Tomcat itself) answers when Jira is down: HTML.
+HTML_ERROR = """<!DOCTYPE html><html><head><title>{status} {reason}</title></head>
+<body><h1>{reason}</h1><p>The server is temporarily unable to service your request.</p>
+<hr><address>Apache/2.4.58 Server at jira.example.com Port 443</address></body></html>"""
 
 
 @dataclass
@@ -72,6 +88,7 @@ class Fault:
     status: int
     retry_after: str | None
     only: str | None  # a glob on "METHOD /path" the fault applies to; None: any request
+    body: str = "auto"  # "html", "text", "json"; auto: HTML for 5xx, text for 429, JSON otherwise
 
     def applies_to(self, line: str) -> bool:
         return self.only is None or fnmatch.fnmatchcase(line, self.only)
@@ -89,6 +106,8 @@ class FakeJira:
         token: str = "s3cret-jira-token",
         workflow: dict[str, list[tuple[str, str, str]]] | None = None,
         port: int = 0,
+        search_delay: float = 0.0,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.port = port
         self.deployment = deployment
@@ -102,6 +121,11 @@ class FakeJira:
         self.authorization_headers: set[str] = set()
         self._faults: list[Fault] = []
         self._lost_responses: list[tuple[str, str]] = []  # (glob on "METHOD /path", mode)
+        self._hanging: list[str] = []  # globs on "METHOD /path" that never answer
+        # Seconds between a create and the moment search finds the issue (Jira Cloud: eventually consistent).
+        self.search_delay = search_delay
+        self._now = now  # the index's clock: a test's FixedClock, to lag without waiting
+        self.create_delay = 0.0  # seconds Jira takes to create: a slow Jira, or a lock held
         self._ids = itertools.count(10001)
         self._per_project: dict[str, itertools.count[int]] = {}
         self._release = asyncio.Event()
@@ -128,6 +152,7 @@ class FakeJira:
                 web.post(f"{API}/issue/{{key}}/comment", self._add_comment),
                 web.get(f"{API}/issue/{{key}}/transitions", self._transitions),
                 web.post(f"{API}/issue/{{key}}/transitions", self._do_transition),
+                web.post(f"{API}/issueLink", self._link_issues),
             ]
         )
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -153,10 +178,25 @@ class FakeJira:
 
     # -- fault injection -------------------------------------------------------------------------
 
-    def fail_next(self, n: int, status: int, retry_after: int | str | None = None, *, only: str | None = None) -> None:
+    def fail_next(
+        self,
+        n: int,
+        status: int,
+        retry_after: int | str | None = None,
+        *,
+        only: str | None = None,
+        body: str = "auto",
+    ) -> None:
         """Answer the next `n` requests matching the glob `only` ("POST /rest/api/2/issue") with `status`."""
         value = None if retry_after is None else str(retry_after)
-        self._faults.extend(Fault(status, value, only) for _ in range(n))
+        self._faults.extend(Fault(status, value, only, body) for _ in range(n))
+
+    def hang(self, only: str = "*") -> None:
+        """Every request matching the glob `only` hangs (never answers) until stop(): Jira is stuck."""
+        self._hanging.append(only)
+
+    def unhang(self) -> None:
+        self._hanging.clear()
 
     def lose_response_after_create(self, mode: str = "drop") -> None:
         """Create the next issue, then drop the connection ("drop") or never answer ("hang")."""
@@ -177,6 +217,10 @@ class FakeJira:
     def issues_labelled(self, label: str) -> list[FakeIssue]:
         return [issue for issue in self.issues.values() if label in issue.labels]
 
+    def open_issues_labelled(self, label: str) -> list[FakeIssue]:
+        """The issues with `label` not closed as duplicates (what a person sees as "the" issue)."""
+        return [i for i in self.issues_labelled(label) if STATUS_CATEGORIES.get(i.status) != "done"]
+
     # -- plumbing --------------------------------------------------------------------------------
 
     @web.middleware
@@ -190,18 +234,34 @@ class FakeJira:
                 {"errorMessages": ["You are not authenticated. Authentication required to perform this operation."]},
                 status=401,
             )
+        if any(fnmatch.fnmatchcase(line, glob) for glob in self._hanging):
+            await self._release.wait()
+            raise web.HTTPServiceUnavailable()
         fault = next((f for f in self._faults if f.applies_to(line)), None)
         if fault is not None:
             self._faults.remove(fault)
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            message = "Rate limit exceeded." if fault.status == 429 else "Internal server error"
-            return web.json_response({"errorMessages": [message], "errors": {}}, status=fault.status, headers=headers)
+            return self._fault_response(fault)
         response: web.StreamResponse = await handler(request)
         lost = next((entry for entry in self._lost_responses if fnmatch.fnmatchcase(line, entry[0])), None)
         if lost is not None and response.status < 400:
             self._lost_responses.remove(lost)
             return await self._lose(request, lost[1])
         return response
+
+    def _fault_response(self, fault: Fault) -> web.Response:
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+        body = fault.body
+        if body == "auto":
+            body = "html" if fault.status >= 500 else "text" if fault.status == 429 else "json"
+        reason = _REASONS.get(fault.status, "Error")
+        if body == "html":
+            page = HTML_ERROR.format(status=fault.status, reason=reason)
+            return web.Response(text=page, status=fault.status, content_type="text/html", headers=headers)
+        if body == "text":
+            text = "Rate limit exceeded." if fault.status == 429 else reason
+            return web.Response(text=text, status=fault.status, content_type="text/plain", headers=headers)
+        message = "Rate limit exceeded." if fault.status == 429 else "Internal server error"
+        return web.json_response({"errorMessages": [message], "errors": {}}, status=fault.status, headers=headers)
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -222,6 +282,7 @@ class FakeJira:
                 "project": {"key": issue.project},
                 "status": self._status_json(issue.status),
                 "created": issue.created,
+                "issuelinks": list(issue.links),
             },
         }
 
@@ -290,7 +351,8 @@ class FakeJira:
                 {"errorMessages": [f"Error in the JQL Query: cannot parse {jql!r}"], "errors": {}}, status=400
             )
         label = re.sub(r"\\(.)", r"\1", match.group(1))
-        return [self._issue_json(issue) for issue in self.issues_labelled(label)]
+        indexed = self._now()
+        return [self._issue_json(issue) for issue in self.issues_labelled(label) if issue.searchable_at <= indexed]
 
     async def _search_params(self, request: web.Request) -> dict[str, Any]:
         if request.method == "POST":
@@ -333,6 +395,8 @@ class FakeJira:
         errors = self._validate_create(fields)
         if errors:
             return web.json_response({"errorMessages": [], "errors": errors}, status=400)
+        if self.create_delay:
+            await asyncio.sleep(self.create_delay)
         issue = self._new_issue(
             fields["project"]["key"],
             fields["issuetype"]["name"],
@@ -341,6 +405,7 @@ class FakeJira:
             (fields.get("priority") or {}).get("name"),
             list(fields.get("labels") or []),
         )
+        issue.searchable_at = self._now() + self.search_delay
         self.creates += 1
         body = {"id": issue.id, "key": issue.key, "self": f"{self.url}{API}/issue/{issue.id}"}
         return web.json_response(body, status=201)
@@ -362,13 +427,7 @@ class FakeJira:
         issue_type = (fields.get("issuetype") or {}).get("name")
         if project in self.projects and issue_type not in self.projects[project]:
             errors["issuetype"] = "The issue type selected is invalid."
-        summary = fields.get("summary")
-        if not summary:
-            errors["summary"] = "You must specify a summary of the issue."
-        elif "\n" in summary or "\r" in summary:
-            errors["summary"] = "The summary is invalid because it contains newline characters."
-        elif len(summary) > 255:
-            errors["summary"] = "Summary must be less than 255 characters."
+        errors.update(self._validate_summary(fields.get("summary")))
         priority = (fields.get("priority") or {}).get("name")
         if "priority" in fields and priority not in PRIORITIES:
             errors["priority"] = f"The priority selected is invalid: {priority!r}"
@@ -377,12 +436,43 @@ class FakeJira:
                 errors["labels"] = f"The label '{label}' contains spaces which is invalid."
         return errors
 
+    def _validate_summary(self, summary: Any) -> dict[str, str]:
+        if not summary:
+            return {"summary": "You must specify a summary of the issue."}
+        if "\n" in summary or "\r" in summary:
+            return {"summary": "The summary is invalid because it contains newline characters."}
+        if len(summary) > 255:
+            return {"summary": "Summary must be less than 255 characters."}
+        return {}
+
+    async def _link_issues(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        link_type = (body.get("type") or {}).get("name")
+        if link_type not in ("Duplicate", "Relates", "Blocks", "Cloners"):
+            return web.json_response(
+                {"errorMessages": [f"No issue link type with name '{link_type}' found."], "errors": {}}, status=404
+            )
+        inward = self.issues.get((body.get("inwardIssue") or {}).get("key", ""))
+        outward = self.issues.get((body.get("outwardIssue") or {}).get("key", ""))
+        if inward is None or outward is None:
+            return web.json_response({"errorMessages": ["Issue Does Not Exist"], "errors": {}}, status=404)
+        inward.links.append({"type": {"name": link_type}, "outwardIssue": {"key": outward.key}})
+        outward.links.append({"type": {"name": link_type}, "inwardIssue": {"key": inward.key}})
+        return web.Response(status=201)
+
     async def _get_issue(self, request: web.Request) -> web.Response:
         return web.json_response(self._issue_json(self._issue_or_404(request)))
 
     async def _edit_issue(self, request: web.Request) -> web.Response:
         issue = self._issue_or_404(request)
         fields = (await request.json()).get("fields") or {}
+        if "summary" in fields:
+            errors = self._validate_summary(fields["summary"])
+            if errors:
+                return web.json_response({"errorMessages": [], "errors": errors}, status=400)
+            issue.summary = fields["summary"]
+        if "labels" in fields:
+            issue.labels = list(fields["labels"] or [])
         if "priority" in fields:
             name = (fields["priority"] or {}).get("name")
             if name not in PRIORITIES:
@@ -427,6 +517,12 @@ class FakeJira:
     async def _do_transition(self, request: web.Request) -> web.Response:
         issue = self._issue_or_404(request)
         wanted = str(((await request.json()).get("transition") or {}).get("id"))
+        if not wanted.isdigit():
+            # Jira takes the transition's numeric id, never its name.
+            return web.json_response(
+                {"errorMessages": [], "errors": {"transition": f"Transition id '{wanted}' is not a number."}},
+                status=400,
+            )
         target = next((to for tid, _name, to in self.workflow.get(issue.status, []) if tid == wanted), None)
         if target is None:
             return web.json_response(
@@ -435,6 +531,15 @@ class FakeJira:
             )
         issue.status = target
         return web.Response(status=204)
+
+
+_REASONS = {
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class InMemoryIssueTracker:
@@ -446,6 +551,47 @@ class InMemoryIssueTracker:
 
     async def find_by_label(self, label: str) -> str | None:
         return next((key for key, issue in self.issues.items() if label in issue["labels"]), None)
+
+    async def find_all_by_label(self, label: str) -> list[str]:
+        return [key for key, issue in self.issues.items() if label in issue["labels"]]
+
+    async def create_issue(
+        self,
+        *,
+        label: str,
+        project: str,
+        issue_type: str,
+        summary: str,
+        description: str,
+        priority: str | None,
+        extra_labels: tuple[str, ...] = (),
+    ) -> str:
+        self.creates += 1
+        key = f"{project}-{self.creates}"
+        self.issues[key] = {
+            "project": project,
+            "issue_type": issue_type,
+            "summary": summary,
+            "description": description,
+            "priority": priority,
+            "labels": [*extra_labels, label],
+            "status": "Open",
+            "comments": [],
+        }
+        return key
+
+    async def close_duplicate(self, key: str, original: str, *, label: str) -> None:
+        issue = self.issues[key]
+        issue["labels"] = [x for x in issue["labels"] if x != label] + ["circlebot-duplicate"]
+        issue["status"] = "Closed"
+        issue["duplicate_of"] = original
+
+    async def set_summary(self, key: str, summary: str) -> bool:
+        issue = self.issues[key]
+        if issue["summary"] == summary:
+            return False
+        issue["summary"] = summary
+        return True
 
     async def ensure_issue(
         self,
@@ -461,19 +607,15 @@ class InMemoryIssueTracker:
         existing = await self.find_by_label(label)
         if existing:
             return existing
-        self.creates += 1
-        key = f"{project}-{self.creates}"
-        self.issues[key] = {
-            "project": project,
-            "issue_type": issue_type,
-            "summary": summary,
-            "description": description,
-            "priority": priority,
-            "labels": [*extra_labels, label],
-            "status": "Open",
-            "comments": [],
-        }
-        return key
+        return await self.create_issue(
+            label=label,
+            project=project,
+            issue_type=issue_type,
+            summary=summary,
+            description=description,
+            priority=priority,
+            extra_labels=extra_labels,
+        )
 
     async def add_comment(self, key: str, body: str, *, marker: str) -> bool:
         comments: list[str] = self.issues[key]["comments"]

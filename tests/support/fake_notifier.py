@@ -12,6 +12,7 @@ from domain.ports import UnitOfWork
 @dataclass
 class FakeNotifier:
     said: list[tuple[str, str, str]] = field(default_factory=list)
+    told_keys: set[str] = field(default_factory=set)
 
     async def incident_changed(self, uow: UnitOfWork, incident: Incident, circle: Circle) -> None:
         self.said.append(("card", incident.key, incident.status.value))
@@ -33,6 +34,13 @@ class FakeNotifier:
 
     async def post_stakeholder_update(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
         self.said.append(("stakeholder_post", incident.key, text))
+
+    async def tell_privately(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
+    ) -> None:
+        if key not in self.told_keys:
+            self.told_keys.add(key)
+            self.said.append(("private", incident.key, f"{member.handle}: {text}"))
 
     def of(self, kind: str) -> list[str]:
         return [text for said_kind, _key, text in self.said if said_kind == kind]

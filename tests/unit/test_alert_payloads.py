@@ -84,7 +84,7 @@ def test_a_malformed_notification_is_refused_with_the_field_and_the_reason(chang
 
 
 def test_a_body_that_is_not_json_is_refused() -> None:
-    with pytest.raises(AlertPayloadError, match="the body is not JSON"):
+    with pytest.raises(AlertPayloadError, match="the body is not valid JSON"):
         parse_notification(b"<html>", ALERTMANAGER)
 
 

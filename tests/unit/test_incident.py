@@ -141,7 +141,9 @@ def test_parsers_accept_what_people_type_and_explain_the_rest() -> None:
     assert parse_severity("p1") is Severity.P1
     assert parse_status(" Identified ") is IncidentStatus.IDENTIFIED
     assert parse_incident_key("inc-42") == 42
-    assert parse_incident_key("INC-x") is None
+    assert parse_incident_key("payments") is None
+    with pytest.raises(IncidentError, match="like INC-7"):
+        parse_incident_key("INC-x")  # looks like an id: say what to write, do not act on another incident
     assert [parse_severity(word) for word in ("sev1", "SEV2", "sev-3", "P4")] == list(Severity)
     for wrong in ("P9", "sev0", "P", "critical"):
         with pytest.raises(IncidentError, match="severity is P1–P4"):

@@ -83,3 +83,11 @@ def test_an_incomplete_bot_identity_is_refused_at_start(
         monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=message):
         load_settings(_env_file=None)
+
+
+def test_allowed_service_urls_are_http_prefixes_and_a_bad_one_is_named() -> None:
+    settings = load_settings(ALLOWED_SERVICE_URLS="https://a.example/teams/, http://127.0.0.1:8080", _env_file=None)
+    assert settings.service_url_allowlist == ("https://a.example/teams/", "http://127.0.0.1:8080")
+
+    with pytest.raises(SettingsError, match=r"ALLOWED_SERVICE_URLS: .*'ftp://files.example' is not one"):
+        load_settings(ALLOWED_SERVICE_URLS="https://a.example, ftp://files.example", _env_file=None)
