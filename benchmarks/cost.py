@@ -66,7 +66,15 @@ async def measure(turns: int, run_one: Callable[[int], Awaitable[None]], counter
 
 
 async def run(turns: int, database_url: str | None) -> dict[str, Any]:
+    # Without a Teams channel reference for every circle, incidents log "install circlebot first".
     logging.disable(logging.ERROR)
+    try:
+        return await _run(turns, database_url)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+async def _run(turns: int, database_url: str | None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'cost.db'}"
