@@ -21,6 +21,7 @@ from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
 from adapters.reports.cli import add_report_commands
+from adapters.runbooks.readiness import readiness_warnings
 from adapters.runtime import RUNTIME, Runtime
 from adapters.schedule_planner import PlanResult, SchedulePlanner
 from adapters.scheduler import LeaderScheduler
@@ -38,6 +39,9 @@ from dialogs.incidents.feature import IncidentsFeature
 from dialogs.oncall.feature import OnCallFeature
 from dialogs.postmortems.feature import PostmortemsFeature
 from dialogs.reports.feature import ReportsFeature
+from dialogs.runbooks.cli import check_runbooks
+from dialogs.runbooks.feature import RunbooksFeature
+from dialogs.standups.feature import StandupsFeature
 from domain.clock import Clock, SystemClock
 from domain.retry_policy import RetryPolicy
 from storage import migrate
@@ -59,7 +63,9 @@ FEATURES: tuple[Feature, ...] = (
     OnCallFeature(),
     AlertsFeature(),
     ActivitiesFeature(),
+    StandupsFeature(),
     ReportsFeature(),
+    RunbooksFeature(),
 )
 
 # Teams requests carry at most a few KB; 256 KB bounds a hostile body without hurting real cards.
@@ -243,8 +249,14 @@ def _parser() -> argparse.ArgumentParser:
     retry.add_argument("id", type=int)
     retry.set_defaults(run=_outbox_retry)
 
-    add_config_commands(commands, plan_schedules=_plan_schedules)
+    add_config_commands(commands, plan_schedules=_plan_schedules, extra_warnings=(readiness_warnings,))
     add_report_commands(commands)
+    runbooks = commands.add_parser("runbooks", help="runbooks in the circles' DevOps repositories")
+    runbook_actions = runbooks.add_subparsers(required=True, metavar="ACTION")
+    check = runbook_actions.add_parser("check", help="check every runbook: template sections, alerts, age, actions")
+    check.add_argument("--circle", help="only this circle")
+    check.add_argument("--notify", action="store_true", help="also tell the owners and the Team Leader in Teams")
+    check.set_defaults(run=_runbooks_check)
     return parser
 
 
@@ -278,6 +290,28 @@ def _plan_schedules(settings: Settings) -> str:
 
     result = asyncio.run(run())
     return result.summary() if result else "no schedules to plan"
+
+
+def _runbooks_check(args: argparse.Namespace, settings: Settings) -> int:
+    """`circlebot runbooks check`: the weekly check's findings, printed; 1 when a runbook needs attention."""
+
+    async def run() -> list[str]:
+        app = create_app(settings.model_copy(update={"circles_config": None}), background=False)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        try:
+            return await check_runbooks(app[RUNTIME], circle=args.circle, notify=args.notify)
+        finally:
+            await runner.cleanup()
+
+    try:
+        lines = asyncio.run(run())
+    except ValueError as error:
+        print(f"circlebot: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 1 if any(line.startswith("  - ") for line in lines) else 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

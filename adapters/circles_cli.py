@@ -7,8 +7,10 @@ import asyncio
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -71,10 +73,16 @@ async def apply_at_startup(uow: UnitOfWorkFactory, path: Path) -> None:
         log.info("circles: %s", line)
 
 
-def validate_command(args: argparse.Namespace, settings: Settings) -> int:
+# A feature's own warnings about a valid file (e.g. primaries not on-call ready): (config, DATABASE_URL, now).
+ExtraWarnings = Callable[[CirclesConfig, str, datetime], Coroutine[Any, Any, list[str]]]
+
+
+def validate_command(
+    args: argparse.Namespace, settings: Settings, *, extra_warnings: tuple[ExtraWarnings, ...] = ()
+) -> int:
     """`circlebot config validate FILE`: 0 when the file is valid, 1 with every error otherwise.
 
-    Rota gaps and people the bot cannot reach yet are warnings on stderr: they do not fail it.
+    Rota gaps, people the bot cannot reach yet and `extra_warnings` are warnings on stderr: they do not fail it.
     """
     try:
         config = load_circles(args.file)
@@ -83,8 +91,11 @@ def validate_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     count = len(config.circles)
     print(f"{args.file}: ok, {count} circle{'' if count == 1 else 's'}")
-    warnings = rota_gap_warnings(config, SystemClock().now())
+    now = SystemClock().now()
+    warnings = rota_gap_warnings(config, now)
     warnings += asyncio.run(reachability_warnings(config, settings.database_url))
+    for extra in extra_warnings:
+        warnings += asyncio.run(extra(config, settings.database_url, now))
     for line in warnings:
         print(line if line.startswith("note:") else f"warning: {args.file}: {line}", file=sys.stderr)
     return 0
@@ -126,13 +137,14 @@ def add_config_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     *,
     plan_schedules: Callable[[Settings], str] | None = None,
+    extra_warnings: tuple[ExtraWarnings, ...] = (),
 ) -> None:
     """The `config` command group, wired into the circlebot CLI by app.py."""
     config = commands.add_parser("config", help="circles as code: validate or apply a circles file")
     actions = config.add_subparsers(required=True, metavar="ACTION")
     validate = actions.add_parser("validate", help="check a circles file and list every error")
     validate.add_argument("file", type=Path, metavar="FILE")
-    validate.set_defaults(run=validate_command)
+    validate.set_defaults(run=functools.partial(validate_command, extra_warnings=extra_warnings))
     apply = actions.add_parser("apply", help="store a circles file's circles and print what changed")
     apply.add_argument("file", type=Path, metavar="FILE")
     apply.add_argument("--dry-run", action="store_true", help="print the changes without storing them")

@@ -111,6 +111,14 @@ def _check_references(raw: dict[str, Any], at: Loc, problems: Problems) -> None:
     check(("focus_sre",), raw.get("focus_sre"))
     for index, step in _items(raw, "escalation"):
         check(("escalation", index, "notify"), step.get("notify"), ESCALATION_TARGETS)
+    names: set[str] = set()
+    for index, service in _items(raw, "services"):
+        check(("services", index, "owner"), service.get("owner"))
+        name = service.get("name")
+        if isinstance(name, str):
+            if name.lower() in names:
+                problems.add((*at, "services", index, "name"), f"another service is already called {name!r}")
+            names.add(name.lower())
     rota = raw.get("rota")
     if isinstance(rota, dict):
         for index, rotation in _items(rota, "rotations"):

@@ -32,7 +32,7 @@ def rota_gap_warnings(config: CirclesConfig, now: datetime) -> list[str]:
 
 async def reachability_warnings(config: CirclesConfig, database_url: str) -> list[str]:
     """People of each circle with no stored 1:1 conversation; a note instead when the database cannot tell."""
-    if not _database_exists(database_url):
+    if not database_exists(database_url):
         return ["note: no database yet, so I cannot tell who has said hi to the bot (DATABASE_URL)"]
     database = Database(database_url)
     try:
@@ -65,7 +65,7 @@ async def _reachable(session: AsyncSession, member: Member) -> bool:
     return False
 
 
-def _database_exists(database_url: str) -> bool:
+def database_exists(database_url: str) -> bool:
     # Opening a SQLite URL creates the file: validating must not leave an empty database behind.
     url = make_url(sync_url(database_url))
     if url.get_backend_name() != "sqlite":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import random
 import statistics
@@ -32,20 +31,22 @@ from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.circles_file import load_circles
+from adapters.circles_file import CirclesConfig, load_circles
 from adapters.reports.export import incidents_csv
 from adapters.reports.metrics import ReportMetrics
 from adapters.reports.page import fragment
-from domain.circle import Circle, CirclesConfig
+from domain.circle import Circle
 from domain.clock import FixedClock
 from domain.reports.period import calendar_month, parse_period, weeks_back
 from domain.reports.service import circle_report, report_and_history
 from domain.reports.trends import trends
 from storage import migrate
+from storage.activities.tables import ActivityFeedbackRow, ActivityRow
 from storage.database import Database, sync_url
 from storage.incidents.repository import IncidentRow, TimelineRow
 from storage.reports import queries
 from storage.reports.reads import SqlReportReads
+from storage.standups.tables import StandupBlockerRow, StandupEntryRow
 from storage.unit_of_work import UnitOfWorkFactory
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "circles.example.yaml"
@@ -56,9 +57,9 @@ BATCH = 5000
 
 
 def circles(count: int) -> CirclesConfig:
-    example = load_circles(EXAMPLE).circles[0]
+    example = load_circles(EXAMPLE).specs[0]
     made = [
-        dataclasses.replace(example, name=name, channel_id=f"channel-{name}", team_id=f"team-{name}")
+        example.model_copy(update={"name": name, "channel_id": f"channel-{name}", "team_id": f"team-{name}"})
         for name in ["demo", *(f"circle{n}" for n in range(1, count))]
     ]
     return CirclesConfig(tuple(made), "demo")
@@ -100,6 +101,7 @@ def fill(url: str, names: list[str], incidents: int, members: list[str]) -> int:
             connection.execute(insert(IncidentRow), rows)
             connection.execute(insert(TimelineRow), entries)
             timeline_rows += len(entries)
+        fill_teamwork(connection, names, members)
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT setval('incident_number_seq', (SELECT max(number) FROM incident))"))
     with engine.connect() as connection:  # fresh statistics, as autovacuum would have them in production
@@ -107,6 +109,45 @@ def fill(url: str, names: list[str], incidents: int, members: list[str]) -> int:
         connection.commit()
     engine.dispose()
     return timeline_rows
+
+
+def fill_teamwork(connection: Any, names: list[str], members: list[str]) -> None:
+    """Every weekday's stand-up of every member of every circle over SPAN, a blocker a week each, and
+    an activity a fortnight each with daily feedback: what the report's teamwork reads scan."""
+    entries, blockers, activities, feedback = [], [], [], []
+    first = (NOW - SPAN).date()
+    for offset in range(SPAN.days):
+        day = first + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for circle in names:
+            for member in members:
+                entries.append({"circle": circle, "day": day, "member": member, "status": "answered",
+                                "yesterday": "", "today": "", "blockers": "", "reason": "",
+                                "night_paged": False})  # fmt: skip
+                if day.weekday() == 0:
+                    blockers.append({"circle": circle, "member": member, "text": "waiting", "first_day": day,
+                                     "last_day": day, "solved_on": day + timedelta(days=2)})  # fmt: skip
+                if offset % 14 == 0:
+                    moment = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+                    activities.append({
+                        "circle": circle, "owner": member, "title": "activity", "description": "", "tasks": [],
+                        "definition_of_done": [], "repository": "internal", "project": "sre/internal",
+                        "marker": f"{circle}-{member}-{offset}", "created_by": member, "created_at": moment,
+                        "extra_labels": [], "status": "done", "started_at": moment, "wip_since": moment,
+                        "status_changed_at": moment + timedelta(days=12), "last_feedback_at": moment,
+                        "feedback_level": 0, "risk_notified": False, "missing_sections": [], "revision": 0,
+                        "deadline": day + timedelta(days=14),
+                    })  # fmt: skip
+    connection.execute(insert(StandupEntryRow), entries)
+    connection.execute(insert(StandupBlockerRow), blockers)
+    connection.execute(insert(ActivityRow), activities)
+    started = {row["marker"]: row["created_at"] for row in activities}
+    for activity_id, marker in connection.execute(text("SELECT id, marker FROM activity")).all():
+        start = started[marker]
+        feedback += [{"activity_id": activity_id, "day": (start + timedelta(days=n)).date(), "sequence": 1,
+                      "at": start + timedelta(days=n), "text": "done"} for n in range(1, 11)]  # fmt: skip
+    connection.execute(insert(ActivityFeedbackRow), feedback)
 
 
 async def measure(url: str, circle: Circle, repeat: int) -> dict[str, dict[str, Any]]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
 from domain.rota import Rota
+from domain.services import RunbookPolicy, Service
 
 MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index 0 = Monday, as date.weekday()
@@ -40,8 +41,11 @@ class Member:
     gitlab_username: str | None = None
     jira_account: str | None = None
     phone: str | None = None
-    # Their own IANA zone when it is not the circle's; reports judge their night hours in it.
+    # Their own IANA zone when it is not the circle's: their stand-up comes at the circle's local time
+    # in it, and reports judge their night hours in it.
     time_zone: str | None = None
+    # Days off of this person only (the circle's own holidays are on its stand-up policy).
+    holidays: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,31 @@ class Schedule:
     at: time
     days: tuple[int, ...] = MONDAY_TO_FRIDAY
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class StandupQuestions:
+    """The three questions of the daily stand-up, as the circle words them."""
+
+    yesterday: str = "What did you do yesterday?"
+    today: str = "What will you do today?"
+    blockers: str = "Blockers and tensions?"
+
+
+@dataclass(frozen=True)
+class StandupPolicy(Schedule):
+    """The daily stand-up: prompts at `at` (each member's local time) on `days`, except holidays.
+
+    Answers are taken for `window` after the prompt; one reminder after `remind_after` (None:
+    never). A blocker still reported after `escalate_blockers_after` working days goes to the
+    Team Leader.
+    """
+
+    window: timedelta = timedelta(hours=3)
+    remind_after: timedelta | None = timedelta(hours=1)
+    questions: StandupQuestions = StandupQuestions()
+    holidays: tuple[date, ...] = ()
+    escalate_blockers_after: int = 2
 
 
 DEFAULT_JIRA_PRIORITIES: Mapping[Severity, str] = MappingProxyType(
@@ -291,7 +320,7 @@ class Circle:
     # The team's internal repository, for generic work (handbook: activities vs. the customer's repository).
     gitlab_internal_project: str | None = None
     docs_repo: str = ""
-    standup: Schedule | None = None
+    standup: StandupPolicy | None = None
     feedback: Schedule | None = None
     alert_routes: tuple[AlertRoute, ...] = ()
     alerts: AlertPolicy = AlertPolicy()
@@ -300,6 +329,8 @@ class Circle:
     handover: HandoverPolicy = HandoverPolicy()
     report: ReportPolicy = ReportPolicy()
     activities: ActivityPolicy = field(default_factory=ActivityPolicy)
+    services: tuple[Service, ...] = ()
+    runbooks: RunbookPolicy = field(default_factory=RunbookPolicy)
 
     def __post_init__(self) -> None:
         if not self.docs_repo:
@@ -330,6 +361,15 @@ class Circle:
             offset += step.after
             result.append((offset, step))
         return tuple(result)
+
+    def service(self, name: str) -> Service | None:
+        """The service called `name` (any case)."""
+        wanted = name.strip().lower()
+        return next((s for s in self.services if s.name.lower() == wanted), None)
+
+    def service_for(self, labels: Mapping[str, str]) -> Service | None:
+        """The first service whose alert names or label matchers take these alert labels."""
+        return next((s for s in self.services if s.matches(labels)), None)
 
     def routes_alert(self, labels: Mapping[str, str]) -> bool:
         """True when one of the circle's alert routes matches these labels."""

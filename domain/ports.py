@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from domain.oncall.ports import HandoverRepository, OverrideRepository
     from domain.postmortems.service import PostmortemRepository
     from domain.reports.ports import ReportReads
+    from domain.runbooks.ports import DrillRepository, RunbookCopies, RunbookHistory
+    from domain.standups.ports import StandupRepository
 
 
 class OutboxWriter(Protocol):
@@ -86,6 +88,10 @@ class IncidentRepository(Protocol):
         """Incidents of the same circle and service, or with the same alert fingerprint, since `since`."""
         ...
 
+    async def touched_between(self, circle: str, since: datetime, until: datetime) -> list[Incident]:
+        """Incidents of a circle with a timeline entry in [since, until), unlocked (for reading)."""
+        ...
+
 
 class ConversationBook(Protocol):
     """Where the bot can write: the stored conversation references (opaque to the domain)."""
@@ -100,6 +106,10 @@ class ConversationBook(Protocol):
 
     async def was_posted(self, key: str) -> bool:
         """True when the message queued under outbox key `key` was posted (its activity id is known)."""
+        ...
+
+    async def posted_activity_id(self, key: str) -> str | None:
+        """The Teams id of the message posted under outbox key `key` (for a link to it), once posted."""
         ...
 
 
@@ -187,7 +197,19 @@ class UnitOfWork(Protocol):
     def activities(self) -> ActivityRepository: ...
 
     @property
+    def standups(self) -> StandupRepository: ...
+
+    @property
     def reports(self) -> ReportReads: ...
+
+    @property
+    def drills(self) -> DrillRepository: ...
+
+    @property
+    def runbook_copies(self) -> RunbookCopies: ...
+
+    @property
+    def runbook_history(self) -> RunbookHistory: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

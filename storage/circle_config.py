@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.circle import (
@@ -34,9 +35,13 @@ from domain.circle import (
     Schedule,
     Severity,
     SlaPolicy,
+    StandupPolicy,
+    StandupQuestions,
     default_docs_repo,
 )
+from domain.durations import format_duration
 from domain.rota import Layer, Override, Rota, Rotation, Shift
+from domain.services import RunbookPolicy, Service
 from storage.circle_spec import (
     ActivitiesSpec,
     CircleAlertsSpec,
@@ -47,7 +52,10 @@ from storage.circle_spec import (
     PostmortemSpec,
     ReportSpec,
     RotaSpec,
+    RunbooksSpec,
     ScheduleSpec,
+    StandupQuestionsSpec,
+    StandupSpec,
 )
 
 
@@ -66,12 +74,15 @@ def applied_spec(spec: CircleSpec, defaults: DefaultsSpec) -> CircleSpec:
     circle's secret). SpecIncomplete when the time zone or an SLA is set neither here nor in defaults.
     """
     data = spec.model_dump(mode="json")
+    standup, standup_gaps = _resolved_standup(spec.standup, defaults.standup)
     for name, inherited in defaults.model_dump(mode="json").items():
-        if name == "sla":
+        if name == "standup":
+            data["standup"] = standup.model_dump(mode="json") if standup is not None else None
+        elif name == "sla":
             data["sla"] = {severity: data["sla"][severity] or inherited[severity] for severity in inherited}
         elif data[name] is None:
             data[name] = inherited
-    gaps = []
+    gaps = list(standup_gaps)
     if data["time_zone"] is None:
         gaps.append(("time_zone", "required here or under defaults.time_zone (e.g. Europe/Rome)"))
     if missing := [severity for severity, policy in data["sla"].items() if policy is None]:
@@ -127,8 +138,20 @@ def circle_from_spec(spec: CircleSpec) -> Circle:
         gitlab_activity_project=spec.gitlab_activity_project,
         gitlab_internal_project=spec.gitlab_internal_project,
         activities=_to_activity_policy(spec.activities or ActivitiesSpec()),
+        services=tuple(
+            Service(
+                name=s.name,
+                owner=s.owner,
+                runbook=s.runbook or "",
+                alerts=tuple(s.alerts),
+                matchers=tuple(dict(m) for m in s.match),
+                dashboards=tuple((d.title, d.url) for d in s.dashboards),
+            )
+            for s in spec.services
+        ),
+        runbooks=_to_runbook_policy(spec.runbooks or RunbooksSpec()),
         docs_repo=spec.docs_repo or "",
-        standup=_to_schedule(spec.standup),
+        standup=_to_standup(spec.standup),
         feedback=_to_schedule(spec.feedback),
         alert_routes=tuple(AlertRoute(matchers=dict(r.match)) for r in spec.alert_routes),
         alerts=_to_alert_policy(spec.alerts),
@@ -193,6 +216,19 @@ def _to_alert_policy(spec: CircleAlertsSpec | None) -> AlertPolicy:
     )
 
 
+def _to_runbook_policy(spec: RunbooksSpec) -> RunbookPolicy:
+    return RunbookPolicy(
+        staleness=spec.staleness,
+        alerts_lookback=spec.alerts_lookback,
+        drill_window=spec.drill_window,
+        pass_mark=spec.pass_mark,
+        questions=spec.questions,
+        check_day=spec.check.day,
+        check_at=spec.check.time,
+        branch=spec.branch,
+    )
+
+
 def _default_role(handle: str, team_leader: str) -> str:
     return str(Role.TEAM_LEADER if handle == team_leader else Role.SRE)
 
@@ -209,6 +245,7 @@ def _to_member(spec: MemberSpec, team_leader: str) -> Member:
         jira_account=spec.jira,
         phone=spec.phone,
         time_zone=spec.time_zone,
+        holidays=tuple(sorted(set(spec.holidays))),
     )
 
 
@@ -253,6 +290,73 @@ def _to_activity_policy(spec: ActivitiesSpec) -> ActivityPolicy:
         ),
         deadline_risk=DeadlineRisk(spec.deadline_risk.elapsed, spec.deadline_risk.ticked),
         check_at=spec.check_at,
+    )
+
+
+DEFAULT_STANDUP = StandupPolicy(at=time(9, 30))
+
+
+def _resolved_standup(
+    spec: StandupSpec | None, defaults: StandupSpec | None
+) -> tuple[StandupSpec | None, list[tuple[str, str]]]:
+    """The circle's stand-up with every field decided: its own over the defaults', then built-in.
+
+    Holidays of both add up. Stored resolved, so a row read back needs no defaults (and `never`
+    for the reminder stays never). Gaps name what cannot work together, like a late reminder.
+    """
+    if spec is None and defaults is None:
+        return None, []
+
+    def pick(name: str, fallback: Any) -> Any:
+        for source in (spec, defaults):
+            if source is not None and name in source.model_fields_set:
+                return getattr(source, name)
+        return fallback
+
+    base = DEFAULT_STANDUP
+    holidays = sorted({*(defaults.holidays if defaults else []), *(spec.holidays if spec else [])})
+    questions = pick("questions", None) or StandupQuestionsSpec()
+    resolved = StandupSpec.model_construct(
+        time=pick("time", base.at),
+        days=sorted(set(pick("days", list(base.days)))),
+        enabled=pick("enabled", base.enabled),
+        window=pick("window", base.window),
+        remind_after=pick("remind_after", base.remind_after),
+        questions=questions,
+        holidays=holidays,
+        escalate_blockers_after=pick("escalate_blockers_after", base.escalate_blockers_after),
+    )
+    window, remind = resolved.window, resolved.remind_after
+    assert isinstance(window, timedelta)
+    if not timedelta(minutes=15) <= window <= timedelta(hours=12):
+        return None, [("standup", "the answer window must be between 15m and 12h, like 3h")]
+    if isinstance(remind, timedelta) and remind >= window:
+        return None, [
+            (
+                "standup",
+                f"the reminder (remind_after: {format_duration(remind)}) must come before the window closes "
+                f"(window: {format_duration(window)}); write a shorter duration or never",
+            )
+        ]
+    return resolved, []
+
+
+def _to_standup(spec: StandupSpec | None) -> StandupPolicy | None:
+    """The stand-up of an applied (resolved) spec."""
+    if spec is None:
+        return None
+    base = DEFAULT_STANDUP
+    questions = spec.questions or StandupQuestionsSpec()
+    return StandupPolicy(
+        at=spec.time or base.at,
+        days=tuple(sorted(set(spec.days or base.days))),
+        enabled=base.enabled if spec.enabled is None else spec.enabled,
+        window=spec.window or base.window,
+        # Unset (a row stored before stand-ups had settings): the default; set to `never`: None.
+        remind_after=spec.remind_after if "remind_after" in spec.model_fields_set else base.remind_after,
+        questions=StandupQuestions(questions.yesterday, questions.today, questions.blockers),
+        holidays=tuple(sorted(set(spec.holidays))),
+        escalate_blockers_after=spec.escalate_blockers_after or base.escalate_blockers_after,
     )
 
 

@@ -137,6 +137,7 @@ class MemberSpec(_Model):
     jira: Text | None = None
     phone: Text | None = None
     time_zone: TimeZoneName | None = None
+    holidays: list[date] = []
 
     @model_validator(mode="after")
     def _reachable(self) -> MemberSpec:
@@ -212,6 +213,26 @@ class ScheduleSpec(_Model):
     time: TimeOfDay
     days: Weekdays = Field(default=list(MONDAY_TO_FRIDAY), min_length=1)
     enabled: bool = True
+
+
+class StandupQuestionsSpec(_Model):
+    yesterday: Text = "What did you do yesterday?"
+    today: Text = "What will you do today?"
+    blockers: Text = "Blockers and tensions?"
+
+
+class StandupSpec(_Model):
+    """`standup:` of a circle or of `defaults:`: a circle's own fields win over the defaults' one by one,
+    and the holidays of both add up (circle_config.applied_spec); unset, a field takes its built-in default."""
+
+    time: TimeOfDay | None = None
+    days: list[Weekday] | None = Field(default=None, min_length=1)
+    enabled: bool | None = None
+    window: Duration | None = None
+    remind_after: Cadence = None
+    questions: StandupQuestionsSpec | None = None
+    holidays: list[date] = []
+    escalate_blockers_after: int | None = Field(default=None, ge=1, le=30)
 
 
 class JiraPrioritiesSpec(_Model):
@@ -345,6 +366,42 @@ class ActivitiesSpec(_Model):
     check_at: TimeOfDay = time(9, 0)
 
 
+class DashboardSpec(_Model):
+    title: Text
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class ServiceSpec(_Model):
+    name: Handle
+    owner: Handle
+    # In the circle's docs repository; default runbooks/<name>.md.
+    runbook: Annotated[str, Field(pattern=r"^[\w./-]+\.md$")] | None = None
+    alerts: list[Text] = []
+    match: list[dict[str, str]] = []
+    dashboards: list[DashboardSpec] = []
+
+    @model_validator(mode="after")
+    def _matchers_not_empty(self) -> ServiceSpec:
+        if any(not matcher for matcher in self.match):
+            raise ValueError("a matcher needs at least one label, like {service: checkout}")
+        return self
+
+
+class RunbookCheckSpec(_Model):
+    day: Weekday = 0
+    time: TimeOfDay = time(9, 0)
+
+
+class RunbooksSpec(_Model):
+    staleness: Duration = timedelta(days=90)
+    alerts_lookback: Duration = timedelta(days=90)
+    drill_window: Duration | None = None
+    pass_mark: Share = 0.8
+    questions: int = Field(5, ge=1, le=30)
+    check: RunbookCheckSpec = RunbookCheckSpec()
+    branch: Text = "main"
+
+
 class DefaultsSpec(_Model):
     """What every circle inherits: a field here is taken, as a whole, by each circle that leaves it unset
     (SLAs per severity; see circle_config.applied_spec). A field has the same name here and in CircleSpec,
@@ -355,7 +412,7 @@ class DefaultsSpec(_Model):
     sla: SlaTableSpec = SlaTableSpec()
     # Unset here too, a setting takes the built-in default below (stored with the circle, so its row shows it).
     escalation: list[EscalationStepSpec] = []
-    standup: ScheduleSpec | None = None  # None: no stand-up
+    standup: StandupSpec | None = None  # None: no stand-up
     feedback: ScheduleSpec | None = None
     postmortem: PostmortemSpec = PostmortemSpec()
     working_days: Weekdays = Field(list(MONDAY_TO_FRIDAY), min_length=1)
@@ -363,6 +420,7 @@ class DefaultsSpec(_Model):
     alerts: AlertPolicySpec = AlertPolicySpec()
     report: ReportSpec = ReportSpec()
     activities: ActivitiesSpec = ActivitiesSpec()
+    runbooks: RunbooksSpec = RunbooksSpec()
 
 
 class CircleSpec(_Model):
@@ -386,7 +444,7 @@ class CircleSpec(_Model):
     gitlab_internal_project: Text | None = None
     activities: ActivitiesSpec | None = None
     docs_repo: Text | None = None
-    standup: ScheduleSpec | None = None
+    standup: StandupSpec | None = None
     feedback: ScheduleSpec | None = None
     alert_routes: list[AlertRouteSpec] = []
     alerts: CircleAlertsSpec | None = None
@@ -394,6 +452,8 @@ class CircleSpec(_Model):
     working_days: Weekdays | None = Field(None, min_length=1)
     handover: HandoverPolicySpec | None = None
     report: ReportSpec | None = None
+    services: list[ServiceSpec] = []
+    runbooks: RunbooksSpec | None = None
 
 
 class FileSpec(_Model):

@@ -185,6 +185,10 @@ class SqlConversations:
     async def was_posted(self, key: str) -> bool:
         return await sent_messages.lookup(self._session, key) is not None
 
+    async def posted_activity_id(self, key: str) -> str | None:
+        sent = await sent_messages.lookup(self._session, key)
+        return sent.activity_id if sent else None
+
     async def get(self, conversation_id: str) -> ConversationRecord | None:
         return await get_reference(self._session, conversation_id)
 

@@ -12,8 +12,10 @@ from storage.oncall.handovers import HandoverRow
 from storage.outbox import OutboxRow
 from storage.postmortems.repository import PostmortemActionRow, PostmortemRow
 from storage.rota_overrides import RotaOverrideRow
+from storage.runbooks.tables import DrillRow, RunbookCopyRow
 from storage.schedules import ScheduleWatermarkRow
 from storage.sent_messages import SentMessageRow
+from storage.standups.tables import StandupAwayRow, StandupBlockerRow, StandupDayRow, StandupEntryRow
 from storage.timers import TimerRow
 
 metadata = SQLModel.metadata
@@ -26,6 +28,7 @@ __all__ = [
     "CircleRow",
     "CircleSettingRow",
     "ConversationReferenceRow",
+    "DrillRow",
     "HandoverRow",
     "IncidentLinksRow",
     "IncidentRow",
@@ -34,8 +37,13 @@ __all__ = [
     "PostmortemRow",
     "ProcessedActivityRow",
     "RotaOverrideRow",
+    "RunbookCopyRow",
     "ScheduleWatermarkRow",
     "SentMessageRow",
+    "StandupAwayRow",
+    "StandupBlockerRow",
+    "StandupDayRow",
+    "StandupEntryRow",
     "TimelineRow",
     "TimerRow",
     "metadata",

@@ -19,6 +19,9 @@ from storage.outbox import SqlOutbox
 from storage.postmortems.repository import SqlPostmortems
 from storage.reports.reads import SqlReportReads
 from storage.rota_overrides import SqlRotaOverrides
+from storage.runbooks.history import SqlRunbookHistory
+from storage.runbooks.repository import SqlDrills, SqlRunbookCopies
+from storage.standups.repository import SqlStandups
 from storage.timers import SqlTimers
 
 
@@ -56,7 +59,11 @@ class SqlUnitOfWork:
         self.rota_overrides = SqlRotaOverrides(self.session)
         self.alert_groups = SqlAlertGroups(self.session)
         self.activities = SqlActivities(self.session)
+        self.standups = SqlStandups(self.session)
         self.reports = SqlReportReads(self.session)
+        self.drills = SqlDrills(self.session)
+        self.runbook_copies = SqlRunbookCopies(self.session)
+        self.runbook_history = SqlRunbookHistory(self.session)
         self._committed = False
         return self
 

@@ -22,7 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def alert_delivery_handlers(
-    uow_factory: UnitOfWorkFactory, clock: Clock, notifier: IncidentNotifier, *, jira_enabled: bool
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    notifier: IncidentNotifier,
+    *,
+    jira_enabled: bool,
+    runbook_web_base: str | None = None,
 ) -> dict[str, OutboxHandler]:
     """The handler for `alerts.ingest` rows: ingest in one transaction, effects included.
 
@@ -40,7 +45,12 @@ def alert_delivery_handlers(
             ctx = IncidentContext(uow=uow, clock=clock, notifier=notifier, jira_enabled=jira_enabled)
             try:
                 result = await ingest_alerts(
-                    ctx, uow.alert_groups, uow.circles, notification, pinned_circle=pinned_circle
+                    ctx,
+                    uow.alert_groups,
+                    uow.circles,
+                    notification,
+                    pinned_circle=pinned_circle,
+                    runbook_web_base=runbook_web_base,
                 )
             except IncidentError as error:
                 # A rule of the incident process refused the change; retrying would refuse it again.

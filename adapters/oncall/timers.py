@@ -10,7 +10,7 @@ from adapters.timer_tick import TimerHandler
 from domain.clock import Clock
 from domain.oncall import service
 from domain.oncall.moments import OnCallError
-from domain.oncall.ports import OnCallNotifier
+from domain.oncall.ports import OnCallNotifier, PluggableReadiness, Readiness
 from domain.oncall.schedule import GAP_REPORT, SHIFT_CHANGE, SHIFT_REMINDER
 from domain.oncall.service import OnCallContext
 from domain.ports import UnitOfWork
@@ -21,7 +21,9 @@ from storage.unit_of_work import SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 
-def oncall_context(uow: UnitOfWork, clock: Clock, notifier: OnCallNotifier) -> OnCallContext:
+def oncall_context(
+    uow: UnitOfWork, clock: Clock, notifier: OnCallNotifier, readiness: Readiness | None = None
+) -> OnCallContext:
     """The on-call use cases' collaborators, on one unit of work."""
     return OnCallContext(
         uow=uow,
@@ -31,16 +33,19 @@ def oncall_context(uow: UnitOfWork, clock: Clock, notifier: OnCallNotifier) -> O
         handovers=uow.handovers,
         incidents=uow.incidents,
         postmortems=uow.postmortems,
+        readiness=readiness or PluggableReadiness(),
     )
 
 
-def oncall_timer_handlers(clock: Clock, notifier: OnCallNotifier) -> dict[str, TimerHandler]:
+def oncall_timer_handlers(
+    clock: Clock, notifier: OnCallNotifier, readiness: Readiness | None = None
+) -> dict[str, TimerHandler]:
     """Handlers for shift changes, handover chasing, shift reminders and the weekly gap report."""
 
     def guarded(run: Callable[[OnCallContext, DueTimer], Awaitable[object]]) -> TimerHandler:
         async def handler(timer: DueTimer, uow: SqlUnitOfWork) -> None:
             try:
-                await run(oncall_context(uow, clock, notifier), timer)
+                await run(oncall_context(uow, clock, notifier, readiness), timer)
             except OnCallError as error:
                 # The handover or circle changed under the timer: retrying cannot help.
                 log.warning("timer %s dropped: %s", timer.key, error, extra={"timer": timer.key})

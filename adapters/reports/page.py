@@ -12,7 +12,8 @@ from html import escape
 from adapters.reports.svg import Chart, Series, heatmap, line_chart, stacked_bars
 from domain.circle import Severity
 from domain.reports.report import CircleReport
-from domain.reports.summary import breach_line, headline, minutes
+from domain.reports.summary import breach_line, days, headline, minutes, share
+from domain.reports.teamwork import TeamworkFigures
 from domain.reports.trends import Trends
 
 THEMES = {"default": "light", "light": "light", "dark": "dark", "contrast": "contrast"}
@@ -79,10 +80,55 @@ def fragment(report: CircleReport, trends: Trends, *, csv_href: str | None, note
         '<section class="charts">',
         *(_figure(chart) for chart in charts(trends)),
         "</section>",
+        teamwork_table(report.teamwork, comparison.current.label),
     ]
     if csv_href:
         parts.append(f'<p><a class="csv" href="{escape(csv_href)}" download>Download the incidents as CSV</a></p>')
     return "".join(parts)
+
+
+TEAMWORK_HEADERS = ("Member", "Stand-ups answered", "Feedback on WIP days", "In progress now", "Overdue activities")
+
+
+def teamwork_table(figures: TeamworkFigures, label: str) -> str:
+    """Stand-ups and activities member by member: a table, with its one-line text alternative."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in TEAMWORK_HEADERS)
+    rows = "".join(
+        f'<tr><th scope="row">{escape(m.name)}</th>'
+        f"<td>{escape(share(m.standups_answered, m.standups_expected))}</td>"
+        f"<td>{escape(share(m.feedback_days, m.wip_days))}</td>"
+        f"<td>{escape(f'{m.wip_ref} · {days(m.wip_age_days)}' if m.wip_ref else '—')}</td>"
+        f"<td>{m.overdue}</td></tr>"
+        for m in figures.members
+    )
+    return (
+        '<section class="teamwork" aria-labelledby="teamwork-title">'
+        '<h2 id="teamwork-title">Stand-ups and activities, member by member</h2>'
+        f'<p class="alt">{escape(teamwork_alt(figures, label))}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def teamwork_alt(figures: TeamworkFigures, label: str) -> str:
+    standups = (
+        f"stand-ups answered {share(figures.standups_answered, figures.standups_expected)}, blockers "
+        f"{figures.blockers_raised} raised and {figures.blockers_solved} solved; "
+        if figures.has_standup
+        else "no stand-up; "
+    )
+    in_progress = [m for m in figures.members if m.wip_age_days is not None]
+    oldest = max(in_progress, key=lambda m: m.wip_age_days or 0, default=None)
+    wip = (
+        f"the oldest activity in progress is {oldest.name}'s {oldest.wip_ref} ({days(oldest.wip_age_days)})"
+        if oldest is not None
+        else "no activity is in progress"
+    )
+    feedback = (
+        f"feedback given on {share(figures.feedback_days, figures.wip_days)} of the days with an activity in progress"
+        if figures.wip_days
+        else "no day with an activity in progress"
+    )
+    return f"In {label}: {standups}{feedback}; {wip}; {figures.overdue_activities} activities overdue."
 
 
 def page(*, title: str, body: str, theme: str, scripts: Sequence[str] = (), banner: str = "") -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +28,13 @@ def name_of(circle: Circle, handle: str | None) -> str:
     return member.display_name if member else (handle or "nobody")
 
 
-def oncall_card(circle: Circle, layers: Sequence[LayerNow], now: datetime) -> Card:
-    """`/oncall`: who answers now for each layer and until when, and who comes next."""
+def oncall_card(
+    circle: Circle, layers: Sequence[LayerNow], now: datetime, *, readiness: Mapping[str, str] | None = None
+) -> Card:
+    """`/oncall`: who answers now for each layer and until when, and who comes next.
+
+    `readiness` (the Team Leader's view): members not on-call ready, with why; {} means all are.
+    """
     zone = circle.rota.zone
     facts: list[tuple[str, str]] = []
     for answer in layers:
@@ -56,10 +61,18 @@ def oncall_card(circle: Circle, layers: Sequence[LayerNow], now: datetime) -> Ca
     if primary is None or primary.current is None:
         leader = name_of(circle, circle.team_leader)
         body.append(text_block(f"Until someone is on call, incidents go to the Team Leader, {leader}.", subtle=True))
+    if readiness is not None:
+        body.append(text_block(_readiness_text(circle, readiness), color="warning" if readiness else None))
     body.append(
         text_block(f"Times in {circle.rota.time_zone}. `/oncall schedule` shows the next 14 days.", subtle=True)
     )
     return adaptive_card(body)
+
+
+def _readiness_text(circle: Circle, unready: Mapping[str, str]) -> str:
+    if not unready:
+        return "On-call ready: everyone passed a drill recently."
+    return "Not on-call ready: " + "; ".join(f"{name_of(circle, h)} ({why})" for h, why in unready.items())
 
 
 def schedule_card(

@@ -19,7 +19,12 @@ class AlertsFeature:
             host.add_route("POST", path, receive)
         incidents = host.service(INCIDENT_DESK)
         handlers = alert_delivery_handlers(
-            host.uow, host.clock, incidents.notifier, jira_enabled=incidents.jira_enabled
+            host.uow,
+            host.clock,
+            incidents.notifier,
+            jira_enabled=incidents.jira_enabled,
+            # Alerts without runbook_url link their entry in the service's runbook (circles.yaml services).
+            runbook_web_base=host.settings.gitlab_url if host.settings.gitlab_enabled else None,
         )
         for kind, handler in handlers.items():
             host.outbox.register(kind, handler)

@@ -78,7 +78,13 @@ class OnCallCommands:
             raise OnCallError("no circle is configured yet: see circles.example.yaml and `circlebot config apply`")
         now = self._desk.clock.now()
         for circle in circles[:5]:
-            await turn_context.send_activity(card_message(oncall_card(circle, who_is_on_call(circle.rota, now), now)))
+            readiness = None
+            caller = caller_of(turn_context, circle)
+            if caller is not None and caller.handle == circle.team_leader:
+                # Only the Team Leader sees who is not on-call ready (drills are between them and the member).
+                readiness = await self._desk.unready(circle)
+            card = oncall_card(circle, who_is_on_call(circle.rota, now), now, readiness=readiness)
+            await turn_context.send_activity(card_message(card))
 
     async def _schedule(self, turn_context: TurnContext, words: list[str]) -> None:
         days = DEFAULT_DAYS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
 from botbuilder.core import TurnContext
@@ -17,6 +17,7 @@ from dialogs.incidents.desk import channel_of, member_of
 from domain.circle import Circle, Member
 from domain.clock import Clock
 from domain.oncall.moments import OnCallError
+from domain.oncall.ports import PluggableReadiness
 from domain.oncall.service import OnCallContext
 from domain.ports import UnitsOfWork
 
@@ -34,13 +35,15 @@ class OnCallDesk:
     clock: Clock
     notifier: TeamsOnCallNotifier
     planner: SchedulePlanner
+    readiness: PluggableReadiness = field(default_factory=PluggableReadiness)
 
     async def run(
         self, use_case: Callable[Concatenate[OnCallContext, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run one on-call use case and commit it with its timers and messages."""
         async with self.uow() as uow:
-            result = await use_case(oncall_context(uow, self.clock, self.notifier), *args, **kwargs)
+            ctx = oncall_context(uow, self.clock, self.notifier, self.readiness)
+            result = await use_case(ctx, *args, **kwargs)
             await uow.commit()
             return result
 
@@ -59,7 +62,12 @@ class OnCallDesk:
     async def read(self, query: Callable[[OnCallContext], Awaitable[T]]) -> T:
         """Run a lookup on a read-only unit of work."""
         async with self.uow.reader() as uow:
-            return await query(oncall_context(uow, self.clock, self.notifier))
+            return await query(oncall_context(uow, self.clock, self.notifier, self.readiness))
+
+    async def unready(self, circle: Circle) -> dict[str, str] | None:
+        """Members not on-call ready, with why (the Team Leader's `/oncall`); None when not tracked."""
+        async with self.uow.reader() as uow:
+            return await self.readiness.unready(uow, circle)
 
     async def all_circles(self) -> list[Circle]:
         async with self.uow.reader() as uow:

@@ -17,8 +17,8 @@ from domain.reports.schedule import WEEKLY_REPORT, WeeklyReportSchedule
 
 class ReportsFeature:
     name = "reports"
-    # Reports read incidents, postmortems and their actions, and shift handovers.
-    requires: tuple[str, ...] = ("incidents", "postmortems", "oncall")
+    # Reports read incidents, postmortems and their actions, shift handovers, stand-ups and activities.
+    requires: tuple[str, ...] = ("incidents", "postmortems", "oncall", "activities", "standups")
 
     def install(self, host: FeatureHost) -> None:
         """Register `/report`, the weekly report, the dashboard's routes and the /metrics figures."""

@@ -9,7 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.circle import Circle
 from domain.incidents.model import MAX_TITLE_LENGTH
+from domain.services import runbook_web_url
 
 # Keep a storm's incident description readable: the rest is counted, not listed.
 ALERTS_LISTED_IN_TEXT = 10
@@ -123,6 +125,22 @@ def links_of(alerts: Iterable[Alert]) -> tuple[tuple[str, str], ...]:
     return tuple(links)
 
 
+def runbook_links(circle: Circle, alerts: Iterable[Alert], web_base: str | None) -> tuple[tuple[str, str], ...]:
+    """A "Runbook" button for each alert without a `runbook_url`, at its entry in its service's runbook."""
+    if not web_base:
+        return ()
+    links: dict[str, str] = {}
+    for alert in alerts:
+        if alert.annotations.get("runbook_url", "").strip():
+            continue
+        service = circle.service_for(alert.labels)
+        if service is None:
+            continue
+        url = runbook_web_url(web_base, circle.docs_repo, circle.runbooks.branch, service.runbook, alert.name)
+        links.setdefault(url, "Runbook" if not links else f"Runbook: {alert.name}")
+    return tuple((title, url) for url, title in links.items())
+
+
 @dataclass
 class AlertState:
     """What the group remembers of one alert."""
@@ -130,13 +148,25 @@ class AlertState:
     status: AlertStatus
     starts_at: datetime
     summary: str
+    # Kept so the runbook check can tell which service's alert fired (alerts seen before #16 have none).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status.value, "starts_at": self.starts_at.isoformat(), "summary": self.summary}
+        return {
+            "status": self.status.value,
+            "starts_at": self.starts_at.isoformat(),
+            "summary": self.summary,
+            "labels": dict(self.labels),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AlertState:
-        return cls(AlertStatus(data["status"]), datetime.fromisoformat(data["starts_at"]), data["summary"])
+        return cls(
+            AlertStatus(data["status"]),
+            datetime.fromisoformat(data["starts_at"]),
+            data["summary"],
+            dict(data.get("labels") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -190,7 +220,9 @@ class AlertGroup:
                 started.append(alert)
             elif alert.status is AlertStatus.RESOLVED and was_firing:
                 resolved.append(alert)
-            self.alerts[alert.fingerprint] = AlertState(alert.status, alert.starts_at, alert.summary)
+            self.alerts[alert.fingerprint] = AlertState(
+                alert.status, alert.starts_at, alert.summary, dict(alert.labels)
+            )
         self.notifications += 1
         self.last_seen = max(self.last_seen, at)
         return GroupChanges(tuple(started), tuple(resolved))

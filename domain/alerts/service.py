@@ -21,6 +21,7 @@ from domain.alerts.model import (
     GroupChanges,
     describe_alerts,
     links_of,
+    runbook_links,
 )
 from domain.alerts.model import incident_title as title_of
 from domain.circle import Circle, Severity
@@ -39,6 +40,10 @@ class AlertGroups(Protocol):
         ...
 
     async def save(self, group: AlertGroup) -> None: ...
+
+    async def of_incident(self, incident_number: int) -> list[AlertGroup]:
+        """The groups following an incident (usually one)."""
+        ...
 
 
 class AlertRouter(Protocol):
@@ -80,12 +85,17 @@ async def ingest_alerts(
     notification: AlertNotification,
     *,
     pinned_circle: str | None = None,
+    runbook_web_base: str | None = None,
 ) -> IngestResult:
-    """Apply one notification to the incidents of the circles its alerts route to."""
+    """Apply one notification to the incidents of the circles its alerts route to.
+
+    With `runbook_web_base` (GitLab's URL), an alert without `runbook_url` whose service the circle
+    knows gets a Runbook button at its entry in the service's runbook.
+    """
     result = IngestResult()
     routed, result.unrouted = await route_alerts(router, notification.alerts, pinned_circle)
     for circle, alerts in routed:
-        await _ingest_group(ctx, groups, circle, notification, alerts, result)
+        await _ingest_group(ctx, groups, circle, notification, alerts, result, runbook_web_base)
     return result
 
 
@@ -117,6 +127,7 @@ async def _ingest_group(
     notification: AlertNotification,
     alerts: list[Alert],
     result: IngestResult,
+    runbook_web_base: str | None = None,
 ) -> None:
     now = ctx.clock.now()
     group = await groups.find(circle.name, notification.group_key)
@@ -128,11 +139,11 @@ async def _ingest_group(
     if incident is None:
         if changes.started:
             group.forget_resolved()
-            incident = await _declare(ctx, circle, notification, alerts)
+            incident = await _declare(ctx, circle, notification, alerts, runbook_web_base)
             group.incident_number = incident.number
             result.declared.append(incident.key)
     elif changes.anything:
-        reopened = await _update(ctx, circle, notification.sender, incident, group, changes)
+        reopened = await _update(ctx, circle, notification.sender, incident, group, changes, runbook_web_base)
         (result.reopened if reopened else result.updated).append(incident.key)
     else:
         result.unchanged.append(incident.key)
@@ -154,7 +165,11 @@ async def _followed_incident(ctx: IncidentContext, circle: Circle, group: AlertG
 
 
 async def _declare(
-    ctx: IncidentContext, circle: Circle, notification: AlertNotification, alerts: list[Alert]
+    ctx: IncidentContext,
+    circle: Circle,
+    notification: AlertNotification,
+    alerts: list[Alert],
+    runbook_web_base: str | None,
 ) -> Incident:
     firing = [alert for alert in alerts if alert.status is AlertStatus.FIRING]
     first = min(firing, key=lambda alert: alert.starts_at)
@@ -167,9 +182,9 @@ async def _declare(
         declared_by=notification.sender,
         description=_description(notification, firing),
         source=Source.ALERT,
-        service=(common.get("service") or first.labels.get("service") or None),
+        service=_service_of(circle, first, common),
         alert_fingerprint=first.fingerprint[:200] or None,
-        links=links_of(firing),
+        links=links_of(firing) + runbook_links(circle, firing, runbook_web_base),
     )
 
 
@@ -180,6 +195,7 @@ async def _update(
     incident: Incident,
     group: AlertGroup,
     changes: GroupChanges,
+    runbook_web_base: str | None = None,
 ) -> bool:
     """Record what changed; True when the incident was reopened."""
     now = ctx.clock.now()
@@ -191,7 +207,7 @@ async def _update(
             reopened = True
         else:
             incident.record(now, actor, "alert", text)
-        incident.add_links(links_of(changes.started))
+        incident.add_links(links_of(changes.started) + runbook_links(circle, changes.started, runbook_web_base))
         severity = _most_severe(circle, changes.started)
         if severity < incident.severity:  # "P1" < "P2": a more severe alert joined the group
             incident.change_severity(severity, actor, now)
@@ -207,6 +223,14 @@ async def _update(
     if all_clear and not circle.alerts.auto_resolve:
         await ctx.notifier.tell_thread(ctx.uow, incident, circle, _ask_to_resolve(incident, circle, len(group.alerts)))
     return reopened
+
+
+def _service_of(circle: Circle, first: Alert, common: Mapping[str, str]) -> str | None:
+    """The circle's service the alert belongs to (circles.yaml `services`), else its `service` label."""
+    configured = circle.service_for(first.labels)
+    if configured is not None:
+        return configured.name
+    return common.get("service") or first.labels.get("service") or None
 
 
 def _ask_to_resolve(incident: Incident, circle: Circle, alert_count: int) -> str:

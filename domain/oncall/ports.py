@@ -98,3 +98,32 @@ class PostmortemHistory(Protocol):
     async def in_circle(self, circle: str, *, limit: int = 20) -> list[Postmortem]:
         """The circle's postmortems, newest first."""
         ...
+
+
+class Readiness(Protocol):
+    """Who is on-call ready (the runbooks feature's drills plug in); asked by the rota check and `/oncall`."""
+
+    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str] | None:
+        """Members not on-call ready, by handle, with why ("no drill passed in the last 182 days");
+        None when the circle does not track readiness."""
+        ...
+
+    async def warnings(self, uow: UnitOfWork, circle: Circle, start: datetime, end: datetime) -> list[str]:
+        """One line per primary turn in [start, end) of a member who is not ready."""
+        ...
+
+
+class PluggableReadiness:
+    """Everyone counts as ready until a feature that knows better plugs its Readiness in."""
+
+    def __init__(self) -> None:
+        self.source: Readiness | None = None
+
+    def plug(self, source: Readiness) -> None:
+        self.source = source
+
+    async def unready(self, uow: UnitOfWork, circle: Circle) -> dict[str, str] | None:
+        return await self.source.unready(uow, circle) if self.source else None
+
+    async def warnings(self, uow: UnitOfWork, circle: Circle, start: datetime, end: datetime) -> list[str]:
+        return await self.source.warnings(uow, circle, start, end) if self.source else []

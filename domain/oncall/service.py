@@ -7,7 +7,7 @@ after every rota change. A fired timer checks the rota again first, so a stale r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.circle import Circle, Member, Role
@@ -29,7 +29,9 @@ from domain.oncall.ports import (
     IncidentHistory,
     OnCallNotifier,
     OverrideRepository,
+    PluggableReadiness,
     PostmortemHistory,
+    Readiness,
 )
 from domain.ports import UnitOfWork
 from domain.recurring import late_note
@@ -50,6 +52,8 @@ class OnCallContext:
     handovers: HandoverRepository
     incidents: IncidentHistory
     postmortems: PostmortemHistory
+    # Drills (runbooks feature) say who is on-call ready; without them everyone counts as ready.
+    readiness: Readiness = field(default_factory=PluggableReadiness)
 
 
 # --- rota changes ---------------------------------------------------------------------------------
@@ -275,6 +279,7 @@ async def on_gap_report(ctx: OnCallContext, circle_name: str, due_at: datetime |
     now = ctx.clock.now()
     day = (due_at or now).date()
     lines = rota_problems(circle, now)
+    lines += await ctx.readiness.warnings(ctx.uow, circle, now, now + timedelta(weeks=GAP_REPORT_WEEKS))
     people = [m for m in circle.members if m.role is not Role.STAKEHOLDER]
     unreachable = await ctx.notifier.unreachable(ctx.uow, people)
     if unreachable:

@@ -73,3 +73,72 @@ class HandoverFacts:
     incoming: str
     shift_start: datetime
     accepted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StandupEntryFacts:
+    """One member's stand-up of one day, as stored: `status` is an EntryStatus value, `reason` a skip's."""
+
+    member: str
+    day: date
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BlockerFacts:
+    """A blocker from the day it was first reported to the day it was solved (None: still open)."""
+
+    member: str
+    first_day: date
+    solved_on: date | None
+
+
+@dataclass(frozen=True)
+class AwayFacts:
+    """Time off (`/ooo`) from `start` to `end`, both included."""
+
+    member: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class ActivityFacts:
+    """An activity as reports see it: its owner, status and the moments its WIP spell is read from.
+
+    `wip_since` is when it last went WIP and `status_changed_at` when its status last changed (for
+    an activity no longer in WIP, when it left it or, for a done one, when it was approved).
+    """
+
+    id: int
+    owner: str
+    ref: str
+    title: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    wip_since: datetime | None
+    status_changed_at: datetime | None
+    last_feedback_at: datetime | None
+    deadline: date | None
+
+
+@dataclass(frozen=True)
+class FeedbackFacts:
+    """Feedback given on an activity's card, on `day` (the circle's local day)."""
+
+    activity_id: int
+    day: date
+
+
+@dataclass(frozen=True)
+class TeamworkFacts:
+    """Everything the stand-up and activity figures of one period are computed from."""
+
+    entries: tuple[StandupEntryFacts, ...] = ()
+    blockers: tuple[BlockerFacts, ...] = ()
+    aways: tuple[AwayFacts, ...] = ()
+    activities: tuple[ActivityFacts, ...] = ()
+    feedback: tuple[FeedbackFacts, ...] = ()
+    overdue: tuple[ActivityFacts, ...] = ()

@@ -8,11 +8,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.circle import Circle
-from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
+from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts, TeamworkFacts
 from domain.reports.load import PersonLoad, WorkingHours, oncall_load
 from domain.reports.metrics import IncidentFigures, incident_figures
 from domain.reports.period import Comparison
 from domain.reports.postmortems import PostmortemFigures, postmortem_figures
+from domain.reports.teamwork import TeamworkFigures, teamwork_figures
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CircleReport:
     postmortems: PostmortemFigures
     load: tuple[PersonLoad, ...]
     made_at: datetime
+    teamwork: TeamworkFigures
 
     @property
     def night_carrier(self) -> PersonLoad | None:
@@ -47,6 +49,7 @@ def build_report(
     actions: Sequence[ActionFacts],
     handovers: Sequence[HandoverFacts],
     now: datetime,
+    teamwork: TeamworkFacts = TeamworkFacts(),
 ) -> CircleReport:
     """Every figure of the report; the facts must cover both periods of `comparison`."""
     current, previous = comparison.current, comparison.previous
@@ -61,4 +64,5 @@ def build_report(
         postmortems=postmortem_figures(incidents, postmortems, actions, circle.postmortem, current, today=today),
         load=tuple(oncall_load(incidents, handovers, circle, working_hours(circle), current, now)),
         made_at=now,
+        teamwork=teamwork_figures(circle, teamwork, current, now),
     )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.circle import Circle
-from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts
+from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, TeamworkFacts
 from domain.reports.period import Comparison, Period
 from domain.reports.ports import ReportReads
 from domain.reports.report import CircleReport, build_report
+from domain.reports.teamwork import period_days
 
 
 async def circle_report(reads: ReportReads, circle: Circle, comparison: Comparison, now: datetime) -> CircleReport:
@@ -26,6 +27,22 @@ async def circle_report(reads: ReportReads, circle: Circle, comparison: Comparis
         actions=await reads.actions(names, comparison.current.end),
         handovers=await reads.handovers(names, comparison.current.start, comparison.current.end),
         now=now,
+        teamwork=await teamwork_facts(reads, circle, comparison.current, now),
+    )
+
+
+async def teamwork_facts(reads: ReportReads, circle: Circle, period: Period, now: datetime) -> TeamworkFacts:
+    """The stand-up and activity facts of `period`: one read per kind."""
+    names = [circle.name]
+    first, last, today = period_days(period, now, circle.time_zone)
+    cut = min(period.end, now)
+    return TeamworkFacts(
+        entries=tuple(await reads.standup_entries(names, first, last)),
+        blockers=tuple(await reads.blockers(names, first, last)),
+        aways=tuple(await reads.aways(names, first, last)),
+        activities=tuple(await reads.wip_activities(names, period.start)),
+        feedback=tuple(await reads.feedback(names, first, last)),
+        overdue=tuple(await reads.overdue_activities(names, cut, today)),
     )
 
 
@@ -57,5 +74,6 @@ async def report_and_history(
         actions=[a for a in actions if a.added_at < comparison.current.end],
         handovers=handovers,
         now=now,
+        teamwork=await teamwork_facts(reads, circle, comparison.current, now),
     )
     return report, History(tuple(weeks), tuple(incidents), tuple(actions), tuple(handovers))

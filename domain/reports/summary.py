@@ -12,13 +12,47 @@ from domain.reports.load import SLEEP, PersonLoad
 from domain.reports.metrics import Breach, ClockFigures, IncidentFigures
 from domain.reports.postmortems import PostmortemFigures
 from domain.reports.report import CircleReport
+from domain.reports.teamwork import TeamworkFigures
 
 T = TypeVar("T")
 
 
 def headline(report: CircleReport) -> list[tuple[str, str]]:
     """(label, value) pairs: the period's figures, each with the previous period's where it changed."""
-    return _headline(report.current, report.previous, report.postmortems)
+    return _headline(report.current, report.previous, report.postmortems) + teamwork_lines(report.teamwork)
+
+
+def teamwork_lines(figures: TeamworkFigures) -> list[tuple[str, str]]:
+    """Stand-ups, activity feedback, WIP age and overdue activities, as compact (label, value) pairs.
+
+    A circle without a stand-up has no stand-up line; one with no activity in progress, no WIP line.
+    """
+    facts = []
+    if figures.has_standup:
+        facts.append(
+            (
+                "Stand-ups",
+                f"{share(figures.standups_answered, figures.standups_expected)} answered · "
+                f"blockers {figures.blockers_raised} raised, {figures.blockers_solved} solved",
+            )
+        )
+    feedback = share(figures.feedback_days, figures.wip_days)
+    facts.append(("Activity feedback", f"{feedback} of WIP days" if figures.wip_days else "no WIP days"))
+    ages = [m for m in figures.members if m.wip_age_days is not None]
+    if ages:
+        oldest = sorted(ages, key=lambda m: (-(m.wip_age_days or 0), m.name))
+        facts.append(("WIP age", " · ".join(f"{m.name} {m.wip_ref} {days(m.wip_age_days)}" for m in oldest)))
+    facts.append(("Overdue activities", str(figures.overdue_activities)))
+    return facts
+
+
+def share(part: int, whole: int) -> str:
+    """ "75% (6/8)"; "—" when there is nothing to count."""
+    return f"{part / whole:.0%} ({part}/{whole})" if whole else "—"
+
+
+def days(count: int | None) -> str:
+    return "—" if count is None else f"{count} day{'' if count == 1 else 's'}"
 
 
 def breach_line(breach: Breach) -> str:

@@ -211,6 +211,16 @@ class SqlIncidents:
         )
         return [await self._load(row) for row in (await self._session.exec(query)).all()]
 
+    async def touched_between(self, circle: str, since: datetime, until: datetime) -> list[Incident]:
+        """Incidents of a circle with a timeline entry in [since, until), unlocked (for reading)."""
+        touched = select(TimelineRow.incident_number).where(col(TimelineRow.at) >= since, col(TimelineRow.at) < until)
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.circle == circle, col(IncidentRow.number).in_(touched))
+            .order_by(col(IncidentRow.number))
+        )
+        return [await self._load(row) for row in (await self._session.exec(query)).all()]
+
     @property
     def _is_postgres(self) -> bool:
         return bool(self._session.bind and self._session.bind.dialect.name == "postgresql")

@@ -12,18 +12,31 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 from sqlalchemy import select as columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.activities.model import ActivityStatus
 from domain.circle import Severity
 from domain.incidents.model import OPEN_STATUSES, Source
 from domain.incidents.service import ACK_OVERDUE
-from domain.reports.facts import ActionFacts, HandoverFacts, IncidentFacts, PostmortemFacts
+from domain.reports.facts import (
+    ActionFacts,
+    ActivityFacts,
+    AwayFacts,
+    BlockerFacts,
+    FeedbackFacts,
+    HandoverFacts,
+    IncidentFacts,
+    PostmortemFacts,
+    StandupEntryFacts,
+)
+from storage.activities.tables import ActivityFeedbackRow, ActivityRow
 from storage.incidents.repository import IncidentRow, TimelineRow
 from storage.oncall.handovers import HandoverRow
 from storage.postmortems.repository import PostmortemActionRow, PostmortemRow
+from storage.standups.tables import StandupAwayRow, StandupBlockerRow, StandupEntryRow
 
 ESCALATED, STAKEHOLDER_UPDATE, SLA_BREACH = "escalated", "stakeholder_update", "sla_breach"
 
@@ -125,6 +138,123 @@ async def handover_facts(
         )
     )
     return [HandoverFacts(*row) for row in rows.all()]
+
+
+async def standup_entries(
+    session: AsyncSession, circles: Sequence[str], first: date, last: date
+) -> list[StandupEntryFacts]:
+    """Stand-up entries of `circles` for the days [first, last] (`uq_standup_entry`: circle, day, member)."""
+    rows = await (await session.connection()).execute(
+        columns(
+            col(StandupEntryRow.member),
+            col(StandupEntryRow.day),
+            col(StandupEntryRow.status),
+            col(StandupEntryRow.reason),
+        ).where(
+            col(StandupEntryRow.circle).in_(list(circles)),
+            col(StandupEntryRow.day) >= first,
+            col(StandupEntryRow.day) <= last,
+        )
+    )
+    return [StandupEntryFacts(*row) for row in rows.all()]
+
+
+async def blocker_facts(session: AsyncSession, circles: Sequence[str], first: date, last: date) -> list[BlockerFacts]:
+    """Blockers of `circles` raised by `last`, open or solved from `first` (the blocker indexes lead with circle)."""
+    rows = await (await session.connection()).execute(
+        columns(
+            col(StandupBlockerRow.member), col(StandupBlockerRow.first_day), col(StandupBlockerRow.solved_on)
+        ).where(
+            col(StandupBlockerRow.circle).in_(list(circles)),
+            col(StandupBlockerRow.first_day) <= last,
+            or_(col(StandupBlockerRow.solved_on).is_(None), col(StandupBlockerRow.solved_on) >= first),
+        )
+    )
+    return [BlockerFacts(*row) for row in rows.all()]
+
+
+async def away_facts(session: AsyncSession, circles: Sequence[str], first: date, last: date) -> list[AwayFacts]:
+    """Time off of `circles` overlapping [first, last] (`ix_standup_away_span`: circle, end_day)."""
+    rows = await (await session.connection()).execute(
+        columns(col(StandupAwayRow.member), col(StandupAwayRow.start_day), col(StandupAwayRow.end_day)).where(
+            col(StandupAwayRow.circle).in_(list(circles)),
+            col(StandupAwayRow.end_day) >= first,
+            col(StandupAwayRow.start_day) <= last,
+        )
+    )
+    return [AwayFacts(*row) for row in rows.all()]
+
+
+_ACTIVITY_COLUMNS = tuple(
+    col(getattr(ActivityRow, name))
+    for name in (
+        "id", "owner", "iid", "title", "status", "created_at", "started_at", "wip_since", "status_changed_at",
+        "last_feedback_at", "deadline",
+    )
+)  # fmt: skip
+
+
+async def wip_activity_facts(session: AsyncSession, circles: Sequence[str], since: datetime) -> list[ActivityFacts]:
+    """Activities of `circles` that went WIP and are still there, or changed status at or after `since`.
+
+    `ix_activity_circle_owner_status` (circle first) narrows the rows to the circle's.
+    """
+    query = columns(*_ACTIVITY_COLUMNS).where(
+        col(ActivityRow.circle).in_(list(circles)),
+        col(ActivityRow.wip_since).is_not(None),
+        or_(col(ActivityRow.status) == ActivityStatus.WIP.value, col(ActivityRow.status_changed_at) >= since),
+    )
+    return _activity_facts((await (await session.connection()).execute(query)).all())
+
+
+async def overdue_activity_facts(
+    session: AsyncSession, circles: Sequence[str], at: datetime, today: date
+) -> list[ActivityFacts]:
+    """Activities of `circles` created before `at`, not done by `at`, with a deadline before `today`."""
+    query = columns(*_ACTIVITY_COLUMNS).where(
+        col(ActivityRow.circle).in_(list(circles)),
+        col(ActivityRow.created_at) < at,
+        col(ActivityRow.deadline) < today,
+        or_(
+            col(ActivityRow.status) != ActivityStatus.DONE.value,
+            and_(col(ActivityRow.status_changed_at).is_not(None), col(ActivityRow.status_changed_at) >= at),
+        ),
+    )
+    return _activity_facts((await (await session.connection()).execute(query)).all())
+
+
+def _activity_facts(rows: Sequence[Any]) -> list[ActivityFacts]:
+    return [
+        ActivityFacts(
+            id=row.id,
+            owner=row.owner,
+            ref=f"#{row.iid}" if row.iid is not None else f"“{row.title}”",
+            title=row.title,
+            status=row.status,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            wip_since=row.wip_since,
+            status_changed_at=row.status_changed_at,
+            last_feedback_at=row.last_feedback_at,
+            deadline=row.deadline,
+        )
+        for row in rows
+    ]
+
+
+async def feedback_facts(session: AsyncSession, circles: Sequence[str], first: date, last: date) -> list[FeedbackFacts]:
+    """Feedback days on `circles`' activity cards in [first, last] (circle's activities, then `activity_id`)."""
+    rows = await (await session.connection()).execute(
+        columns(col(ActivityFeedbackRow.activity_id), col(ActivityFeedbackRow.day))
+        .join(ActivityRow, col(ActivityRow.id) == col(ActivityFeedbackRow.activity_id))
+        .where(
+            col(ActivityRow.circle).in_(list(circles)),
+            col(ActivityFeedbackRow.day) >= first,
+            col(ActivityFeedbackRow.day) <= last,
+        )
+        .distinct()
+    )
+    return [FeedbackFacts(*row) for row in rows.all()]
 
 
 async def open_incidents(session: AsyncSession) -> dict[tuple[str, str], int]:

@@ -19,7 +19,7 @@ from storage import migrate
 from tests.browser.cdp import Page, headless_page
 from tests.conftest import EXAMPLE_CIRCLES, START
 from tests.playground.harness import REPO_ROOT, chromium_binary
-from tests.support.report_seed import seed_weeks
+from tests.support.report_seed import seed_standups, seed_weeks
 
 pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="chromium not installed (apt-get install chromium)")
 
@@ -46,6 +46,7 @@ async def dashboard(tmp_path: Path) -> AsyncIterator[str]:
             await uow.circles.apply(load_circles(EXAMPLE_CIRCLES), START)
             await uow.commit()
         assert await seed_weeks(runtime.uow, START) > 20
+        assert await seed_standups(runtime.uow, START) > 20
         query = LinkSigner(SECRET.encode()).query("demo", "month", START)
         yield str(server.make_url(f"/tabs/dashboard?{query}"))
 
@@ -74,6 +75,11 @@ async def test_every_chart_renders_with_its_data_in_each_teams_theme(dashboard: 
         assert await page.evaluate(labelled)
         rows = await page.evaluate("[...document.querySelectorAll('figure.chart tbody')].map(t => t.rows.length)")
         assert all(count > 0 for count in rows)
+        # Stand-ups and activities, member by member: a table with its text alternative.
+        teamwork = await page.evaluate("document.querySelectorAll('section.teamwork tbody tr').length")
+        assert teamwork == 4
+        alt = await page.evaluate("document.querySelector('section.teamwork p.alt').textContent")
+        assert "stand-ups answered" in alt and "%" in alt
         background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert (
             background

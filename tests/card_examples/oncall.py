@@ -84,6 +84,10 @@ def _example_schedule() -> Card:
 EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
     ("oncall_card", _example_oncall),
     ("oncall_card (empty rota)", lambda: oncall_card(_example_circle(), [], _NOW)),
+    (
+        "oncall_card (Team Leader, readiness)",
+        lambda: oncall_card(_example_circle(), [], _NOW, readiness={"marco": "no drill passed in the last 182 days"}),
+    ),
     ("schedule_card", _example_schedule),
     (
         "overrides_card",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.cards import Card
 from bot.reports.cards import report_card
-from domain.circle import Circle, JiraBinding, Member, Role, Severity, SlaPolicy
+from domain.circle import Circle, JiraBinding, Member, Role, Severity, SlaPolicy, StandupPolicy
 from domain.incidents.model import Source
-from domain.reports.facts import IncidentFacts
+from domain.reports.facts import ActivityFacts, BlockerFacts, IncidentFacts, StandupEntryFacts, TeamworkFacts
 from domain.reports.period import calendar_month
 from domain.reports.report import CircleReport, build_report
 
@@ -20,7 +20,7 @@ def _example_report(*, quiet: bool = False) -> CircleReport:
         name="demo", customer="acme", project="shop", team_id="team", channel_id="channel",
         time_zone="Europe/Rome", team_leader="giulia",
         members=(Member("giulia", "Giulia Rossi", Role.TEAM_LEADER), Member("marco", "Marco Bianchi")),
-        sla=dict.fromkeys(Severity, policy), jira=JiraBinding("DEMO"),
+        sla=dict.fromkeys(Severity, policy), jira=JiraBinding("DEMO"), standup=StandupPolicy(time(9, 30)),
     )  # fmt: skip
     declared = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
     incidents = [] if quiet else [
@@ -32,7 +32,25 @@ def _example_report(*, quiet: bool = False) -> CircleReport:
     ]  # fmt: skip
     return build_report(
         circle, calendar_month(2026, 11, "Europe/Rome"), incidents=incidents, postmortems=[], actions=[],
-        handovers=[], now=datetime(2026, 12, 1, 8, tzinfo=UTC),
+        handovers=[], now=datetime(2026, 12, 1, 8, tzinfo=UTC), teamwork=TeamworkFacts() if quiet else _teamwork(),
+    )  # fmt: skip
+
+
+def _teamwork() -> TeamworkFacts:
+    """Marco answered two of three stand-ups, raised a blocker, and has had #15 in progress since 20 Nov."""
+    started = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    wip = ActivityFacts(
+        15, "marco", "#15", "Rotate the TLS certificates", "wip", started, started, started, started, None,
+        date(2026, 11, 27),
+    )  # fmt: skip
+    return TeamworkFacts(
+        entries=tuple(
+            StandupEntryFacts("marco", date(2026, 11, day), status) for day, status in
+            ((24, "answered"), (25, "answered"), (26, "prompted"))
+        ),
+        blockers=(BlockerFacts("marco", date(2026, 11, 24), None),),
+        activities=(wip,),
+        overdue=(wip,),
     )  # fmt: skip
 
 

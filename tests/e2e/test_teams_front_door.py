@@ -44,7 +44,7 @@ def register_team_only_command(client: BotClient) -> None:
         await turn_context.send_activity(f"declared: {args.text}")
 
     client.app[BOT].commands.register(
-        Command("drill", "drill <scenario>", "Start an internal-test drill", SHARED_SCOPES, declare)
+        Command("rehearse", "rehearse <scenario>", "Rehearse an incident scenario", SHARED_SCOPES, declare)
     )
 
 
@@ -69,7 +69,7 @@ async def test_help_with_the_bot_mentioned_in_a_channel_lists_the_team_commands(
     titles = fact_titles(card)
     assert titles[:2] == ["/help [command]", "/cancel"]
     # Teams would take <scenario> for an HTML tag and drop it: placeholders are drawn in angle quotes.
-    assert "/drill \u2039scenario\u203a" in titles
+    assert "/rehearse \u2039scenario\u203a" in titles
     assert reply.reply_to_id is not None  # answered in the thread of the message
 
 
@@ -99,7 +99,7 @@ async def test_help_in_a_personal_chat_lists_only_personal_commands(
     [card] = connector.cards()
     titles = fact_titles(card)
     assert titles[:2] == ["/help [command]", "/cancel"]
-    assert "/drill \u2039scenario\u203a" not in titles
+    assert "/rehearse \u2039scenario\u203a" not in titles
     assert not any(title.startswith("/incident") for title in titles)
 
 
@@ -113,9 +113,9 @@ async def test_the_bot_mention_alone_shows_help(client: BotClient, connector: Fa
 async def test_help_with_a_command_name_gives_its_usage(client: BotClient, connector: FakeConnector) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, group_chat_message("help drill", connector.service_url))
+    await post_activity(client, group_chat_message("help rehearse", connector.service_url))
 
-    assert connector.texts() == ["`/drill \u2039scenario\u203a`: Start an internal-test drill"]
+    assert connector.texts() == ["`/rehearse \u2039scenario\u203a`: Rehearse an incident scenario"]
 
 
 # --- unknown commands ----------------------------------------------------------------------------
@@ -126,9 +126,11 @@ async def test_an_unknown_command_gets_the_closest_command_and_its_usage(
 ) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, channel_message("/drlil failover", connector.service_url))
+    await post_activity(client, channel_message("/rehaerse failover", connector.service_url))
 
-    assert connector.texts() == ["I don't know `drlil`. Did you mean `drill`? Usage: `drill \u2039scenario\u203a`"]
+    assert connector.texts() == [
+        "I don't know `rehaerse`. Did you mean `rehearse`? Usage: `rehearse \u2039scenario\u203a`"
+    ]
 
 
 async def test_gibberish_points_to_help(client: BotClient, connector: FakeConnector) -> None:
@@ -142,15 +144,15 @@ async def test_a_team_command_in_a_personal_chat_says_where_it_works(
 ) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, personal_message("drill failover", connector.service_url))
+    await post_activity(client, personal_message("rehearse failover", connector.service_url))
 
-    assert connector.texts() == ["`drill` works in a group chat or in a team channel, not in a personal chat."]
+    assert connector.texts() == ["`rehearse` works in a group chat or in a team channel, not in a personal chat."]
 
 
 async def test_a_command_gets_its_arguments_without_the_mention(client: BotClient, connector: FakeConnector) -> None:
     register_team_only_command(client)
 
-    await post_activity(client, channel_message("drill payments API failover", connector.service_url))
+    await post_activity(client, channel_message("rehearse payments API failover", connector.service_url))
 
     assert connector.texts() == ["declared: payments API failover"]
 

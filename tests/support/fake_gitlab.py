@@ -5,7 +5,10 @@ Paths, bodies and error messages follow the GitLab v4 docs: projects/:id (numeri
 path), repository/branches, repository/files/:path (content base64-encoded), merge_requests (list,
 create, get, update), issues (list by labels or `search` + `in`, create, get, update with
 add_labels/remove_labels/state_event), issue notes (list, create; label, assignee, state and task
-changes add `system` notes as GitLab does), related_merge_requests, and users?username=.
+changes add `system` notes as GitLab does), related_merge_requests, users?username=,
+repository/commits?path= (newest first) and repository/tree?path= (404 "Tree Not Found" when absent).
+A file read carries GitLab's weak `ETag` (W/"…" over the body, as Rack::ETag makes it) and answers
+`304 Not Modified` with no body when `If-None-Match` names the current one.
 Authentication is the PRIVATE-TOKEN header. Creates answer 201. Issues carry
 `task_completion_status` counted from the description's task list. Scoped labels (`status::wip`)
 are exclusive within their scope, as GitLab Premium enforces them. A 429 is GitLab's plain-text
@@ -17,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import fnmatch
+import hashlib
 import itertools
+import json
 import re
 import socket
 import time
@@ -77,6 +82,8 @@ class FakeProject:
     default_branch: str = "main"
     branches: dict[str, str] = field(default_factory=dict)  # name -> the ref it was made from
     files: dict[tuple[str, str], str] = field(default_factory=dict)  # (branch, path) -> content
+    # (branch, path) -> (commit id, committed_date) of the file's last commit
+    commits: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     merge_requests: list[FakeMergeRequest] = field(default_factory=list)
     issues: list[FakeIssue] = field(default_factory=list)
 
@@ -112,6 +119,7 @@ class FakeGitLab:
         for number, path in enumerate(projects, start=1):
             self.projects[path] = FakeProject(id=number, path=path, branches={"main": ""})
         self.requests: list[str] = []
+        self.not_modified = 0  # file reads answered 304 because If-None-Match named the current ETag
         self._faults: list[_Fault] = []
         self._lost: list[str] = []
         self._iids = itertools.count(1)
@@ -159,6 +167,21 @@ class FakeGitLab:
     def lose_next_response(self, only: str, mode: str = "drop") -> None:
         """Do the work of the next request matching `only`, then drop the connection ("drop") or hang."""
         self._lost.append(f"{mode} {only}")
+
+    def commit_file(
+        self,
+        path: str,
+        content: str,
+        *,
+        at: datetime | None = None,
+        branch: str = "main",
+        project: str = "acme/acme.shop.DevOps",
+    ) -> None:
+        """Someone pushed `content` to `path` on `branch` at `at` (now by default)."""
+        repo = self.project(project)
+        repo.files[(branch, path)] = content
+        when = _now(at)
+        repo.commits[(branch, path)] = (hashlib.sha1(f"{branch}{path}{when}{content}".encode()).hexdigest(), when)
 
     def merge(self, iid: int, path: str = "acme/acme.shop.DevOps") -> None:
         """Someone merged the merge request in GitLab's web UI."""
@@ -226,9 +249,13 @@ class FakeGitLab:
         if rest[:2] == ["repository", "files"] and len(rest) == 3:
             path = unquote(rest[2])
             if method == "GET":
-                return self._get_file(project, path, request.query.get("ref", ""))
+                return self._get_file(project, path, request.query.get("ref", ""), request.headers.get("If-None-Match"))
             if method == "POST":
                 return self._create_file(project, path, body)
+        if rest == ["repository", "commits"] and method == "GET":
+            return self._list_commits(project, request)
+        if rest == ["repository", "tree"] and method == "GET":
+            return self._tree(project, request)
         if rest == ["merge_requests"]:
             if method == "GET":
                 return self._list_merge_requests(project, request)
@@ -297,20 +324,67 @@ class FakeGitLab:
                 project.files[(name, path)] = content
         return web.json_response({"name": name, "commit": {"id": "0" * 40}}, status=201)
 
-    def _get_file(self, project: FakeProject, path: str, ref: str) -> web.Response:
+    def _get_file(self, project: FakeProject, path: str, ref: str, if_none_match: str | None) -> web.Response:
         if (ref, path) not in project.files:
             return _not_found("404 File Not Found")
         content = project.files[(ref, path)]
         encoded = base64.b64encode(content.encode()).decode()
-        return web.json_response(
-            {
-                "file_name": path.rsplit("/", 1)[-1],
-                "file_path": path,
-                "ref": ref,
-                "encoding": "base64",
-                "content": encoded,
-            }
+        commit_id = project.commits.get((ref, path), ("0" * 40, ""))[0]
+        body = {
+            "file_name": path.rsplit("/", 1)[-1],
+            "file_path": path,
+            "size": len(content.encode()),
+            "encoding": "base64",
+            "content_sha256": hashlib.sha256(content.encode()).hexdigest(),
+            "ref": ref,
+            "blob_id": hashlib.sha1(content.encode()).hexdigest(),
+            "commit_id": commit_id,
+            "last_commit_id": commit_id,
+            "execute_filemode": False,
+            "content": encoded,
+        }
+        text = json.dumps(body)
+        etag = f'W/"{hashlib.md5(text.encode()).hexdigest()}"'
+        if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+            self.not_modified += 1
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(text=text, content_type="application/json", headers={"ETag": etag})
+
+    def _list_commits(self, project: FakeProject, request: web.Request) -> web.Response:
+        ref = request.query.get("ref_name") or project.default_branch
+        path = request.query.get("path")
+        found = sorted(
+            (commit for (branch, file), commit in project.commits.items() if branch == ref and path in (None, file)),
+            key=lambda commit: commit[1],
+            reverse=True,
         )
+        per_page = int(request.query.get("per_page", "20"))
+        return web.json_response(
+            [
+                {"id": cid, "short_id": cid[:8], "title": "Update runbook", "committed_date": when,
+                 "authored_date": when, "created_at": when}
+                for cid, when in found[:per_page]
+            ]
+        )  # fmt: skip
+
+    def _tree(self, project: FakeProject, request: web.Request) -> web.Response:
+        ref = request.query.get("ref") or project.default_branch
+        directory = request.query.get("path", "").strip("/")
+        prefix = f"{directory}/" if directory else ""
+        entries = sorted(
+            path
+            for branch, path in project.files
+            if branch == ref and path.startswith(prefix) and "/" not in path[len(prefix) :]
+        )
+        if directory and not entries:
+            return _not_found("404 Tree Not Found")
+        return web.json_response(
+            [
+                {"id": hashlib.sha1(p.encode()).hexdigest(), "name": p.rsplit("/", 1)[-1], "type": "blob",
+                 "path": p, "mode": "100644"}
+                for p in entries
+            ]
+        )  # fmt: skip
 
     def _create_file(self, project: FakeProject, path: str, body: dict[str, Any]) -> web.Response:
         branch = body.get("branch", "")
@@ -322,6 +396,8 @@ class FakeGitLab:
         if (branch, path) in project.files:
             return web.json_response({"message": "A file with this name already exists"}, status=400)
         project.files[(branch, path)] = str(body.get("content", ""))
+        when = _now()
+        project.commits[(branch, path)] = (hashlib.sha1(f"{branch}{path}{when}".encode()).hexdigest(), when)
         return web.json_response({"file_path": path, "branch": branch}, status=201)
 
     def _list_merge_requests(self, project: FakeProject, request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from domain.circle import Severity
 from domain.incidents.model import Incident, Source
 from domain.postmortems.model import Postmortem
+from domain.standups.model import Blocker, Entry, EntryStatus
 from storage.postmortems.repository import SqlPostmortems
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -53,5 +54,30 @@ async def seed_weeks(uow_factory: UnitOfWorkFactory, now: datetime, weeks: int =
         for k in range(3):
             postmortem.complete_action(k + 1, "marco", now - timedelta(days=40 - 10 * k))
         await SqlPostmortems(uow.session).add(postmortem)
+        await uow.commit()
+    return count
+
+
+async def seed_standups(uow_factory: UnitOfWorkFactory, now: datetime, days: int = 28) -> int:
+    """Weekday stand-ups of the commanders over `days` days before `now` (one in four left unanswered) and a
+    blocker each week; returns how many entries."""
+    count = 0
+    async with uow_factory() as uow:
+        for offset in range(days, 0, -1):
+            day = (now - timedelta(days=offset)).date()
+            if day.weekday() >= 5:
+                continue
+            for k, member in enumerate(COMMANDERS):
+                answered = (offset + k) % 4 != 0
+                entry = Entry("demo", day, member, EntryStatus.ANSWERED if answered else EntryStatus.PROMPTED)
+                if answered:
+                    entry.answer(yesterday="runbook review", today="on-call", blockers="", at=now)
+                await uow.standups.add_entry(entry)
+                count += 1
+            if day.weekday() == 0:
+                solved = day + timedelta(days=2)
+                await uow.standups.add_blocker(
+                    Blocker("demo", COMMANDERS[offset % 4], "waiting for VPN access", day, solved, solved_on=solved)
+                )
         await uow.commit()
     return count

@@ -47,6 +47,11 @@ class ThrottlingConnector:
     card_check: CardCheck = field(default_factory=CardCheck)
     _script: deque[Trouble] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_700_000_000_001))
+    # Teams' per-tenant limit, enforced like Teams does: over it in the trailing second, a 429.
+    per_second_limit: int | None = None
+    # (time.monotonic, method, conversation id) of every request let through the limit.
+    accepted: list[tuple[float, str, str]] = field(default_factory=list)
+    over_limit: int = 0
     _release: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -142,6 +147,14 @@ class ThrottlingConnector:
         return await self._answer(request, {"id": thread_id, "activityId": activity_id})
 
     def _refusal(self, request: web.Request, conversation_id: str) -> web.Response | None:
+        if self.per_second_limit is not None:
+            now = time.monotonic()
+            recent = sum(1 for moment, _, _ in self.accepted[-self.per_second_limit :] if moment > now - 1.0)
+            if recent >= self.per_second_limit:
+                self.over_limit += 1
+                body = {"error": {"code": "Throttled", "message": "tenant rate limit"}}
+                return self._log(request, web.json_response(body, status=429, headers={"Retry-After": "1"}))
+            self.accepted.append((now, request.method, conversation_id))
         trouble = self._script[0] if self._script else Trouble(OK)
         if trouble.kind in (OK, HANG):
             return None

@@ -1,0 +1,310 @@
+"""Stand-up morning: 1,000 members in 50 circles all due the same minute, then 1,000 answers in a minute.
+
+    python benchmarks/standups.py [--circles 50] [--members 20] [--database-url sqlite:///...]
+
+Against the throttling fake Bot Connector, which answers 429 like Teams above the per-tenant limit
+(50 requests per second): the shared planner arms every circle's stand-up, the timer tick queues
+1,000 prompts and 50 summary cards, and the outbox relay delivers them. Then every member answers
+on the card (an `adaptiveCard/action` invoke POSTed to /api/messages), the arrivals spread over
+one minute, and the windows close. The bot's clock runs at real speed from Tuesday 09:25 in Rome.
+Checks: every prompt delivered exactly once, no request over the tenant limit (no 429), prompt
+throughput at least 90 % of the allowed rate, each circle's final card says "20 of 20 answered"
+with every answer, and each card's thread stayed within Teams' per-thread limits (7 per second,
+60 per 30 seconds). One JSON line goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, func
+from sqlmodel import col, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from adapters.circles_file import parse_circles
+from adapters.runtime import RUNTIME, Runtime
+from adapters.settings import load_settings
+from app import create_app
+from bot.standups.notifier import summary_key
+from domain.standups.service import REFRESH_EVERY
+from storage import conversations, migrate, sent_messages
+from storage.database import sync_url
+from storage.outbox import PENDING, OutboxRow
+from tests.support.throttling_connector import ThrottlingConnector
+
+TENANT = "tenant-bench"
+BOT_ID = "28:bench-bot"
+TENANT_LIMIT = 50  # requests per second, Teams' per-app per-tenant limit
+STANDUP = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # Tuesday 09:30 in Rome
+ANSWERS_OVER = timedelta(minutes=1)
+
+
+class ShiftedClock:
+    """The wall clock moved to stand-up morning: it runs at real speed (the relay's retry delays and
+    Teams' rate limits are real time), and `set` jumps it to a moment of the bot's day."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def set(self, moment: datetime) -> None:
+        self._offset = moment - datetime.now(UTC)
+
+
+def circles_yaml(circles: int, members: int) -> str:
+    lines = [
+        "defaults:",
+        "  time_zone: Europe/Rome",
+        "  sla:",
+        *(f"    P{n}: {{acknowledge: 1h, resolve: 1d, stakeholder_updates: never}}" for n in range(1, 5)),
+        "circles:",
+    ]
+    for c in range(circles):
+        lines += [
+            f"  - name: circle{c}",
+            "    customer: bench",
+            f"    project: p{c}",
+            f"    team_id: team-{c}",
+            f"    channel_id: '19:circle{c}@thread.tacv2'",
+            "    team_leader: m0",
+            "    jira: {project: BENCH}",
+            "    standup: {}",
+            "    members:",
+            *(f"      - {{handle: m{i}, name: Member {c}-{i}, teams_user_id: 'u-{c}-{i}'}}" for i in range(members)),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+async def store_references(runtime: Runtime, service_url: str, circles: int, members: int) -> None:
+    """As if every member had said hi once and the bot was installed in every circle's team."""
+    now = runtime.clock.now()
+    async with runtime.uow() as uow:
+        for c in range(circles):
+            channel = f"19:circle{c}@thread.tacv2"
+            reference = {"serviceUrl": service_url, "channelId": "msteams", "bot": {"id": BOT_ID},
+                         "conversation": {"id": channel, "tenantId": TENANT, "isGroup": True,
+                                          "conversationType": "channel"}}  # fmt: skip
+            await conversations.save_reference(
+                uow.session,
+                conversations.ConversationRecord(channel, conversations.CHANNEL, service_url, reference,
+                                                 channel_id=channel, team_id=f"team-{c}", tenant_id=TENANT),
+                now=now,
+            )  # fmt: skip
+            for i in range(members):
+                chat = f"a:chat-{c}-{i}"
+                conversation = {"id": chat, "tenantId": TENANT, "conversationType": "personal"}
+                reference = {"serviceUrl": service_url, "channelId": "msteams", "bot": {"id": BOT_ID},
+                             "conversation": conversation}  # fmt: skip
+                await conversations.save_reference(
+                    uow.session,
+                    conversations.ConversationRecord(chat, conversations.PERSONAL, service_url, reference,
+                                                     tenant_id=TENANT, user_teams_id=f"u-{c}-{i}"),
+                    now=now,
+                )  # fmt: skip
+        await uow.commit()
+
+
+def answer_activity(service_url: str, c: int, i: int) -> dict[str, Any]:
+    data = {"circle": f"circle{c}", "day": STANDUP.date().isoformat(),
+            "yesterday": f"closed ticket {c}-{i}", "today": f"work item {c}-{i}", "blockers": "none"}  # fmt: skip
+    return {
+        "type": "invoke", "name": "adaptiveCard/action", "id": uuid.uuid4().hex, "channelId": "msteams",
+        "serviceUrl": service_url, "from": {"id": f"u-{c}-{i}", "name": f"Member {c}-{i}"},
+        "recipient": {"id": BOT_ID}, "channelData": {"tenant": {"id": TENANT}},
+        "conversation": {"id": f"a:chat-{c}-{i}", "conversationType": "personal", "tenantId": TENANT},
+        "value": {"action": {"type": "Action.Execute", "verb": "standup.answer", "data": data}, "trigger": "manual"},
+    }  # fmt: skip
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    """Poll `condition` (what the connector received) until it holds; the relay works meanwhile."""
+    async with asyncio.timeout(600):
+        while not condition():  # noqa: ASYNC110 - the fake connector has no event to wait on
+            await asyncio.sleep(0.05)
+
+
+def outbox_empty(url: str) -> bool:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            pending = connection.execute(
+                select(func.count()).select_from(OutboxRow).where(col(OutboxRow.status) == PENDING)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(pending) == 0
+
+
+async def tick_until_quiet(runtime: Runtime) -> None:
+    while await runtime.timers.tick():
+        pass
+
+
+def max_in_window(moments: list[float], seconds: float) -> int:
+    moments = sorted(moments)
+    best, start = 0, 0
+    for end, moment in enumerate(moments):
+        while moment - moments[start] >= seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def run(circles: int, members: int, database_url: str, concurrency: int) -> dict[str, Any]:
+    migrate.upgrade(database_url)
+    connector = ThrottlingConnector(per_second_limit=TENANT_LIMIT)
+    await connector.start()
+    clock = ShiftedClock(STANDUP - timedelta(minutes=5))
+    app = create_app(load_settings(DATABASE_URL=database_url, _env_file=None), clock=clock, background=False)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    runtime: Runtime = app[RUNTIME]
+    relay = asyncio.create_task(runtime.relay.run_forever(poll_interval=0.05))
+    people = circles * members
+    try:
+        async with runtime.uow() as uow:
+            await uow.circles.apply(parse_circles(circles_yaml(circles, members), "bench.yaml"), clock.now())
+            await uow.commit()
+        await store_references(runtime, connector.url, circles, members)
+        await runtime.planner.plan()
+
+        # 1. 09:30: everyone is due at once.
+        clock.set(STANDUP)
+        started = time.perf_counter()
+        await tick_until_quiet(runtime)
+        queued_seconds = time.perf_counter() - started
+        await wait_for(lambda: len(connector.accepted) >= people + circles)
+        prompt_phase = sorted(moment for moment, _, _ in connector.accepted)
+        prompt_span = prompt_phase[-1] - prompt_phase[0]
+        prompts = [
+            len(connector.conversations.get(f"a:chat-{c}-{i}", [])) for c in range(circles) for i in range(members)
+        ]
+
+        # 2. Every member answers, the arrivals spread over a minute of the bot's clock.
+        async def ticking() -> None:
+            while True:
+                await tick_until_quiet(runtime)
+                await asyncio.sleep(0.2)
+
+        ticker = asyncio.create_task(ticking())
+        order = [(c, i) for i in range(members) for c in range(circles)]
+        statuses: list[int] = []
+        answers_started = time.perf_counter()
+        async with ClientSession() as session:
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def answer(n: int, c: int, i: int) -> None:
+                # Arrivals spread evenly over a minute; at most `concurrency` turns in flight, as Teams does.
+                arrival = answers_started + ANSWERS_OVER.total_seconds() * n / len(order)
+                await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+                async with semaphore:
+                    url = server.make_url("/api/messages")
+                    async with session.post(url, json=answer_activity(connector.url, c, i)) as response:
+                        statuses.append(response.status)
+
+            await asyncio.gather(*(answer(n, c, i) for n, (c, i) in enumerate(order)))
+        answers_seconds = time.perf_counter() - answers_started
+        await asyncio.sleep(REFRESH_EVERY.total_seconds() + 1)  # the last coalesced refresh falls due
+
+        # 3. The windows close: every card becomes final.
+        ticker.cancel()
+        clock.set(STANDUP + timedelta(hours=4))
+        await tick_until_quiet(runtime)
+        await wait_for(lambda: outbox_empty(runtime.database.url))
+        finals_ok = 0
+        per_thread: dict[str, list[float]] = defaultdict(list)
+        for moment, _method, conversation in connector.accepted:
+            if conversation.startswith("19:"):
+                per_thread[conversation].append(moment)
+        async with runtime.database.session() as db:
+            for c in range(circles):
+                sent = await sent_messages.lookup(db, summary_key(f"circle{c}", STANDUP.date()))
+                posts = connector.conversations.get(f"19:circle{c}@thread.tacv2", [])
+                card = next((p.activity for p in posts if sent and p.activity_id == sent.activity_id), {})
+                shown = json.dumps(card)
+                every_answer = all(f"work item {c}-{i}" in shown for i in range(members))
+                finals_ok += f"{members} of {members} answered \\u00b7 final" in shown and every_answer
+        updates = [len(moments) - 1 for moments in per_thread.values()]
+    finally:
+        relay_stop = runtime.relay.stop
+        relay_stop()
+        await relay
+        await server.close()
+        await connector.close()
+    prompt_rate = len(prompt_phase) / prompt_span if prompt_span else float("inf")
+    thread_1s = max((max_in_window(m, 1.0) for m in per_thread.values()), default=0)
+    thread_30s = max((max_in_window(m, 30.0) for m in per_thread.values()), default=0)
+    tenant_1s = max_in_window([moment for moment, _, _ in connector.accepted], 1.0)
+    ok = (
+        all(count == 1 for count in prompts)
+        and connector.over_limit == 0
+        and tenant_1s <= TENANT_LIMIT
+        and prompt_rate >= 0.9 * TENANT_LIMIT
+        and finals_ok == circles
+        and statuses.count(200) == people
+        and thread_1s <= 7
+        and thread_30s <= 60
+    )
+    return {
+        "benchmark": "standups",
+        "ok": ok,
+        "circles": circles,
+        "members": people,
+        "prompts": {
+            "delivered_exactly_once": sum(count == 1 for count in prompts),
+            "requests": len(prompt_phase),
+            "seconds": round(prompt_span, 2),
+            "requests_per_second": round(prompt_rate, 1),
+            "of_allowed": round(prompt_rate / TENANT_LIMIT, 3),
+            "queued_by_tick_seconds": round(queued_seconds, 2),
+        },
+        "tenant_limit": {
+            "allowed_per_second": TENANT_LIMIT,
+            "max_in_any_second": tenant_1s,
+            "refused_429": connector.over_limit,
+        },
+        "answers": {"count": len(statuses), "http_200": statuses.count(200), "seconds": round(answers_seconds, 2)},
+        "summary_cards": {
+            "final_and_complete": finals_ok,
+            "updates_per_card_max": max(updates, default=0),
+            "updates_per_card_mean": round(sum(updates) / len(updates), 1) if updates else 0,
+            "max_per_thread_in_1s": thread_1s,
+            "max_per_thread_in_30s": thread_30s,
+        },
+    }
+
+
+async def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--circles", type=int, default=50)
+    parser.add_argument("--members", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.database_url or f"sqlite:///{Path(scratch) / 'standups.db'}"
+        result = await run(args.circles, args.members, url, args.concurrency)
+    print(json.dumps(result))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,1 @@
+"""Runbooks in Teams: cards and the notifier."""

@@ -1,0 +1,1 @@
+"""Stand-ups in Teams: cards and the notifier (issue #13)."""

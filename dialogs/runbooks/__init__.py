@@ -1,0 +1,1 @@
+"""Runbooks in chat: `/runbook`, `/drill`, their card buttons, the desk and the feature."""

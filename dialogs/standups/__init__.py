@@ -1,0 +1,1 @@
+"""`/standup`, `/ooo`, the prompt card's buttons, the stand-up timers and the feature's wiring."""

@@ -1,0 +1,1 @@
+"""Daily stand-ups: private prompts, a live summary card, blockers that keep their age (issue #13)."""

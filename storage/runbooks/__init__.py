@@ -1,0 +1,1 @@
+"""Runbooks storage: the cached runbook copies and the drills."""
