@@ -154,7 +154,7 @@ def _closing(close: Callable[[], Any]) -> Callable[[web.Application], AsyncItera
 
 def _database_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
     async def database_ctx(_app: web.Application) -> AsyncIterator[None]:
-        await asyncio.to_thread(migrate.upgrade, runtime.database.url)
+        await asyncio.to_thread(migrate.upgrade_if_behind, runtime.database.url)
         if runtime.settings.circles_config:
             await apply_at_startup(runtime.uow, runtime.settings.circles_config)
         # Before the server listens (and so before /readyz says ready): a shift change due in the

@@ -200,16 +200,22 @@ class OutboxRelay:
             return []
         now = self._clock.now()
         lanes = self.lanes()
+        if lane == INTERNAL:
+            filters: dict[str, Any] = {
+                "exclude_kinds": [kind for other, kinds in lanes.items() if other != INTERNAL for kind in kinds]
+            }
+        else:
+            filters = {"kinds": lanes[lane]}
+        if self._database.dialect == "sqlite":
+            # SQLite has one writer at a time, and every notify() wakes every lane: look before
+            # queuing for the write lock, so lanes with nothing due do not delay the turns' commits.
+            async with self._database.read_session() as session:
+                if not await outbox.any_due(session, now=now, **filters):
+                    return []
         async with self._database.session() as session:
-            if lane == INTERNAL:
-                others = [kind for other, kinds in lanes.items() if other != INTERNAL for kind in kinds]
-                batch = await outbox.claim_due(
-                    session, now=now, lease_until=now + self._lease, owner=self.name, limit=limit, exclude_kinds=others
-                )
-            else:
-                batch = await outbox.claim_due(
-                    session, now=now, lease_until=now + self._lease, owner=self.name, limit=limit, kinds=lanes[lane]
-                )
+            batch = await outbox.claim_due(
+                session, now=now, lease_until=now + self._lease, owner=self.name, limit=limit, **filters
+            )
             await session.commit()
         return [dataclasses.replace(message, save_progress=self._progress_saver(message.id)) for message in batch]
 

@@ -131,6 +131,29 @@ async def outstanding(session: AsyncSession, ordering_key: str) -> Literal["pend
     return "dead" if DEAD in statuses else "pending" if PENDING in statuses else None
 
 
+async def any_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    kinds: Sequence[str] | None = None,
+    exclude_kinds: Sequence[str] = (),
+) -> bool:
+    """Whether `claim_due` with these filters could lease anything now (a cheap read, no lock).
+
+    It ignores the ordering-key rule, so it may say yes where the claim then finds nothing; never no
+    where the claim would find something committed before this read.
+    """
+    lease_free = (col(OutboxRow.lease_until).is_(None)) | (col(OutboxRow.lease_until) <= now)
+    query = select(col(OutboxRow.id)).where(
+        col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, lease_free
+    )
+    if kinds is not None:
+        query = query.where(col(OutboxRow.kind).in_(list(kinds)))
+    if exclude_kinds:
+        query = query.where(col(OutboxRow.kind).not_in(list(exclude_kinds)))
+    return (await session.exec(query.limit(1))).first() is not None
+
+
 async def claim_due(
     session: AsyncSession,
     *,

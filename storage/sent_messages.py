@@ -101,7 +101,9 @@ class SentMessageStore:
 
     async def lookup(self, key: str) -> SentMessage | None:
         """The message posted under `key`, or None."""
-        async with self._database.session() as session:
+        # A read session: on SQLite it does not queue behind the writers (the record it looks for
+        # was committed by an earlier attempt before that attempt reported success).
+        async with self._database.read_session() as session:
             return await lookup(session, key)
 
     async def record(

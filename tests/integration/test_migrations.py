@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -23,6 +25,22 @@ def test_migrations_match_the_models(database_url: str) -> None:
 
 def test_the_schema_is_current_after_upgrade(database_url: str) -> None:
     assert migrate.is_current(database_url)
+
+
+def test_the_heads_read_from_the_files_are_alembics_heads() -> None:
+    # Start-up and /readyz read the heads without importing Alembic; they must agree with it.
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert migrate.head_revisions() == set(heads)
+
+
+def test_start_up_migrates_a_new_database_and_leaves_a_current_one_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert migrate.current_revisions(url) == set()
+    assert migrate.upgrade_if_behind(url) is True
+    assert migrate.is_current(url)
+    assert migrate.upgrade_if_behind(url) is False
 
 
 def test_two_replicas_starting_together_on_an_empty_database_both_come_up() -> None:

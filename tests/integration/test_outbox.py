@@ -299,3 +299,48 @@ async def test_two_relays_on_postgresql_never_deliver_the_same_row(
     numbers = sorted(n for _, n in deliveries)
     assert numbers == list(range(200))  # every row once: none lost, none doubled
     assert {name for name, _ in deliveries} == {"relay-0", "relay-1"}  # both relays did work
+
+
+async def test_a_lane_looks_before_it_claims_and_sees_every_due_row_of_its_kinds(
+    database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    # The relay's SQLite look-before-claim (issue #17) must never miss a row the claim would take.
+    async def due(**filters: Any) -> bool:
+        async with database.read_session() as session:
+            return await outbox.any_due(session, now=clock.now(), **filters)
+
+    assert not await due()
+    async with uow_factory() as uow:
+        uow.outbox.add("jira.create", {"title": "t"}, idempotency_key="jira:INC-1")
+        await uow.commit()
+    assert await due(kinds=["jira.create"])
+    assert not await due(kinds=["teams.send"])
+    assert not await due(exclude_kinds=["jira.create"])
+
+    async with database.session() as session:
+        claimed = await outbox.claim_due(
+            session, now=clock.now(), lease_until=clock.now() + timedelta(minutes=1), owner="a", limit=5
+        )
+        await session.commit()
+    assert [message.idempotency_key for message in claimed] == ["jira:INC-1"]
+    assert not await due(kinds=["jira.create"]), "a leased row is not due"
+    clock.advance(timedelta(minutes=2))
+    assert await due(kinds=["jira.create"]), "an expired lease is due again"
+
+
+async def test_the_relay_delivers_a_row_queued_while_other_lanes_are_idle(
+    database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    delivered: list[str] = []
+
+    async def deliver(message: OutboxMessage) -> dict[str, Any]:
+        delivered.append(message.idempotency_key)
+        return {}
+
+    relay = relay_for(database, clock, {"jira.create": deliver, "teams.send": deliver})
+    assert await relay.drain() == 0
+    async with uow_factory() as uow:
+        uow.outbox.add("teams.send", {"text": "hi"}, idempotency_key="teams:1")
+        await uow.commit()
+    assert await relay.drain() == 1
+    assert delivered == ["teams:1"]
