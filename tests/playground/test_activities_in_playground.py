@@ -93,9 +93,16 @@ async def test_a_member_creates_starts_gives_feedback_and_sends_to_review_and_th
     project = gitlab.project(PROJECT)
     issue = await eventually(lambda: project.issues[0] if project.issues else None, "the GitLab issue")
     assert issue.labels == ["activity", "status::todo"] and issue.assignee_ids == [21]
-
-    started = await playground.send_channel_message("/activity start #1", user=MARCO)
-    [answer] = await playground.wait_for_bot_messages(started, 1)
+    # GitLab answers before the bot has recorded the issue's number; until then `/activity start #1` says
+    # "No open activity #1" (what a member typing faster than the card refresh would read), so ask again.
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 15
+    while True:
+        started = await playground.send_channel_message("/activity start #1", user=MARCO)
+        [answer] = await playground.wait_for_bot_messages(started, 1)
+        if not (answer.get("text") or "").startswith("No open activity #1") or loop.time() > give_up:
+            break
+        await asyncio.sleep(0.5)
     assert (answer.get("text") or "").startswith("#1 is in progress")
     await eventually(lambda: True if "status::wip" in issue.labels else None, "status::wip on the issue")
 
