@@ -188,7 +188,8 @@ class BrowserPage:
 
 async def _devtools_page(session: aiohttp.ClientSession, port: int) -> str:
     """The websocket URL of Chromium's first page, once its DevTools endpoint answers."""
-    async with asyncio.timeout(20):
+    # Chromium takes seconds to open DevTools on a loaded 2-core machine: generous, yet bounded.
+    async with asyncio.timeout(60):
         while True:
             with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(f"http://127.0.0.1:{port}/json/list") as resp:
