@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,13 +66,22 @@ async def gitlab() -> AsyncIterator[FakeGitLab]:
 
 @pytest.fixture
 async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -> AsyncIterator[BotClient]:
+    async with activity_bot(tmp_path, connector, gitlab, CIRCLE) as test_client:
+        yield test_client
+
+
+@asynccontextmanager
+async def activity_bot(
+    tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab, circles_text: str
+) -> AsyncIterator[BotClient]:
+    """The bot on Monday morning with `circles_text` applied, installed in the team and by Marco and Giulia."""
     settings = {"GITLAB_URL": gitlab.url, "GITLAB_TOKEN": gitlab.token, "GITLAB_WEBHOOK_TOKEN": WEBHOOK_TOKEN}
     async with bot_client(
         f"sqlite:///{tmp_path / 'bot.db'}", clock=FixedClock(MONDAY_MORNING), **settings
     ) as test_client:
         runtime = runtime_of(test_client)
         async with runtime.uow() as uow:
-            await uow.circles.apply(parse_circles(CIRCLE, "circles.yaml"), runtime.clock.now())
+            await uow.circles.apply(parse_circles(circles_text, "circles.yaml"), runtime.clock.now())
             await uow.commit()
         await post_activity(test_client, installed_in_team(connector.service_url))
         for user in (MARCO, GIULIA):

@@ -10,27 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from adapters.circles_file import parse_circles
-from domain.clock import FixedClock
 from tests.card_schema import assert_valid_card
 from tests.e2e.test_activity_flow import (
     CIRCLE,
-    GIULIA,
     MARCO,
-    MONDAY_MORNING,
     NEW_ACTIVITY,
     PROJECT,
-    WEBHOOK_TOKEN,
+    activity_bot,
     click,
     clock_of,
-    personal,
     runtime_of,
     settle,
     texts_of,
     type_,
 )
-from tests.support.activities import installed_in_team
-from tests.support.bot_app import BotClient, bot_client, post_activity
+from tests.support.bot_app import BotClient
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_gitlab import FakeGitLab, FakeIssue
 
@@ -45,19 +39,7 @@ async def gitlab() -> AsyncIterator[FakeGitLab]:
 
 @pytest.fixture
 async def client(tmp_path: Path, connector: FakeConnector, gitlab: FakeGitLab) -> AsyncIterator[BotClient]:
-    settings = {"GITLAB_URL": gitlab.url, "GITLAB_TOKEN": gitlab.token, "GITLAB_WEBHOOK_TOKEN": WEBHOOK_TOKEN}
-    async with bot_client(
-        f"sqlite:///{tmp_path / 'bot.db'}", clock=FixedClock(MONDAY_MORNING), **settings
-    ) as test_client:
-        runtime = runtime_of(test_client)
-        async with runtime.uow() as uow:
-            await uow.circles.apply(parse_circles(WITH_STANDUP, "circles.yaml"), runtime.clock.now())
-            await uow.commit()
-        await post_activity(test_client, installed_in_team(connector.service_url))
-        for user in (MARCO, GIULIA):
-            await post_activity(test_client, personal("installationUpdate", user, connector.service_url, action="add"))
-        await runtime.relay.drain()
-        connector.sent.clear()
+    async with activity_bot(tmp_path, connector, gitlab, WITH_STANDUP) as test_client:
         yield test_client
 
 
