@@ -40,6 +40,9 @@ DEFAULT_SLACK = 0.05
 # (t + window) - t is not always window in floating point; a nanosecond settles it.
 _ROUNDING = 1e-9
 
+# Waking this much after the reserved moment is on time; later, the reservation is moved.
+_LATE = 0.002
+
 
 class RateLimited(Exception):
     """No slot within the allowed wait; try again after `delay` seconds."""
@@ -60,7 +63,10 @@ class SlidingWindowLog:
 
     def earliest(self, key: str, not_before: float) -> float:
         """The first moment >= not_before at which one more send keeps every rate."""
-        sends = self._prune(key, not_before)
+        # Sends a whole window before `not_before` cannot matter to it; they are not forgotten
+        # here, though, because a caller asking at the real "now" may still need them.
+        all_sends = self._sends.get(key, [])
+        sends = all_sends[bisect.bisect_right(all_sends, not_before - self._longest) :]
         # A send becomes possible either now or exactly when an earlier one leaves a window.
         leaving = {sent + window for sent in sends for _, window in self._windows}
         candidates = sorted({not_before} | {moment for moment in leaving if moment > not_before})
@@ -68,6 +74,13 @@ class SlidingWindowLog:
 
     def reserve(self, key: str, moment: float) -> None:
         bisect.insort(self._sends.setdefault(key, []), moment)
+
+    def release(self, key: str, moment: float) -> None:
+        """Give back a reservation made with `reserve`."""
+        sends = self._sends.get(key, [])
+        position = bisect.bisect_left(sends, moment)
+        if position < len(sends) and sends[position] == moment:
+            del sends[position]
 
     def _fits(self, sends: list[float], moment: float) -> bool:
         merged = [*sends]
@@ -81,15 +94,15 @@ class SlidingWindowLog:
                 return False
         return True
 
-    def _prune(self, key: str, now: float) -> list[float]:
+    def forget_before(self, key: str, now: float) -> None:
+        """Drop sends that no request from `now` on can be counted with (call with the real now)."""
         sends = self._sends.get(key)
         if sends is None:
-            return []
+            return
         del sends[: bisect.bisect_right(sends, now - self._longest)]
         if not sends:
             # Thousands of conversations each get a message now and then: forget idle ones.
             del self._sends[key]
-        return sends
 
 
 class TeamsRateLimiter:
@@ -114,18 +127,31 @@ class TeamsRateLimiter:
     async def acquire(self, *, conversation_id: str, tenant_id: str | None) -> float:
         """Wait until a request to `conversation_id` may go; returns how long it waited."""
         tenant = tenant_id or "unknown-tenant"
-        now = self._monotonic()
+        started = now = self._monotonic()
+        self._threads.forget_before(conversation_id, now)
+        self._tenants.forget_before(tenant, now)
         moment = self._earliest_for_both(conversation_id, tenant, now)
         delay = moment - now
         if delay > self._max_wait:
             raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
-        # Reserve the slot before sleeping, with no await in between, so concurrent callers
-        # queue behind it instead of all waking up at the same instant.
-        self._threads.reserve(conversation_id, moment)
-        self._tenants.reserve(tenant, moment)
-        if delay > 0:
+        while True:
+            # Reserve the slot before sleeping, with no await in between, so concurrent callers
+            # queue behind it instead of all waking up at the same instant.
+            self._threads.reserve(conversation_id, moment)
+            self._tenants.reserve(tenant, moment)
+            if delay <= 0:
+                return moment - started
             await self._sleep(delay)
-        return delay
+            now = self._monotonic()
+            if now - moment <= _LATE:
+                return moment - started
+            # A busy event loop woke us late: the request goes now, not at the reserved moment,
+            # and a slot that late may break a window the callers after us were fitted into.
+            # Move the reservation to the real departure, or further if it does not fit there.
+            self._threads.release(conversation_id, moment)
+            self._tenants.release(tenant, moment)
+            moment = self._earliest_for_both(conversation_id, tenant, now)
+            delay = moment - now
 
     def _earliest_for_both(self, conversation_id: str, tenant: str, now: float) -> float:
         # Each log only moves the moment later, and only to one of finitely many candidates.

@@ -89,6 +89,19 @@ async def test_a_busy_thread_does_not_hold_up_other_threads_of_its_tenant() -> N
     assert await busy == 1.0
 
 
+async def test_a_sender_waiting_for_the_next_second_does_not_make_the_limiter_forget_this_one() -> None:
+    clock = FakeMonotonic(frozen=True)
+    teams = limiter(clock)
+    for n in range(50):
+        await send(teams, thread=f"19:circle-{n}")
+    waiting = asyncio.create_task(send(teams, thread="19:circle-50"))  # reserves 1 s ahead
+    await asyncio.sleep(0)
+
+    # Still within the first second: the 50 sent in it count, whatever the waiter looked ahead at.
+    assert await send(teams, thread="19:circle-51") == 1.0
+    assert await waiting == 1.0
+
+
 async def test_a_wait_longer_than_allowed_is_refused_with_the_delay_so_the_relay_can_retry_later() -> None:
     clock = FakeMonotonic()
     teams = limiter(clock, max_wait=3.0)
@@ -120,3 +133,48 @@ async def test_slack_keeps_each_window_a_little_longer_than_teams_counts() -> No
     waits = [await send(teams) for _ in range(8)]
 
     assert waits[7] == pytest.approx(1.05)
+
+
+class VirtualTime:
+    """Many concurrent sleepers on one clock that jumps to the next wake-up; chosen sleepers wake late."""
+
+    def __init__(self, late_by: list[float]) -> None:
+        self.now = 1000.0
+        self._late_by = late_by  # how late the 1st, 2nd, ... sleeper wakes (a busy event loop)
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        late = self._late_by.pop(0) if self._late_by else 0.0
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds + late, len(self._sleepers), woken))
+        await woken
+
+    async def run(self, work: list[asyncio.Task[None]]) -> None:
+        while not all(task.done() for task in work):
+            for _ in range(5):
+                await asyncio.sleep(0)  # let everyone who can go on reach their next sleep
+            waiting = sorted((s for s in self._sleepers if not s[2].done()), key=lambda s: s[:2])
+            if waiting:
+                self.now = max(self.now, waiting[0][0])
+                waiting[0][2].set_result(None)
+
+
+async def test_a_sender_woken_late_by_a_busy_loop_still_keeps_every_window_within_the_limit() -> None:
+    # The first sender that has to wait wakes 0.3 s late. Had it gone then on its old slot, it
+    # and the 50 sent one second after that slot would be 51 in one second at Teams.
+    clock = VirtualTime(late_by=[0.3])
+    teams = TeamsRateLimiter(slack=0.0, monotonic=clock, sleep=clock.sleep, max_wait=60.0)
+    departures: list[float] = []
+
+    async def sender(n: int) -> None:
+        await teams.acquire(conversation_id=f"19:circle-{n}", tenant_id="contoso")
+        departures.append(clock.now)
+
+    work = [asyncio.create_task(sender(n)) for n in range(150)]
+    await clock.run(work)
+
+    busiest = max(sum(1 for d in departures if start <= d < start + 1.0 - 1e-9) for start in departures)
+    assert len(departures) == 150 and busiest == 50
