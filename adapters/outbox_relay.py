@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from domain.clock import Clock
 from domain.retry_policy import RetryPolicy
 from storage import outbox
@@ -27,13 +29,25 @@ from storage.outbox import OutboxMessage as OutboxMessage  # what handlers get; 
 
 log = logging.getLogger(__name__)
 
-OutboxHandler = Callable[[OutboxMessage], Awaitable[dict[str, Any] | None]]
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A handler's answer when it has a proof of delivery to keep (the activity id Teams returned):
+    `record` writes it in the very transaction that marks the row done, so there is never one
+    without the other, and a delivery costs one write instead of two."""
+
+    result: dict[str, Any] | None
+    record: Callable[[AsyncSession], Awaitable[None]]
+
+
+OutboxHandler = Callable[[OutboxMessage], Awaitable[dict[str, Any] | Delivered | None]]
 
 TEAMS, JIRA, GITLAB, INTERNAL = "teams", "jira", "gitlab", "internal"
 # How many rows of a lane are in flight at once. Teams answers in milliseconds and pages must
 # not queue; Jira and GitLab are slow and share a bounded pool of blocking threads each.
-DEFAULT_CONCURRENCY: dict[str, int] = {TEAMS: 8, JIRA: 4, GITLAB: 2, INTERNAL: 4}
+DEFAULT_CONCURRENCY: dict[str, int] = {TEAMS: 32, JIRA: 4, GITLAB: 2, INTERNAL: 4}
 _LANE_OF_PREFIX = {"teams": TEAMS, "jira": JIRA, "gitlab": GITLAB, "postmortem": GITLAB}
 
 
@@ -101,6 +115,71 @@ DeliveryObserver = Callable[[Delivery], None]
 DeadRowHandler = Callable[[OutboxMessage, str], Awaitable[None]]
 
 
+@dataclass
+class _DoneMark:
+    row_id: int
+    result: dict[str, Any] | None
+    record: Callable[[AsyncSession], Awaitable[None]] | None
+    written: asyncio.Future[None]
+
+
+class _DoneMarks:
+    """Group commit of finished deliveries: whatever finished while the last transaction was being
+    written goes into the next one. On SQLite every transaction waits its turn for the one writer,
+    and a burst (a stand-up morning, a storm) finishes dozens of deliveries a second."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+        self._queued: list[_DoneMark] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, row_id: int, delivered: dict[str, Any] | Delivered | None) -> None:
+        """Return once the row is committed as done (with its record, if any)."""
+        if isinstance(delivered, Delivered):
+            result, record = delivered.result, delivered.record
+        else:
+            result, record = delivered, None
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append(_DoneMark(row_id, result, record, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued(), name="outbox-done-marks")
+        await written
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                await self._write(batch)
+            except Exception:
+                # One bad record must not fail its neighbours: write them one by one.
+                for mark in batch:
+                    try:
+                        await self._write([mark])
+                    except Exception as error:
+                        _settle(mark.written, error)
+            for mark in batch:
+                _settle(mark.written, None)
+
+    async def _write(self, batch: list[_DoneMark]) -> None:
+        async with self._database.session() as session:
+            for mark in batch:
+                if mark.record is not None:
+                    await mark.record(session)
+            delivered = [(mark.row_id, mark.result) for mark in batch]
+            await outbox.mark_all_delivered(session, delivered, now=self._clock.now())
+            await session.commit()
+
+
+def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():
+        return  # already settled, or its delivery was cancelled (shutdown)
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
 class OutboxRelay:
     """One relay per process; several may share PostgreSQL, and each row goes to exactly one.
 
@@ -139,6 +218,7 @@ class OutboxRelay:
         self._on_dead: list[DeadRowHandler] = []
         self._wakeups: dict[str, asyncio.Event] = {}
         self._stopping = False
+        self._done_marks = _DoneMarks(database, clock)
 
     def register(self, kind: str, handler: OutboxHandler) -> None:
         self._handlers[kind] = handler
@@ -279,12 +359,18 @@ class OutboxRelay:
             log.warning("outbox delivery failed: %r", error, extra=context)
             outcome = await self._record_failure(message, repr(error), retry_after=None, give_up=False)
         else:
-            async with self._database.session() as session:
-                await outbox.mark_delivered(session, message.id, now=self._clock.now(), result=result)
-                await session.commit()
-            outcome = "delivered"
-            self.stats.delivered += 1
-            self.stats.by_kind[message.kind] = self.stats.by_kind.get(message.kind, 0) + 1
+            try:
+                await self._done_marks.mark(message.id, result)
+            except Exception as error:
+                # Done but not recorded: it stays due, like a delivery whose process died here.
+                log.warning("outbox delivery could not be recorded: %r", error, extra=context)
+                outcome = await self._record_failure(
+                    message, f"delivered but not recorded: {error!r}", retry_after=None, give_up=False
+                )
+            else:
+                outcome = "delivered"
+                self.stats.delivered += 1
+                self.stats.by_kind[message.kind] = self.stats.by_kind.get(message.kind, 0) + 1
         if self._on_delivery is not None:
             self._on_delivery(Delivery(lane_of(message.kind), message.kind, outcome, time.monotonic() - started))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -25,6 +26,10 @@ class _BatchFailed(Exception):
 class TimerTick:
     """Due timers are claimed a few at a time; each is handled and marked fired with its batch.
 
+    A batch ends early once its handlers have taken `batch_seconds` (twenty stand-up prompts are
+    one timer): its unhandled timers stay due, and the transaction, which holds SQLite's one
+    writer, stays short enough for the relay to deliver what the previous ones queued.
+
     Each handler runs in a savepoint of the batch's transaction: a failing handler rolls back
     only its own work and is recorded as a failed attempt (retried later) in the same commit,
     while its neighbours fire. A crash mid-batch rolls the whole batch back and its timers fire
@@ -42,6 +47,7 @@ class TimerTick:
         policy: RetryPolicy | None = None,
         max_per_tick: int = 200,
         batch_size: int = 10,
+        batch_seconds: float = 0.1,
     ) -> None:
         self._uow_factory = uow_factory
         self._handlers = dict(handlers)
@@ -49,6 +55,7 @@ class TimerTick:
         self._policy = policy or RetryPolicy(max_attempts=8, base=timedelta(seconds=5))
         self._max_per_tick = max_per_tick
         self._batch_size = max(1, batch_size)
+        self._batch_seconds = batch_seconds
         self.fired = 0
 
     def register(self, kind: str, handler: TimerHandler) -> None:
@@ -82,7 +89,13 @@ class TimerTick:
                 return None
             try:
                 fired, queued = [], 0
-                for due in batch:
+                started = time.monotonic()
+                for handled, due in enumerate(batch):
+                    if handled and time.monotonic() - started >= self._batch_seconds:
+                        # On SQLite the relay waits for this transaction to write what it sends:
+                        # commit now, and leave the rest (still due, not marked) to the next batch.
+                        batch = batch[:handled]
+                        break
                     error = await self._fire_in_savepoint(due, uow, now)
                     if error is None:
                         fired.append(due.id)

@@ -25,9 +25,20 @@ class ConversationTarget:
     bot_name: str | None = None
     is_group: bool | None = None
     conversation_type: str | None = None
+    # A channel of a team circlebot is not installed in yet: no address to post to until it is;
+    # delivery looks the address up and waits for it (bot/teams_delivery.py).
+    awaiting_install: bool = False
+
+    @classmethod
+    def channel_awaiting_install(cls, channel_id: str) -> ConversationTarget:
+        """The channel `channel_id`, addressed once circlebot is installed in its team."""
+        return cls(service_url="", conversation_id=channel_id, is_group=True, conversation_type="channel",
+                   awaiting_install=True)  # fmt: skip
 
     def __post_init__(self) -> None:
-        if not self.service_url.startswith(("http://", "https://")):
+        if self.awaiting_install and not self.service_url:
+            pass  # the address comes with the installation
+        elif not self.service_url.startswith(("http://", "https://")):
             raise InvalidConversationTarget(
                 f"serviceUrl must be an http(s) URL from a received activity, got {self.service_url!r}"
             )
@@ -50,6 +61,7 @@ class ConversationTarget:
             bot_name=self.bot_name,
             is_group=self.is_group,
             conversation_type=self.conversation_type,
+            awaiting_install=self.awaiting_install,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +80,8 @@ class ConversationTarget:
         }
         if self.bot_id:
             reference["bot"] = {"id": self.bot_id, **({"name": self.bot_name} if self.bot_name else {})}
+        if self.awaiting_install:
+            reference["awaitingInstall"] = True
         return reference
 
     @classmethod
@@ -80,12 +94,13 @@ class ConversationTarget:
         if not isinstance(conversation, dict) or not isinstance(bot, dict):
             raise InvalidConversationTarget("conversation and bot must be JSON objects in a conversation reference")
         service_url = data.get("serviceUrl") or data.get("service_url")
-        if not service_url:
+        awaiting_install = data.get("awaitingInstall") is True
+        if not service_url and not awaiting_install:
             raise InvalidConversationTarget(
                 "the conversation reference has no serviceUrl: store it from a received activity"
             )
         return cls(
-            service_url=str(service_url).rstrip("/"),
+            service_url=str(service_url or "").rstrip("/"),
             conversation_id=str(conversation.get("id") or ""),
             tenant_id=conversation.get("tenantId") or conversation.get("tenant_id") or data.get("tenantId"),
             channel_id=str(data.get("channelId") or data.get("channel_id") or "msteams"),
@@ -93,4 +108,5 @@ class ConversationTarget:
             bot_name=bot.get("name"),
             is_group=conversation.get("isGroup", conversation.get("is_group")),
             conversation_type=conversation.get("conversationType") or conversation.get("conversation_type"),
+            awaiting_install=awaiting_install,
         )

@@ -2,9 +2,9 @@
 
 How "once" is kept, and where it cannot be. The Bot Connector has no idempotency header, so the
 only proof that a message was posted is the activity id in Teams' answer. We write that id to
-`sent_message` (keyed by the outbox key) the moment the answer arrives, in its own transaction,
-and every attempt looks there first: a retry after anything that happened *after* that write
-(our crash, the relay losing its lease, a failed mark-as-delivered) posts nothing new.
+`sent_message` (keyed by the outbox key) the moment the answer arrives, in the transaction that
+marks the outbox row delivered (see `Delivered`), and every attempt looks there first: a retry
+after that commit (a revived row, another relay whose lease ran out) posts nothing new.
 
 What remains is the answer lost in flight: the request reached Teams, then the connection or the
 read timed out. Then we cannot know whether the message exists. We resend, accepting a possible
@@ -21,37 +21,49 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.outbox_relay import OutboxRelay, PermanentFailure, RetryLater, parse_payload
+from adapters.outbox_relay import Delivered, OutboxRelay, PermanentFailure, RetryLater, parse_payload
 from bot.bot_connector import DEFAULT_TIMEOUT, BotConnector, token_source
 from bot.conversation_target import ConversationTarget, InvalidConversationTarget
 from bot.messenger import TEAMS_SEND, TEAMS_START_THREAD, TEAMS_UPDATE, SendMessage, StartThread, UpdateMessage
 from bot.rate_limit import RateLimited, TeamsRateLimiter
 from domain.clock import Clock
+from storage import sent_messages
+from storage.conversations import ChannelAddresses
 from storage.database import Database
 from storage.outbox import OutboxMessage
 from storage.sent_messages import SentMessage, SentMessageStore
 
 log = logging.getLogger(__name__)
 
+# How often a message for a channel circlebot is not installed in yet looks for its address.
+AWAIT_INSTALL_EVERY = timedelta(seconds=30)
+
 
 class TeamsDelivery:
     """The three handlers, sharing one connector, one sent-message log and one rate limiter."""
 
     def __init__(
-        self, connector: BotConnector, sent: SentMessageStore, limiter: TeamsRateLimiter, clock: Clock
+        self,
+        connector: BotConnector,
+        sent: SentMessageStore,
+        limiter: TeamsRateLimiter,
+        clock: Clock,
+        channels: ChannelAddresses,
     ) -> None:
         self._connector = connector
         self._sent = sent
         self._limiter = limiter
         self._clock = clock
+        self._channels = channels
 
-    async def deliver_send(self, message: OutboxMessage) -> dict[str, Any]:
+    async def deliver_send(self, message: OutboxMessage) -> dict[str, Any] | Delivered:
         """Post a message (into a thread if asked), unless an earlier attempt already did."""
         if posted := await self._sent.lookup(message.idempotency_key):
             return _result(posted, already_posted=True)
         request = parse_payload(SendMessage.from_payload, message)
-        target, activity = _read(message, request.target, request.activity)
+        target, activity = await self._read(message, request.target, request.activity)
         conversation_id = target.conversation_id
         if request.in_thread:
             conversation_id = await self._thread_of(request.in_thread)
@@ -61,10 +73,10 @@ class TeamsDelivery:
         )
         return await self._remember(message, conversation_id, answer.get("id"), thread_conversation_id=None)
 
-    async def deliver_update(self, message: OutboxMessage) -> dict[str, Any]:
+    async def deliver_update(self, message: OutboxMessage) -> Delivered:
         """Replace the activity posted under the payload's `original_key`."""
         request = parse_payload(UpdateMessage.from_payload, message)
-        target, activity = _read(message, request.target, request.activity)
+        target, activity = await self._read(message, request.target, request.activity)
         original_key = request.original_key
         original = await self._sent.lookup(original_key)
         if original is None:
@@ -77,15 +89,19 @@ class TeamsDelivery:
             original.activity_id,
             _addressed(activity, target, original.conversation_id),
         )
-        await self._sent.mark_updated(original_key, now=self._clock.now())
-        return _result(original, already_posted=False)
+        edited_at = self._clock.now()
 
-    async def deliver_start_thread(self, message: OutboxMessage) -> dict[str, Any]:
+        async def note_the_edit(session: AsyncSession) -> None:
+            await sent_messages.mark_updated(session, original_key, now=edited_at)
+
+        return Delivered(_result(original, already_posted=False), note_the_edit)
+
+    async def deliver_start_thread(self, message: OutboxMessage) -> dict[str, Any] | Delivered:
         """Create a channel thread (POST /v3/conversations, as TeamsInfo.send_message_to_teams_channel)."""
         if posted := await self._sent.lookup(message.idempotency_key):
             return _result(posted, already_posted=True)
         request = parse_payload(StartThread.from_payload, message)
-        target, activity = _read(message, request.target, request.activity)
+        target, activity = await self._read(message, request.target, request.activity)
         channel_id = target.teams_channel_id
         channel_data: dict[str, Any] = {"channel": {"id": channel_id}}
         parameters: dict[str, Any] = {"isGroup": True, "channelData": channel_data, "activity": activity}
@@ -104,6 +120,32 @@ class TeamsDelivery:
 
     async def close(self) -> None:
         await self._connector.close()
+
+    async def _read(
+        self, message: OutboxMessage, target: dict[str, Any], activity: dict[str, Any]
+    ) -> tuple[ConversationTarget, dict[str, Any]]:
+        """The payload's target, with its address once circlebot is installed in the channel's team."""
+        try:
+            conversation = ConversationTarget.from_dict(target)
+        except InvalidConversationTarget as error:
+            raise PermanentFailure(f"malformed {message.kind} payload: {error}") from error
+        if conversation.awaiting_install:
+            channel_id = conversation.teams_channel_id
+            reference = await self._channels.reference(channel_id)
+            if reference is None:
+                # Not a failure: the message waits, as long as it takes (the oldest pending row
+                # shows on /metrics and `circlebot outbox list`).
+                raise RetryLater(
+                    f"circlebot is not installed in the team of channel {channel_id} yet: "
+                    "the message is posted once it is",
+                    retry_after=AWAIT_INSTALL_EVERY,
+                    counts=False,
+                )
+            try:
+                conversation = ConversationTarget.from_dict(reference).in_conversation(conversation.conversation_id)
+            except InvalidConversationTarget as error:
+                raise PermanentFailure(f"the stored reference of {channel_id} is unusable: {error}") from error
+        return conversation, dict(activity)
 
     async def _thread_of(self, thread_key: str) -> str:
         thread = await self._sent.lookup(thread_key)
@@ -126,7 +168,7 @@ class TeamsDelivery:
         activity_id: str | None,
         *,
         thread_conversation_id: str | None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | Delivered:
         if not activity_id:
             # Posted, but Teams gave no id to update it by: do not post it again.
             log.warning(
@@ -135,14 +177,20 @@ class TeamsDelivery:
                 extra={"key": message.idempotency_key},
             )
             return {"conversation_id": conversation_id, "activity_id": None}
-        await self._sent.record(
-            key=message.idempotency_key,
-            conversation_id=conversation_id,
-            activity_id=activity_id,
-            thread_conversation_id=thread_conversation_id,
-            now=self._clock.now(),
-        )
-        return {"conversation_id": conversation_id, "activity_id": activity_id}
+        sent_at = self._clock.now()
+
+        async def record(session: AsyncSession) -> None:
+            await sent_messages.record(
+                session,
+                key=message.idempotency_key,
+                conversation_id=conversation_id,
+                activity_id=activity_id,
+                thread_conversation_id=thread_conversation_id,
+                now=sent_at,
+            )
+
+        # Committed with the row's "delivered" mark, the moment the relay has the answer.
+        return Delivered({"conversation_id": conversation_id, "activity_id": activity_id}, record)
 
 
 def register_teams_handlers(relay: OutboxRelay, delivery: TeamsDelivery) -> None:
@@ -170,16 +218,8 @@ def build_teams_delivery(
         SentMessageStore(database),
         limiter or TeamsRateLimiter(),
         clock,
+        ChannelAddresses(database),
     )
-
-
-def _read(
-    message: OutboxMessage, target: dict[str, Any], activity: dict[str, Any]
-) -> tuple[ConversationTarget, dict[str, Any]]:
-    try:
-        return ConversationTarget.from_dict(target), dict(activity)
-    except InvalidConversationTarget as error:
-        raise PermanentFailure(f"malformed {message.kind} payload: {error}") from error
 
 
 def _addressed(activity: dict[str, Any], target: ConversationTarget, conversation_id: str) -> dict[str, Any]:

@@ -65,16 +65,20 @@ class TeamsNotifier:
         self.messenger = messenger
         self.clock = clock
 
-    async def channel(self, uow: UnitOfWork, channel_id: str) -> ConversationTarget | None:
-        """The channel, to post in (new threads) or reply in; None, logged, before the bot is installed there."""
+    async def channel(self, uow: UnitOfWork, channel_id: str) -> ConversationTarget:
+        """The channel, to post in (new threads) or reply in.
+
+        Before circlebot is installed in the team there is no address yet: the message is queued
+        all the same and posted once it is (a shift change caught up at the first start-up).
+        """
         reference = await uow.conversations.channel(channel_id)
         if reference is None:
-            log.error(
-                "no conversation reference for channel %s: install circlebot in the team first",
+            log.warning(
+                "circlebot is not installed in the team of channel %s yet: its messages wait for that",
                 channel_id,
                 extra={"channel_id": channel_id},
             )
-            return None
+            return ConversationTarget.channel_awaiting_install(channel_id)
         return ConversationTarget.from_dict(reference).in_conversation(channel_id)
 
     async def personal(self, uow: UnitOfWork, member: Member) -> ConversationTarget | None:
@@ -106,9 +110,6 @@ class TeamsNotifier:
         if await self.send_privately(uow, member, activity, key):
             return
         channel = await self.channel(uow, circle.channel_id)
-        if channel is None:
-            log.error("cannot reach %s: no personal chat and no channel reference", member.handle)
-            return
         mention = f"<at>{member.display_name}</at> {activity.get('text') or summary}"
         card = activity["attachments"][0]["content"] if "attachments" in activity else text_card(summary)
         self.send(uow, channel, card_activity(card, mention, [member]), key)

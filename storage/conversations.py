@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sent_messages
+from storage.database import Database
 from storage.types import UtcDateTime
 
 PERSONAL, GROUP_CHAT, CHANNEL = "personal", "groupChat", "channel"
@@ -218,3 +219,16 @@ def _record(row: ConversationReferenceRow) -> ConversationRecord:
         user_aad_id=row.user_aad_id,
         welcomed_at=row.welcomed_at,
     )
+
+
+class ChannelAddresses:
+    """Channel references for delivery handlers, which run outside any unit of work."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def reference(self, channel_id: str) -> dict[str, Any] | None:
+        """The channel's stored reference, or None while circlebot is not installed in its team."""
+        async with self._database.read_session() as session:
+            record = await channel_conversation(session, channel_id)
+            return record.reference if record else None

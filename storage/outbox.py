@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Index, Text, and_, case, func, type_coerce, update
+from sqlalchemy import JSON, Column, Index, Text, and_, bindparam, case, func, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
@@ -227,11 +227,29 @@ async def save_progress(session: AsyncSession, row_id: int, *, owner: str, progr
 
 
 async def mark_delivered(session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
-    await session.exec(
+    await mark_all_delivered(session, [(row_id, result)], now=now)
+
+
+async def mark_all_delivered(
+    session: AsyncSession, delivered: Sequence[tuple[int, dict[str, Any] | None]], *, now: datetime
+) -> None:
+    """Mark rows (id, result) done in one executemany statement."""
+    if not delivered:
+        return
+    statement = (
         update(OutboxRow)
-        .where(and_(col(OutboxRow.id) == row_id, col(OutboxRow.status) == PENDING))
-        .values(status=DONE, delivered_at=now, result=result, lease_owner=None, lease_until=None, last_error=None)
+        .where(and_(col(OutboxRow.id) == bindparam("row_id"), col(OutboxRow.status) == PENDING))
+        .values(
+            status=DONE,
+            delivered_at=now,
+            result=bindparam("row_result", type_=JSON),
+            lease_owner=None,
+            lease_until=None,
+            last_error=None,
+        )
     )
+    connection = await session.connection()
+    await connection.execute(statement, [{"row_id": row_id, "row_result": result} for row_id, result in delivered])
 
 
 async def mark_failed(

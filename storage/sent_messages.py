@@ -90,10 +90,10 @@ async def mark_updated(session: AsyncSession, key: str, *, now: datetime) -> Non
 
 
 class SentMessageStore:
-    """The sent-message log for delivery handlers, which run outside any unit of work.
+    """Lookups of the sent-message log for delivery handlers, which run outside any unit of work.
 
-    Each call is its own short transaction: an activity id must be durable the moment the
-    connector returns it, before anything else can fail.
+    Handlers do not write here themselves: the relay commits their record with the outbox row's
+    "delivered" mark (adapters/outbox_relay.Delivered).
     """
 
     def __init__(self, database: Database) -> None:
@@ -105,30 +105,3 @@ class SentMessageStore:
         # was committed by an earlier attempt before that attempt reported success).
         async with self._database.read_session() as session:
             return await lookup(session, key)
-
-    async def record(
-        self,
-        *,
-        key: str,
-        conversation_id: str,
-        activity_id: str,
-        now: datetime,
-        thread_conversation_id: str | None = None,
-    ) -> None:
-        """Remember a posted activity, durably, now."""
-        async with self._database.session() as session:
-            await record(
-                session,
-                key=key,
-                conversation_id=conversation_id,
-                activity_id=activity_id,
-                now=now,
-                thread_conversation_id=thread_conversation_id,
-            )
-            await session.commit()
-
-    async def mark_updated(self, key: str, *, now: datetime) -> None:
-        """Note an in-place edit of the activity posted under `key`."""
-        async with self._database.session() as session:
-            await mark_updated(session, key, now=now)
-            await session.commit()

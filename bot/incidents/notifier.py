@@ -53,8 +53,6 @@ class TeamsIncidentNotifier:
 
     async def incident_changed(self, uow: UnitOfWork, incident: Incident, circle: Circle) -> None:
         target, in_thread = await self._thread(uow, incident, circle)
-        if target is None:
-            return
         if not await self._teams.posted(uow, card_key(incident)):
             await self._post_card(uow, incident, circle, target, in_thread)
             return
@@ -85,22 +83,18 @@ class TeamsIncidentNotifier:
     ) -> None:
         """Post a card (the report, say) in the incident's thread; `name` makes its key unique."""
         target, in_thread = await self._thread(uow, incident, circle)
-        if target is not None:
-            self._teams.send(uow, target, card_activity(card), _key(incident, name), in_thread=in_thread)
+        self._teams.send(uow, target, card_activity(card), _key(incident, name), in_thread=in_thread)
 
     async def refresh_report(self, uow: UnitOfWork, incident: Incident, circle: Circle, card: Card) -> None:
         """Update the latest report card in place (it waits in the outbox until the report is posted)."""
         target, in_thread = await self._thread(uow, incident, circle)
-        if target is not None:
-            key = _key(incident, report_name(incident))
-            self._teams.update(uow, target, key, card_activity(card), in_thread=in_thread)
+        key = _key(incident, report_name(incident))
+        self._teams.update(uow, target, key, card_activity(card), in_thread=in_thread)
 
     async def tell_thread(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
     ) -> None:
         target, in_thread = await self._thread(uow, incident, circle)
-        if target is None:
-            return
         key = _key(incident, "say", len(incident.timeline), digest(text))
         activity = mention_activity(mention, text) if mention is not None else text
         self._teams.send(uow, target, activity, key, in_thread=in_thread)
@@ -124,9 +118,8 @@ class TeamsIncidentNotifier:
         ):
             return
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is not None:
-            name = leader.display_name if leader else circle.team_leader
-            self._teams.send(uow, channel, f"{name}: {text}", message_key(key, "channel"))
+        name = leader.display_name if leader else circle.team_leader
+        self._teams.send(uow, channel, f"{name}: {text}", message_key(key, "channel"))
 
     async def tell_privately(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, text: str, *, key: str
@@ -136,8 +129,7 @@ class TeamsIncidentNotifier:
         if await self._teams.send_privately(uow, member, activity, message_key(key)):
             return
         target, in_thread = await self._thread(uow, incident, circle)
-        if target is not None:
-            self._teams.send(uow, target, activity, message_key(key, "thread"), in_thread=in_thread)
+        self._teams.send(uow, target, activity, message_key(key, "thread"), in_thread=in_thread)
 
     async def ask_stakeholder_update(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, draft: str, overdue: bool
@@ -149,24 +141,19 @@ class TeamsIncidentNotifier:
         if commander and await self._teams.send_privately(uow, commander, activity, key):
             return
         target, in_thread = await self._thread(uow, incident, circle)
-        if target is not None:
-            self._teams.send(uow, target, activity, key, in_thread=in_thread)
+        self._teams.send(uow, target, activity, key, in_thread=in_thread)
 
     async def post_stakeholder_update(self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str) -> None:
         channel = await self._teams.channel(uow, circle.stakeholder_channel_id or circle.channel_id)
-        if channel is None:
-            return
         generation = sum(1 for e in incident.timeline if e.kind == "stakeholder_update")
         activity = card_activity(stakeholder_update_card(incident, circle, text, self._teams.clock.now()))
         self._teams.start_thread(uow, channel, activity, _key(incident, "stakeholder-update", generation))
 
     async def _thread(
         self, uow: UnitOfWork, incident: Incident, circle: Circle
-    ) -> tuple[ConversationTarget | None, str | None]:
+    ) -> tuple[ConversationTarget, str | None]:
         """Where the incident is discussed: its known thread, or the one its card opens."""
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is None:
-            return None, None
         thread = await uow.incidents.thread_of(incident.number)
         if thread:
             return channel.in_conversation(thread), None

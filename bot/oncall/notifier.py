@@ -95,15 +95,14 @@ class TeamsOnCallNotifier:
         if leader is not None and await self._teams.send_privately(uow, leader, text, message_key("tl", key)):
             return
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is not None:
-            name = leader.display_name if leader else circle.team_leader
-            self._teams.send(uow, channel, f"{name}: {text}", message_key("tl-channel", key))
+        name = leader.display_name if leader else circle.team_leader
+        self._teams.send(uow, channel, f"{name}: {text}", message_key("tl-channel", key))
 
     async def ask_to_say_hi(self, uow: UnitOfWork, circle: Circle, members: Sequence[Member], *, key: str) -> None:
-        channel = await self._teams.channel(uow, circle.channel_id)
         reachable = mentionable(members)
-        if channel is None or not reachable:
+        if not reachable:
             return
+        channel = await self._teams.channel(uow, circle.channel_id)
         names = ", ".join(f"<at>{m.display_name}</at>" for m in reachable)
         activity = {
             "text": f"{names}: I cannot message you privately yet, so I could not reach you when you are on call. "

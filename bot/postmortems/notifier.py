@@ -36,8 +36,6 @@ class TeamsPostmortemNotifier:
 
     async def postmortem_changed(self, uow: UnitOfWork, postmortem: Postmortem, circle: Circle) -> None:
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is None:
-            return
         key = card_key(postmortem.incident_number)
         if not await self._teams.posted(uow, key):
             # The card opens the review thread on its own: a first message with text and a card can come
@@ -60,12 +58,10 @@ class TeamsPostmortemNotifier:
         if message_id is None:
             return None
         channel = await self._teams.channel(uow, circle.channel_id)
-        return channel_message_link(circle.channel_id, message_id, tenant_id=channel.tenant_id if channel else None)
+        return channel_message_link(circle.channel_id, message_id, tenant_id=channel.tenant_id)
 
     async def tell_review(self, uow: UnitOfWork, postmortem: Postmortem, circle: Circle, text: str) -> None:
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is None:
-            return
         n = postmortem.incident_number
         key = message_key("postmortem", n, "say", postmortem.revision, digest(text))
         self._teams.send(uow, channel, text, key, in_thread=card_key(n))
@@ -76,6 +72,5 @@ class TeamsPostmortemNotifier:
         if await self._teams.send_privately(uow, member, text, key):
             return
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is not None:
-            activity = card_activity(text_card(text), f"<at>{member.display_name}</at>", [member])
-            self._teams.send(uow, channel, activity, key, in_thread=card_key(postmortem.incident_number))
+        activity = card_activity(text_card(text), f"<at>{member.display_name}</at>", [member])
+        self._teams.send(uow, channel, activity, key, in_thread=card_key(postmortem.incident_number))

@@ -53,13 +53,11 @@ class TeamsStandupNotifier:
 
     async def post_summary(self, uow: UnitOfWork, circle: Circle, summary: Summary) -> None:
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is not None:
-            self._teams.send(uow, channel, self._summary(circle, summary), summary_key(circle.name, summary.day))
+        self._teams.send(uow, channel, self._summary(circle, summary), summary_key(circle.name, summary.day))
 
     async def update_summary(self, uow: UnitOfWork, circle: Circle, summary: Summary) -> None:
         channel = await self._teams.channel(uow, circle.channel_id)
-        if channel is not None:
-            self._teams.update(uow, channel, summary_key(circle.name, summary.day), self._summary(circle, summary))
+        self._teams.update(uow, channel, summary_key(circle.name, summary.day), self._summary(circle, summary))
 
     async def escalate_blocker(self, uow: UnitOfWork, circle: Circle, blocker: Blocker, age: int) -> None:
         leader = circle.member(circle.team_leader)

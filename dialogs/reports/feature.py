@@ -30,7 +30,7 @@ class ReportsFeature:
                     "MTTA, MTTR, SLA and on-call load of your circle, with the dashboard", ALL_SCOPES, commands.handle)
         )  # fmt: skip
         host.timers.register(
-            WEEKLY_REPORT, weekly_report_handler(host.messenger, host.clock, links, settings.public_url)
+            WEEKLY_REPORT, weekly_report_handler(host.teams, links, settings.public_url)
         )
         host.planner.register(WeeklyReportSchedule())
         single_tenant = settings.app_tenant_id if settings.app_type != "MultiTenant" else ""

@@ -14,16 +14,18 @@ from sqlalchemy import create_engine
 from sqlmodel import select
 
 import storage.tables
-from adapters.outbox_relay import OutboxRelay
+from adapters.outbox_relay import Delivered, OutboxRelay
 from bot.bot_connector import BotConnector
 from bot.cards import CARD_CONTENT_TYPE, text_card
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
 from bot.rate_limit import TeamsRateLimiter
-from bot.teams_delivery import TeamsDelivery, build_teams_delivery, register_teams_handlers
+from bot.teams_delivery import AWAIT_INSTALL_EVERY, TeamsDelivery, build_teams_delivery, register_teams_handlers
+from bot.teams_notifier import TeamsNotifier
 from domain.clock import FixedClock
 from domain.retry_policy import RetryPolicy
-from storage import sent_messages
+from storage import conversations, sent_messages
+from storage.conversations import ChannelAddresses
 from storage.database import Database
 from storage.outbox import DEAD, DONE, PENDING, OutboxMessage, OutboxRow
 from storage.sent_messages import SentMessageStore
@@ -199,16 +201,34 @@ async def test_a_conversation_the_bot_was_removed_from_is_given_up_at_once_with_
 async def test_a_retry_after_the_activity_id_was_recorded_posts_nothing_new(
     bot: Bot, teams: ThrottlingConnector
 ) -> None:
-    # The relay crashed after posting and recording, before marking the row delivered.
+    # A second attempt at a row already delivered: a relay whose lease ran out while the first
+    # one was committing, or `circlebot outbox retry` of a delivered row.
     await bot.send("INC-9 acknowledged by Alice", key="teams:INC-9:ack")
     [row] = await bot.outbox()
     message = OutboxMessage(row.id or 0, row.kind, row.payload, row.idempotency_key, attempt=1)
 
     first = await bot.delivery.deliver_send(message)
+    assert isinstance(first, Delivered)
+    async with bot.database.session() as session:  # what the relay commits with the row's done mark
+        await first.record(session)
+        await session.commit()
     again = await bot.delivery.deliver_send(message)
 
-    assert again == {**first, "already_posted": True}
+    assert again == {**(first.result or {}), "already_posted": True}
     assert teams.texts(CHANNEL) == ["INC-9 acknowledged by Alice"]
+
+
+async def test_the_activity_id_is_kept_in_the_same_commit_that_marks_the_row_delivered(
+    bot: Bot, teams: ThrottlingConnector
+) -> None:
+    await bot.send("INC-10 resolved", key="teams:INC-10:resolved")
+
+    await bot.drain()
+
+    [row] = await bot.outbox()
+    recorded = await bot.lookup("teams:INC-10:resolved")
+    assert row.status == DONE and recorded is not None
+    assert recorded.activity_id == teams.conversations[CHANNEL][0].activity_id == (row.result or {})["activity_id"]
 
 
 async def test_a_send_whose_answer_is_lost_is_posted_again_rather_than_lost(
@@ -333,7 +353,9 @@ async def test_a_rejected_token_is_refreshed_once_and_the_message_still_arrives_
     database: Database, clock: FixedClock, teams: ThrottlingConnector, bot: Bot
 ) -> None:
     tokens = RotatingTokens()
-    delivery = TeamsDelivery(BotConnector(tokens, clock), SentMessageStore(database), TeamsRateLimiter(), clock)
+    delivery = TeamsDelivery(
+        BotConnector(tokens, clock), SentMessageStore(database), TeamsRateLimiter(), clock, ChannelAddresses(database)
+    )
     register_teams_handlers(bot.relay, delivery)
     teams.fail(1, status=401)
     await bot.send("INC-3 assigned to Bob", key="teams:INC-3:assigned")
@@ -344,3 +366,39 @@ async def test_a_rejected_token_is_refreshed_once_and_the_message_still_arrives_
     assert teams.texts(CHANNEL) == ["INC-3 assigned to Bob"]
     assert teams.authorizations == ["Bearer token-0", "Bearer token-1"]
     assert tokens.refreshes == 1
+
+
+async def test_a_post_to_a_channel_circlebot_is_not_installed_in_yet_waits_and_goes_once_it_is(
+    bot: Bot, teams: ThrottlingConnector
+) -> None:
+    # A shift change caught up at the very first start-up, before anyone installed the app.
+    notifier = TeamsNotifier(bot.messenger, bot.clock)
+    async with bot.uow() as uow:
+        channel = await notifier.channel(uow, CHANNEL)
+        notifier.start_thread(uow, channel, {"text": "Handover: Bob is on call"}, "teams:handover:1")
+        notifier.send(
+            uow, channel, {"text": "Bob, you are on call"}, "teams:handover:1:reply", in_thread="teams:handover:1"
+        )
+        await uow.commit()
+
+    for _ in range(3):  # an hour of looking for the address uses up none of the rows' attempts
+        await bot.drain()
+        bot.clock.advance(timedelta(minutes=20))
+    first = (await bot.outbox())[0]
+    assert first.status == PENDING and first.attempts == 0 and teams.threads_created == 0
+    assert "not installed in the team of channel" in (first.last_error or "")
+
+    async with bot.uow() as uow:  # the app is installed: Teams sends conversationUpdate, we keep its address
+        reference = {**bot.channel.to_dict(), "conversation": {"id": CHANNEL, "tenantId": TENANT, "isGroup": True,
+                                                                "conversationType": "channel"}}  # fmt: skip
+        record = conversations.ConversationRecord(CHANNEL, conversations.CHANNEL, teams.url, reference,
+                                                  channel_id=CHANNEL, team_id="team-1", tenant_id=TENANT)  # fmt: skip
+        await conversations.save_reference(uow.session, record, now=bot.clock.now())
+        await uow.commit()
+    bot.clock.advance(AWAIT_INSTALL_EVERY)
+    await bot.drain()
+
+    assert teams.threads_created == 1
+    [thread_id] = [conversation for conversation in teams.conversations if conversation != CHANNEL]
+    assert teams.texts(thread_id) == ["Handover: Bob is on call", "Bob, you are on call"]
+    assert [row.status for row in await bot.outbox()] == [DONE, DONE]

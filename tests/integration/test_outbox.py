@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from adapters.outbox_relay import OutboxRelay, PermanentFailure, RetryLater
+from adapters.outbox_relay import Delivered, OutboxRelay, PermanentFailure, RetryLater
 from domain.clock import FixedClock
 from domain.retry_policy import RetryPolicy
-from storage import outbox
+from storage import outbox, sent_messages
 from storage.database import Database
 from storage.outbox import OutboxMessage, OutboxRow
 from storage.timers import TimerRow
@@ -72,6 +72,71 @@ async def test_relay_delivers_and_records_the_result(
     [row] = await rows(database)
     assert (row.status, row.result, row.attempts) == ("done", {"key": "T-1"}, 1)
     assert service.creates == 1
+
+
+async def test_deliveries_that_finish_together_are_marked_done_in_one_transaction_with_their_records(
+    database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with uow_factory() as uow:
+        for n in range(5):
+            uow.outbox.add("teams.send", {"n": n}, idempotency_key=f"teams:{n}")
+        await uow.commit()
+    marked: list[list[int]] = []
+    mark_all_delivered = outbox.mark_all_delivered
+
+    async def spy(session: Any, delivered: Any, *, now: Any) -> None:
+        marked.append([row_id for row_id, _ in delivered])
+        await mark_all_delivered(session, delivered, now=now)
+
+    monkeypatch.setattr(outbox, "mark_all_delivered", spy)
+
+    async def post(message: OutboxMessage) -> Delivered:
+        async def record(session: Any) -> None:
+            await sent_messages.record(
+                session, key=message.idempotency_key, conversation_id="19:c", activity_id=f"a{message.payload['n']}",
+                now=clock.now(),
+            )  # fmt: skip
+
+        return Delivered({"activity_id": f"a{message.payload['n']}"}, record)
+
+    assert await relay_for(database, clock, {"teams.send": post}).drain() == 5
+
+    assert len(marked) == 1 and len(marked[0]) == 5
+    assert [(row.status, row.result) for row in await rows(database)] == [
+        ("done", {"activity_id": f"a{n}"}) for n in range(5)
+    ]
+    async with database.session() as session:
+        recorded = [await sent_messages.lookup(session, f"teams:{n}") for n in range(5)]
+    assert [sent.activity_id if sent else None for sent in recorded] == [f"a{n}" for n in range(5)]
+
+
+async def test_a_record_that_cannot_be_written_fails_its_own_row_only_and_leaves_it_due(
+    database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    async with uow_factory() as uow:
+        for n in range(3):
+            uow.outbox.add("teams.send", {"n": n}, idempotency_key=f"teams:{n}")
+        await uow.commit()
+
+    async def post(message: OutboxMessage) -> Delivered:
+        async def record(session: Any) -> None:
+            if message.payload["n"] == 1:
+                raise RuntimeError("disk full")
+            await sent_messages.record(
+                session, key=message.idempotency_key, conversation_id="19:c", activity_id="a", now=clock.now()
+            )
+
+        return Delivered({"n": message.payload["n"]}, record)
+
+    relay = relay_for(database, clock, {"teams.send": post})
+    await relay.drain(max_rounds=1)
+
+    statuses = [(row.status, row.last_error) for row in await rows(database)]
+    assert statuses[0] == ("done", None) and statuses[2] == ("done", None)
+    assert statuses[1][0] == "pending" and "delivered but not recorded" in (statuses[1][1] or "")
+    async with database.session() as session:
+        assert await sent_messages.lookup(session, "teams:1") is None
+        assert await sent_messages.lookup(session, "teams:2") is not None
 
 
 async def test_row_claimed_by_a_relay_that_died_is_delivered_by_another_after_the_lease(

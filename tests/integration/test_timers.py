@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from adapters.timer_tick import TimerTick
 from domain.clock import FixedClock
+from storage import timers
 from storage.database import Database
 from storage.outbox import OutboxRow
 from storage.timers import DueTimer, TimerRow
@@ -202,3 +204,30 @@ async def test_a_failing_handler_in_a_batch_rolls_back_only_itself_and_is_retrie
     assert sorted(row.idempotency_key for row in await outbox_rows(database)) == [
         "prompt:k0", "prompt:k1", "prompt:k2", "prompt:k3", "prompt:k4"
     ]  # fmt: skip
+
+
+async def test_a_batch_of_slow_timers_is_committed_in_parts_and_all_of_them_fire_in_the_tick(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each prompt timer of a stand-up morning asks twenty people: a batch stops after
+    `batch_seconds` and commits, so SQLite's one writer goes to the relay between batches."""
+
+    async def prompt(timer: DueTimer, uow: SqlUnitOfWork) -> None:
+        await asyncio.sleep(0.06)  # building twenty cards
+        uow.outbox.add("teams.send", {"to": timer.key}, idempotency_key=f"prompt:{timer.key}")
+
+    batches: list[int] = []
+    mark_all_fired = timers.mark_all_fired
+
+    async def spy(session: Any, timer_ids: list[int], *, now: Any) -> None:
+        batches.append(len(timer_ids))
+        await mark_all_fired(session, timer_ids, now=now)
+
+    monkeypatch.setattr(timers, "mark_all_fired", spy)
+    async with uow_factory() as uow:
+        for n in range(5):
+            await uow.timers.schedule("prompt", f"k{n}", clock.now(), {})
+        await uow.commit()
+
+    assert await TimerTick(uow_factory, {"prompt": prompt}, clock, batch_size=5, batch_seconds=0.1).tick() == 5
+    assert sum(batches) == 5 and max(batches) <= 2  # a slow handler only makes the batches smaller
