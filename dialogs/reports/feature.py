@@ -29,9 +29,7 @@ class ReportsFeature:
             Command("report", "report [week|month|2026-11] [circle]",
                     "MTTA, MTTR, SLA and on-call load of your circle, with the dashboard", ALL_SCOPES, commands.handle)
         )  # fmt: skip
-        host.timers.register(
-            WEEKLY_REPORT, weekly_report_handler(host.teams, links, settings.public_url)
-        )
+        host.timers.register(WEEKLY_REPORT, weekly_report_handler(host.teams, links, settings.public_url))
         host.planner.register(WeeklyReportSchedule())
         single_tenant = settings.app_tenant_id if settings.app_type != "MultiTenant" else ""
         sso = TeamsSsoValidator(settings.tab_audiences, tenant_id=single_tenant, keys_url=settings.sso_keys_url)
