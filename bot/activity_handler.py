@@ -22,7 +22,9 @@ from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text
 from bot.conversation_references import conversation_record
 from bot.dialog_runner import DialogRunner
 from bot.mentions import mentions
+from bot.teams_delivery import awaiting_install
 from domain.clock import Clock
+from storage import outbox
 from storage.conversations import ConversationRecord
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -124,6 +126,9 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
                 # Only a turn whose token was checked may move where the bot writes: in anonymous
                 # mode anyone could otherwise redirect a channel's incident cards.
                 await uow.conversations.save(record, now=now, move_address=_authenticated(turn_context))
+                if record.channel_id:
+                    # Messages queued for this channel before the bot was installed go now.
+                    await outbox.wake_waiting(uow.session, reason=awaiting_install(record.channel_id), now=now)
             await uow.commit()
         if save and record is not None:
             self._saved_references[record.conversation_id] = (record, now)

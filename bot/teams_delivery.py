@@ -37,7 +37,8 @@ from storage.sent_messages import SentMessage, SentMessageStore
 
 log = logging.getLogger(__name__)
 
-# How often a message for a channel circlebot is not installed in yet looks for its address.
+# How often a message for a channel circlebot is not installed in yet looks for its address
+# (the installation itself wakes it at once: bot/activity_handler.py).
 AWAIT_INSTALL_EVERY = timedelta(seconds=30)
 
 
@@ -134,13 +135,8 @@ class TeamsDelivery:
             reference = await self._channels.reference(channel_id)
             if reference is None:
                 # Not a failure: the message waits, as long as it takes (the oldest pending row
-                # shows on /metrics and `circlebot outbox list`).
-                raise RetryLater(
-                    f"circlebot is not installed in the team of channel {channel_id} yet: "
-                    "the message is posted once it is",
-                    retry_after=AWAIT_INSTALL_EVERY,
-                    counts=False,
-                )
+                # shows on /metrics and `circlebot outbox list`); the installation wakes it.
+                raise RetryLater(awaiting_install(channel_id), retry_after=AWAIT_INSTALL_EVERY, counts=False)
             try:
                 conversation = ConversationTarget.from_dict(reference).in_conversation(conversation.conversation_id)
             except InvalidConversationTarget as error:
@@ -191,6 +187,11 @@ class TeamsDelivery:
 
         # Committed with the row's "delivered" mark, the moment the relay has the answer.
         return Delivered({"conversation_id": conversation_id, "activity_id": activity_id}, record)
+
+
+def awaiting_install(channel_id: str) -> str:
+    """Why a message for `channel_id` waits: the outbox row's last error, until the installation."""
+    return f"circlebot is not installed in the team of channel {channel_id} yet: the message is posted once it is"
 
 
 def register_teams_handlers(relay: OutboxRelay, delivery: TeamsDelivery) -> None:

@@ -226,6 +226,18 @@ async def save_progress(session: AsyncSession, row_id: int, *, owner: str, progr
     return bool(result.rowcount)
 
 
+async def wake_waiting(session: AsyncSession, *, reason: str, now: datetime) -> int:
+    """Make the pending rows last deferred for exactly `reason` due now; returns how many."""
+    result = await session.exec(
+        update(OutboxRow)
+        .where(
+            col(OutboxRow.status) == PENDING, col(OutboxRow.last_error) == reason, col(OutboxRow.next_attempt_at) > now
+        )
+        .values(next_attempt_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
 async def mark_delivered(session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
     await mark_all_delivered(session, [(row_id, result)], now=now)
 

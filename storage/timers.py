@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, func, or_, update
 from sqlalchemy import select as select_columns  # sqlmodel's select types at most four columns
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -65,17 +66,26 @@ class SqlTimers:
         self._now = now
 
     async def schedule(self, kind: str, key: str, due_at: datetime, payload: dict[str, Any]) -> bool:
-        existing = (await self._session.exec(select(TimerRow).where(col(TimerRow.key) == key))).first()
-        if existing is None:
-            self._session.add(TimerRow(kind=kind, key=key, payload=payload, due_at=due_at, created_at=self._now))
-            await self._session.flush()
-            return True
-        if existing.status not in (PENDING, CANCELLED):
-            return False
-        existing.kind, existing.payload, existing.due_at, existing.status = kind, payload, due_at, PENDING
-        self._session.add(existing)
-        await self._session.flush()
-        return True
+        """Arm the timer `key`, or re-arm it while pending or cancelled; False once it has fired.
+
+        One statement (an upsert), not a lookup and then a write: a declaration arms three.
+        """
+        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(TimerRow).values(
+            kind=kind, key=key, payload=payload, due_at=due_at, status=PENDING, attempts=0, created_at=self._now
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "kind": statement.excluded.kind,
+                "payload": statement.excluded.payload,
+                "due_at": statement.excluded.due_at,
+                "status": PENDING,
+            },
+            where=col(TimerRow.status).in_([PENDING, CANCELLED]),
+        ).returning(col(TimerRow.id))
+        return (await self._session.exec(upsert)).first() is not None
 
     async def cancel(self, key: str) -> bool:
         result = await self._session.exec(

@@ -10,6 +10,8 @@ from prometheus_client import generate_latest
 
 from adapters.runtime import RUNTIME
 from bot.commands import PERSONAL, SHARED_SCOPES, Command, CommandArgs
+from bot.messenger import Messenger
+from bot.teams_notifier import TeamsNotifier
 from bot.wiring import BOT
 from storage import conversations
 from tests.support.activities import (
@@ -27,7 +29,7 @@ from tests.support.activities import (
     installed_personally,
     personal_message,
 )
-from tests.support.bot_app import BotClient, post_activity
+from tests.support.bot_app import BotClient, post_activity, runtime_of
 from tests.support.fake_connector import FakeConnector
 
 
@@ -263,3 +265,22 @@ async def test_turns_are_counted_by_activity_type(client: BotClient, connector: 
     exposition = generate_latest(client.app[RUNTIME].metrics.registry).decode()
     assert 'circlebot_turns_total{type="message"} 1.0' in exposition
     assert 'circlebot_turns_total{type="installationUpdate"} 1.0' in exposition
+
+
+async def test_a_message_queued_for_the_channel_before_the_installation_goes_when_it_is_installed(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    # The first start-up catches up a shift change before anyone has installed the app in the team.
+    runtime = runtime_of(client)
+    teams = TeamsNotifier(Messenger(), runtime.clock)
+    async with runtime.uow() as uow:
+        channel = await teams.channel(uow, CHANNEL_ID)
+        teams.send(uow, channel, "Handover: Sara is on call", "teams:handover:test")
+        await uow.commit()
+    await runtime.relay.drain()
+    assert connector.sent == []
+
+    await post_activity(client, installed_in_team(connector.service_url))  # the clock does not move
+    await runtime.relay.drain()
+
+    assert "Handover: Sara is on call" in [sent.text for sent in connector.sent if sent.conversation_id == CHANNEL_ID]

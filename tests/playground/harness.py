@@ -514,6 +514,16 @@ class Playground:
 
         return await self._wait_until(enough, within, f"{count} bot message(s) in {conversation_id}")
 
+    async def wait_for_bot_message(
+        self, conversation_id: str, matching: Callable[[dict[str, Any]], bool], within: float = 10.0
+    ) -> dict[str, Any]:
+        """Wait for the bot's first message in the conversation that `matching` accepts; return it."""
+
+        def found() -> dict[str, Any] | None:
+            return next((msg for msg in self.bot_messages(conversation_id) if matching(msg)), None)
+
+        return await self._wait_until(found, within, f"a matching bot message in {conversation_id}")
+
     async def wait_for_bot_card(self, header: str, within: float = 20.0) -> dict[str, Any]:
         """The bot's first message (in any conversation) whose card's first text is `header`."""
 
