@@ -43,6 +43,9 @@ _ROUNDING = 1e-9
 # Waking this much after the reserved moment is on time; later, the reservation is moved.
 _LATE = 0.002
 
+# Slots kept for refused callers, at most; past ones are dropped beyond it.
+_MAX_BOOKINGS = 10_000
+
 
 class RateLimited(Exception):
     """No slot within the allowed wait; try again after `delay` seconds."""
@@ -123,22 +126,35 @@ class TeamsRateLimiter:
         self._max_wait = max_wait
         self._monotonic = monotonic
         self._sleep = sleep
+        self._bookings: dict[str, tuple[str, str, float]] = {}
 
-    async def acquire(self, *, conversation_id: str, tenant_id: str | None) -> float:
-        """Wait until a request to `conversation_id` may go; returns how long it waited."""
+    async def acquire(self, *, conversation_id: str, tenant_id: str | None, booking: str | None = None) -> float:
+        """Wait until a request to `conversation_id` may go; returns how long it waited.
+
+        With a `booking` name (the outbox key), a refusal keeps the slot it computed for that name:
+        the caller comes back shortly before it (RateLimited.delay) and goes then. Without it, a
+        storm's thousand cards refused together would all come back for the same next slot.
+        """
         tenant = tenant_id or "unknown-tenant"
         started = now = self._monotonic()
         self._threads.forget_before(conversation_id, now)
         self._tenants.forget_before(tenant, now)
-        moment = self._earliest_for_both(conversation_id, tenant, now)
-        delay = moment - now
-        if delay > self._max_wait:
-            raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
-        while True:
-            # Reserve the slot before sleeping, with no await in between, so concurrent callers
-            # queue behind it instead of all waking up at the same instant.
+        moment = self._booked(booking, conversation_id, tenant, now)
+        if moment is None:
+            moment = self._earliest_for_both(conversation_id, tenant, now)
             self._threads.reserve(conversation_id, moment)
             self._tenants.reserve(tenant, moment)
+        delay = moment - now
+        if delay > self._max_wait:
+            if booking is None:
+                self._threads.release(conversation_id, moment)
+                self._tenants.release(tenant, moment)
+            else:
+                self._bookings[booking] = (conversation_id, tenant, moment)
+            raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
+        while True:
+            # The slot is reserved before sleeping, with no await in between, so concurrent
+            # callers queue behind it instead of all waking up at the same instant.
             if delay <= 0:
                 return moment - started
             await self._sleep(delay)
@@ -151,7 +167,23 @@ class TeamsRateLimiter:
             self._threads.release(conversation_id, moment)
             self._tenants.release(tenant, moment)
             moment = self._earliest_for_both(conversation_id, tenant, now)
+            self._threads.reserve(conversation_id, moment)
+            self._tenants.reserve(tenant, moment)
             delay = moment - now
+
+    def _booked(self, booking: str | None, conversation_id: str, tenant: str, now: float) -> float | None:
+        """The slot kept for `booking` if it is still ahead (or only just passed); else None."""
+        if booking is None or (booked := self._bookings.pop(booking, None)) is None:
+            if len(self._bookings) > _MAX_BOOKINGS:
+                # Callers that never came back (their row went dead, or to another replica).
+                self._bookings = {name: b for name, b in self._bookings.items() if b[2] > now}
+            return None
+        booked_conversation, booked_tenant, moment = booked
+        if (booked_conversation, booked_tenant) == (conversation_id, tenant) and now - moment <= _LATE:
+            return moment
+        self._threads.release(booked_conversation, moment)
+        self._tenants.release(booked_tenant, moment)
+        return None
 
     def _earliest_for_both(self, conversation_id: str, tenant: str, now: float) -> float:
         # Each log only moves the moment later, and only to one of finitely many candidates.

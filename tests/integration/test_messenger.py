@@ -402,3 +402,21 @@ async def test_a_post_to_a_channel_circlebot_is_not_installed_in_yet_waits_and_g
     [thread_id] = [conversation for conversation in teams.conversations if conversation != CHANNEL]
     assert teams.texts(thread_id) == ["Handover: Bob is on call", "Bob, you are on call"]
     assert [row.status for row in await bot.outbox()] == [DONE, DONE]
+
+
+async def test_a_message_held_back_by_the_rate_limit_uses_none_of_its_attempts(
+    database: Database, clock: FixedClock, teams: ThrottlingConnector, bot: Bot
+) -> None:
+    # A storm: more cards for one channel than Teams takes in a second. Waiting for the limit
+    # is our own pacing; counted as failures, a long storm would park cards as dead.
+    delivery = build_teams_delivery(database, clock, app_id="", app_password="", limiter=TeamsRateLimiter(max_wait=0))
+    register_teams_handlers(bot.relay, delivery)
+    for n in range(8):
+        await bot.send(f"INC-{n} declared", key=f"teams:INC-{n}:declared")
+
+    await bot.drain()
+    await delivery.close()
+
+    rows = await bot.outbox()
+    assert [row.status for row in rows] == [DONE] * 7 + [PENDING]
+    assert rows[7].attempts == 0 and "rate limit" in (rows[7].last_error or "")

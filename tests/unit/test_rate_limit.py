@@ -117,6 +117,32 @@ async def test_a_wait_longer_than_allowed_is_refused_with_the_delay_so_the_relay
     assert clock.sleeps == [1.0] * 8  # the refused one did not sleep
 
 
+async def test_a_refused_sender_keeps_its_slot_so_that_latecomers_queue_behind_it() -> None:
+    # A storm's cards refused together: each keeps the slot it was refused for, so none of them
+    # is refused again for a card that came later (and none has to win a race for the next slot).
+    clock = FakeMonotonic(frozen=True)
+    teams = limiter(clock, max_wait=0.5)
+    for _ in range(7):
+        await send(teams)
+    refusals = []
+    for n in range(7):
+        with pytest.raises(RateLimited) as refused:
+            await teams.acquire(conversation_id="19:incidents", tenant_id="contoso", booking=f"card-{n}")
+        refusals.append(refused.value.delay)
+
+    clock.now = 1000.6
+    with pytest.raises(RateLimited) as latecomer:
+        await send(teams)
+    clock.now = 1001.0
+    waits = [
+        await teams.acquire(conversation_id="19:incidents", tenant_id="contoso", booking=f"card-{n}") for n in range(7)
+    ]
+
+    assert refusals == [1.0] * 7
+    assert latecomer.value.delay == pytest.approx(1.4)  # behind the seven kept slots
+    assert waits == [0.0] * 7
+
+
 async def test_concurrent_senders_queue_behind_each_other_instead_of_waking_together() -> None:
     clock = FakeMonotonic(frozen=True)
     teams = limiter(clock)
