@@ -3,7 +3,7 @@
     python benchmarks/standups.py [--circles 50] [--members 20] [--database-url sqlite:///...]
 
 Against the throttling fake Bot Connector, which answers 429 like Teams above the per-tenant limit
-(50 requests per second; it runs on its own thread, as Teams runs on its own machines): the
+(50 requests per second; it runs in a process of its own, as Teams runs on its own machines): the
 shared planner arms every circle's stand-up, the timer tick queues 1,000 prompts and 50 summary
 cards, and the outbox relay delivers them. Then every member answers
 on the card (an `adaptiveCard/action` invoke POSTed to /api/messages), the arrivals spread over
@@ -20,14 +20,16 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -75,28 +77,82 @@ class CardCheckAtClose(CardCheck):
         super().raise_if_any()
 
 
-class ConnectorThread:
-    """Runs the fake connector on its own event loop and thread. Teams is another machine: its
-    clock does not stop while the bot's event loop is busy. In the bot's loop, the fake stamped a
-    request's arrival only when that loop got round to it, so two requests sent a full window
-    apart could "arrive" within one second: a 429 that no real Teams gives."""
+@dataclass(frozen=True)
+class TeamsState:
+    """What the fake Teams received: (arrival, method, conversation) per accepted request, the
+    429s it answered, and per conversation the (activity id, latest activity) of each post."""
 
-    def __init__(self, connector: ThrottlingConnector) -> None:
-        self.connector = connector
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-teams", daemon=True)
+    accepted: list[tuple[float, str, str]]
+    over_limit: int
+    conversations: dict[str, list[tuple[str, dict[str, Any]]]]
+
+
+class FakeTeamsProcess:
+    """The throttling fake connector in a process of its own. Teams is another machine: its clock
+    and its arrivals do not wait for the bot's event loop or interpreter lock. Run in the bot's
+    process, the fake stamped a request's arrival only when this process got round to it, so two
+    requests sent a full window apart could "arrive" within one second: a 429 no real Teams gives."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve_fake_teams, args=(child,), name="fake-teams", daemon=True)
+        self.url = ""
 
     async def start(self) -> None:
-        self._thread.start()
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.connector.start(), self._loop))
+        self._process.start()
+        self.url = await self._ask(None)
+
+    async def count(self) -> int:
+        """How many requests it accepted so far."""
+        return int(await self._ask("count"))
+
+    async def state(self) -> TeamsState:
+        return TeamsState(**await self._ask("state"))
 
     async def close(self) -> None:
-        try:
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.connector.close(), self._loop))
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
+        """Stop it; fails if any card it received was not valid Adaptive Card 1.5."""
+        error = await self._ask("close")
+        await asyncio.to_thread(self._process.join, 10)
+        if error:
+            raise AssertionError(error)
+
+    async def _ask(self, command: str | None) -> Any:
+        def exchange() -> Any:
+            if command is not None:
+                self._pipe.send(command)
+            return self._pipe.recv()
+
+        return await asyncio.to_thread(exchange)
+
+
+def _serve_fake_teams(pipe: Connection) -> None:
+    asyncio.run(_fake_teams(pipe))
+
+
+async def _fake_teams(pipe: Connection) -> None:
+    connector = ThrottlingConnector(per_second_limit=TENANT_LIMIT, card_check=CardCheckAtClose())
+    await connector.start()
+    pipe.send(connector.url)
+    while True:
+        command = await asyncio.to_thread(pipe.recv)
+        if command == "count":
+            pipe.send(len(connector.accepted))
+        elif command == "state":
+            conversations = {
+                conversation: [(posted.activity_id, posted.activity) for posted in posts]
+                for conversation, posts in connector.conversations.items()
+            }
+            pipe.send({"accepted": list(connector.accepted), "over_limit": connector.over_limit,
+                       "conversations": conversations})  # fmt: skip
+        else:
+            try:
+                await connector.close()
+            except Exception as error:
+                pipe.send(str(error))
+            else:
+                pipe.send(None)
+            return
 
 
 class ShiftedClock:
@@ -178,14 +234,14 @@ def answer_activity(service_url: str, c: int, i: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def wait_for(condition: Callable[[], bool]) -> None:
-    """Poll `condition` (what the connector received) until it holds; the relay works meanwhile."""
+async def wait_for(reached: Callable[[], Awaitable[bool]]) -> None:
+    """Poll `reached` (asking the fake Teams or the database) until it holds; the relay works meanwhile."""
     async with asyncio.timeout(600):
-        while not condition():  # noqa: ASYNC110 - the fake connector has no event to wait on
+        while not await reached():  # noqa: ASYNC110 - the fake runs in another process: nothing to wait on
             await asyncio.sleep(0.05)
 
 
-def outbox_empty(url: str) -> bool:
+def pending_rows(url: str) -> int:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as connection:
@@ -194,7 +250,7 @@ def outbox_empty(url: str) -> bool:
             ).scalar_one()
     finally:
         engine.dispose()
-    return int(pending) == 0
+    return int(pending)
 
 
 async def tick_until_quiet(runtime: Runtime) -> None:
@@ -216,8 +272,7 @@ async def run(
     circles: int, members: int, database_url: str, concurrency: int, answers_seconds: float = 60.0
 ) -> dict[str, Any]:
     migrate.upgrade(database_url)
-    connector = ThrottlingConnector(per_second_limit=TENANT_LIMIT, card_check=CardCheckAtClose())
-    teams = ConnectorThread(connector)
+    teams = FakeTeamsProcess()
     await teams.start()
     clock = ShiftedClock(STANDUP - timedelta(minutes=5))
     app = create_app(load_settings(DATABASE_URL=database_url, _env_file=None), clock=clock, background=False)
@@ -230,7 +285,7 @@ async def run(
         async with runtime.uow() as uow:
             await uow.circles.apply(parse_circles(circles_yaml(circles, members), "bench.yaml"), clock.now())
             await uow.commit()
-        await store_references(runtime, connector.url, circles, members)
+        await store_references(runtime, teams.url, circles, members)
         await runtime.planner.plan()
 
         # 1. 09:30: everyone is due at once.
@@ -238,11 +293,16 @@ async def run(
         started = time.perf_counter()
         await tick_until_quiet(runtime)
         queued_seconds = time.perf_counter() - started
-        await wait_for(lambda: len(connector.accepted) >= people + circles)
-        prompt_phase = sorted(moment for moment, _, _ in connector.accepted)
+
+        async def all_received() -> bool:
+            return await teams.count() >= people + circles
+
+        await wait_for(all_received)
+        first_phase = await teams.state()
+        prompt_phase = sorted(moment for moment, _, _ in first_phase.accepted)
         prompt_span = prompt_phase[-1] - prompt_phase[0]
         prompts = [
-            len(connector.conversations.get(f"a:chat-{c}-{i}", [])) for c in range(circles) for i in range(members)
+            len(first_phase.conversations.get(f"a:chat-{c}-{i}", [])) for c in range(circles) for i in range(members)
         ]
 
         # 2. Every member answers, the arrivals spread over a minute of the bot's clock.
@@ -264,7 +324,7 @@ async def run(
                 await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
                 async with semaphore:
                     url = server.make_url("/api/messages")
-                    async with session.post(url, json=answer_activity(connector.url, c, i)) as response:
+                    async with session.post(url, json=answer_activity(teams.url, c, i)) as response:
                         statuses.append(response.status)
 
             await asyncio.gather(*(answer(n, c, i) for n, (c, i) in enumerate(order)))
@@ -275,17 +335,22 @@ async def run(
         ticker.cancel()
         clock.set(STANDUP + timedelta(hours=4))
         await tick_until_quiet(runtime)
-        await wait_for(lambda: outbox_empty(runtime.database.url))
+
+        async def outbox_drained() -> bool:
+            return await asyncio.to_thread(pending_rows, runtime.database.url) == 0
+
+        await wait_for(outbox_drained)
+        final = await teams.state()
         finals_ok = 0
         per_thread: dict[str, list[float]] = defaultdict(list)
-        for moment, _method, conversation in connector.accepted:
+        for moment, _method, conversation in final.accepted:
             if conversation.startswith("19:"):
                 per_thread[conversation].append(moment)
         async with runtime.database.session() as db:
             for c in range(circles):
                 sent = await sent_messages.lookup(db, summary_key(f"circle{c}", STANDUP.date()))
-                posts = connector.conversations.get(f"19:circle{c}@thread.tacv2", [])
-                card = next((p.activity for p in posts if sent and p.activity_id == sent.activity_id), {})
+                posts = final.conversations.get(f"19:circle{c}@thread.tacv2", [])
+                card = next((activity for posted_id, activity in posts if sent and posted_id == sent.activity_id), {})
                 shown = json.dumps(card)
                 every_answer = all(f"work item {c}-{i}" in shown for i in range(members))
                 finals_ok += f"{members} of {members} answered \\u00b7 final" in shown and every_answer
@@ -299,10 +364,10 @@ async def run(
     prompt_rate = len(prompt_phase) / prompt_span if prompt_span else float("inf")
     thread_1s = max((max_in_window(m, 1.0) for m in per_thread.values()), default=0)
     thread_30s = max((max_in_window(m, 30.0) for m in per_thread.values()), default=0)
-    tenant_1s = max_in_window([moment for moment, _, _ in connector.accepted], 1.0)
+    tenant_1s = max_in_window([moment for moment, _, _ in final.accepted], 1.0)
     ok = (
         all(count == 1 for count in prompts)
-        and connector.over_limit == 0
+        and final.over_limit == 0
         and tenant_1s <= TENANT_LIMIT
         and prompt_rate >= 0.9 * TENANT_LIMIT
         and finals_ok == circles
@@ -326,7 +391,7 @@ async def run(
         "tenant_limit": {
             "allowed_per_second": TENANT_LIMIT,
             "max_in_any_second": tenant_1s,
-            "refused_429": connector.over_limit,
+            "refused_429": final.over_limit,
         },
         "answers": {"count": len(statuses), "http_200": statuses.count(200), "seconds": round(answers_took, 2)},
         "summary_cards": {

@@ -19,7 +19,7 @@ from bot.bot_connector import BotConnector
 from bot.cards import CARD_CONTENT_TYPE, text_card
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
-from bot.rate_limit import TeamsRateLimiter
+from bot.rate_limit import Rate, TeamsRateLimiter
 from bot.teams_delivery import AWAIT_INSTALL_EVERY, TeamsDelivery, build_teams_delivery, register_teams_handlers
 from bot.teams_notifier import TeamsNotifier
 from domain.clock import FixedClock
@@ -409,7 +409,9 @@ async def test_a_message_held_back_by_the_rate_limit_uses_none_of_its_attempts(
 ) -> None:
     # A storm: more cards for one channel than Teams takes in a second. Waiting for the limit
     # is our own pacing; counted as failures, a long storm would park cards as dead.
-    delivery = build_teams_delivery(database, clock, app_id="", app_password="", limiter=TeamsRateLimiter(max_wait=0))
+    delivery = build_teams_delivery(
+        database, clock, app_id="", app_password="", limiter=TeamsRateLimiter(max_wait=0, tenant_rates=(Rate(50, 1.0),))
+    )
     register_teams_handlers(bot.relay, delivery)
     for n in range(8):
         await bot.send(f"INC-{n} declared", key=f"teams:INC-{n}:declared")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.rate_limit import RateLimited, TeamsRateLimiter
+from bot.rate_limit import Rate, RateLimited, TeamsRateLimiter
 
 
 class FakeMonotonic:
@@ -27,7 +27,10 @@ class FakeMonotonic:
 
 
 def limiter(clock: FakeMonotonic, *, max_wait: float = 60.0) -> TeamsRateLimiter:
-    return TeamsRateLimiter(max_wait=max_wait, slack=0.0, monotonic=clock, sleep=clock.sleep)
+    """Teams' limits as documented, without our margins (slack, the tenant's 20 ms spacing)."""
+    return TeamsRateLimiter(
+        max_wait=max_wait, slack=0.0, tenant_rates=(Rate(50, 1.0),), monotonic=clock, sleep=clock.sleep
+    )
 
 
 async def send(limiter: TeamsRateLimiter, thread: str = "19:incidents", tenant: str = "contoso") -> float:
@@ -154,11 +157,23 @@ async def test_concurrent_senders_queue_behind_each_other_instead_of_waking_toge
 
 async def test_slack_keeps_each_window_a_little_longer_than_teams_counts() -> None:
     clock = FakeMonotonic()
-    teams = TeamsRateLimiter(slack=0.05, monotonic=clock, sleep=clock.sleep)
+    teams = TeamsRateLimiter(slack=0.05, tenant_rates=(Rate(50, 1.0),), monotonic=clock, sleep=clock.sleep)
 
     waits = [await send(teams) for _ in range(8)]
 
     assert waits[7] == pytest.approx(1.05)
+
+
+async def test_by_default_a_tenant_s_requests_go_in_bursts_of_5_at_most_not_50() -> None:
+    clock = FakeMonotonic()
+    teams = TeamsRateLimiter(slack=0.0, monotonic=clock, sleep=clock.sleep)
+    departures = []
+    for n in range(101):
+        await send(teams, thread=f"19:circle-{n}")
+        departures.append(clock.now)
+
+    assert max(sum(1 for d in departures if start <= d < start + 0.1 - 1e-9) for start in departures) == 5
+    assert departures[50] - departures[0] == pytest.approx(1.0)  # and still 50 in any second
 
 
 class VirtualTime:
