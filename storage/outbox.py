@@ -238,10 +238,6 @@ async def wake_waiting(session: AsyncSession, *, reason: str, now: datetime) -> 
     return int(result.rowcount or 0)
 
 
-async def mark_delivered(session: AsyncSession, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
-    await mark_all_delivered(session, [(row_id, result)], now=now)
-
-
 async def mark_all_delivered(
     session: AsyncSession, delivered: Sequence[tuple[int, dict[str, Any] | None]], *, now: datetime
 ) -> None:
