@@ -146,13 +146,11 @@ class TeamsRateLimiter:
         moment = self._booked(booking, conversation_id, tenant, now)
         if moment is None:
             moment = self._earliest_for_both(conversation_id, tenant, now)
-            self._threads.reserve(conversation_id, moment)
-            self._tenants.reserve(tenant, moment)
+            self._reserve(conversation_id, tenant, moment)
         delay = moment - now
         if delay > self._max_wait:
             if booking is None:
-                self._threads.release(conversation_id, moment)
-                self._tenants.release(tenant, moment)
+                self._release(conversation_id, tenant, moment)
             else:
                 self._bookings[booking] = (conversation_id, tenant, moment)
             raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
@@ -168,11 +166,9 @@ class TeamsRateLimiter:
             # A busy event loop woke us late: the request goes now, not at the reserved moment,
             # and a slot that late may break a window the callers after us were fitted into.
             # Move the reservation to the real departure, or further if it does not fit there.
-            self._threads.release(conversation_id, moment)
-            self._tenants.release(tenant, moment)
+            self._release(conversation_id, tenant, moment)
             moment = self._earliest_for_both(conversation_id, tenant, now)
-            self._threads.reserve(conversation_id, moment)
-            self._tenants.reserve(tenant, moment)
+            self._reserve(conversation_id, tenant, moment)
             delay = moment - now
 
     def _booked(self, booking: str | None, conversation_id: str, tenant: str, now: float) -> float | None:
@@ -185,9 +181,16 @@ class TeamsRateLimiter:
         booked_conversation, booked_tenant, moment = booked
         if (booked_conversation, booked_tenant) == (conversation_id, tenant) and now - moment <= _LATE:
             return moment
-        self._threads.release(booked_conversation, moment)
-        self._tenants.release(booked_tenant, moment)
+        self._release(booked_conversation, booked_tenant, moment)
         return None
+
+    def _reserve(self, conversation_id: str, tenant: str, moment: float) -> None:
+        self._threads.reserve(conversation_id, moment)
+        self._tenants.reserve(tenant, moment)
+
+    def _release(self, conversation_id: str, tenant: str, moment: float) -> None:
+        self._threads.release(conversation_id, moment)
+        self._tenants.release(tenant, moment)
 
     def _earliest_for_both(self, conversation_id: str, tenant: str, now: float) -> float:
         # Each log only moves the moment later, and only to one of finitely many candidates.
