@@ -1,10 +1,17 @@
-"""Teams' proactive-message limits, enforced before each request with sliding-window logs.
+"""Teams' proactive-message limits, enforced before each request.
+
+Two parts. A plan: sliding-window logs of departures give each request its slot, up front, so
+concurrent senders queue instead of waking together and a long wait is known at once. A check:
+Teams counts arrivals, not our departures, so a request only leaves if, counting those still in
+flight and those answered within the last period, the limit still has room (`Occupancy`). The
+check costs throughput in proportion to the round trip (≈ limit / (period + round trip)): on a
+LAN ~1 %, across the internet to Teams (~150 ms) ~13 %; that is the price of never earning a 429.
 
 Why not a library: aiolimiter is a single-rate leaky bucket (a 60-per-30 s bucket admits ~119
 messages in a sliding 30 s window, which Teams throttles), reads the loop clock and cannot say
 how long a caller would wait; pyrate-limiter has multi-rate sliding windows, but we need two keys
 (thread and tenant) reserved together, all-or-nothing, and the wait known up front so a long wait
-becomes a RetryLater instead of a blocked relay. That is the small class below.
+becomes a RetryLater instead of a blocked relay. Those are the small classes below.
 
 The limits are per process. With N replicas, give each 1/N of the tenant rate. The outbox hands
 out one row per thread at a time, so a thread's messages are spaced by the round trip even when
@@ -16,8 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 
@@ -31,15 +40,11 @@ class Rate:
 
 # https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit
 THREAD_RATES: tuple[Rate, ...] = (Rate(7, 1.0), Rate(60, 30.0))  # per bot, per conversation/thread
-# Per app, per tenant, all conversations; and at most 5 in any 100 ms: a burst of 50 leaves at
-# once but is taken in by Teams over tens of milliseconds, so the last of one burst could be
-# counted in the same second as the first of the next (a 429 in 1 of ~500 requests, measured
-# with benchmarks/standups.py against a fake Teams in a process of its own).
-TENANT_RATES: tuple[Rate, ...] = (Rate(50, 1.0), Rate(5, 0.1))
+TENANT_RATES: tuple[Rate, ...] = (Rate(50, 1.0),)  # per app, per tenant, all conversations
 
-# Teams counts arrivals, we count departures: network jitter can squeeze requests sent a full
-# window apart into one window on their side, so every window is kept 5 % longer.
-DEFAULT_SLACK = 0.05
+# Teams counts arrivals, we plan departures: the plan keeps each window this much longer, about
+# a round trip, so that the answers (see Occupancy) rarely have to hold a planned request back.
+DEFAULT_SLACK = 0.01
 
 # (t + window) - t is not always window in floating point; a nanosecond settles it.
 _ROUNDING = 1e-9
@@ -49,6 +54,9 @@ _LATE = 0.002
 
 # Slots kept for refused callers, at most; past ones are dropped beyond it.
 _MAX_BOOKINGS = 10_000
+
+# How often the logs of conversations that got no message for a while are dropped.
+_SWEEP_EVERY = 60.0
 
 
 class RateLimited(Exception):
@@ -108,8 +116,66 @@ class SlidingWindowLog:
             return
         del sends[: bisect.bisect_right(sends, now - self._longest)]
         if not sends:
-            # Thousands of conversations each get a message now and then: forget idle ones.
             del self._sends[key]
+
+    def held_keys(self) -> list[str]:
+        return list(self._sends)
+
+
+class Occupancy:
+    """Requests Teams may still count, per key: those in flight, and those answered less than a
+    period ago. Planning departures is not enough: Teams counts arrivals, and a request that left
+    on time may arrive late (a busy loop, a slow network) next to one that left a window later.
+    A request arrives between its departure and its answer, so if at most `limit` requests are
+    in flight or answered within the last `period` whenever one more leaves, no window of
+    `period` at Teams can hold more than `limit`, whatever the latency (a semaphore whose permit
+    comes back a period after the answer)."""
+
+    def __init__(self, rates: Sequence[Rate]) -> None:
+        self._rates = tuple(rates)
+        self._longest = max(rate.period for rate in self._rates)
+        self._in_flight: dict[str, int] = {}
+        self._answers: dict[str, list[float]] = {}
+
+    def free_at(self, key: str, now: float) -> float | None:
+        """None if one more request may leave now; else the moment it may (math.inf: at an answer)."""
+        in_flight = self._in_flight.get(key, 0)
+        answers = self._answers.get(key, [])
+        free_at: float | None = None
+        for rate in self._rates:
+            recent = answers[bisect.bisect_right(answers, now - rate.period + _ROUNDING) :]
+            excess = in_flight + len(recent) - rate.limit + 1
+            if excess <= 0:
+                continue
+            # The oldest answers leave the window first; if they are not enough, only an answer
+            # to a request now in flight can make room.
+            moment = recent[excess - 1] + rate.period if excess <= len(recent) else math.inf
+            free_at = moment if free_at is None else max(free_at, moment)
+        return free_at
+
+    def depart(self, key: str) -> None:
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+
+    def answered(self, key: str, now: float) -> None:
+        """The request that left under `key` has its answer (or its failure) at `now`."""
+        left = self._in_flight.get(key, 0) - 1
+        if left > 0:
+            self._in_flight[key] = left
+        else:
+            self._in_flight.pop(key, None)
+        bisect.insort(self._answers.setdefault(key, []), now)
+
+    def forget_before(self, key: str, now: float) -> None:
+        """Drop answers that no request from `now` on can be counted with (call with the real now)."""
+        answers = self._answers.get(key)
+        if answers is None:
+            return
+        del answers[: bisect.bisect_right(answers, now - self._longest)]
+        if not answers:
+            del self._answers[key]
+
+    def held_keys(self) -> list[str]:
+        return list(self._answers)
 
 
 class TeamsRateLimiter:
@@ -131,18 +197,37 @@ class TeamsRateLimiter:
         self._monotonic = monotonic
         self._sleep = sleep
         self._bookings: dict[str, tuple[str, str, float]] = {}
+        self._thread_occupancy = Occupancy(thread_rates)
+        self._tenant_occupancy = Occupancy(tenant_rates)
+        self._an_answer = asyncio.Event()
+        self._next_sweep = -math.inf
 
-    async def acquire(self, *, conversation_id: str, tenant_id: str | None, booking: str | None = None) -> float:
-        """Wait until a request to `conversation_id` may go; returns how long it waited.
+    @asynccontextmanager
+    async def slot(
+        self, *, conversation_id: str, tenant_id: str | None, booking: str | None = None
+    ) -> AsyncIterator[float]:
+        """Wait until a request to `conversation_id` may go, and send it inside the block (the
+        block's end is taken as its answer); yields how long it waited.
 
-        With a `booking` name (the outbox key), a refusal keeps the slot it computed for that name:
-        the caller comes back shortly before it (RateLimited.delay) and goes then. Without it, a
-        storm's thousand cards refused together would all come back for the same next slot.
+        With a `booking` name (the outbox key), a refusal (RateLimited) keeps the slot it computed
+        for that name: the caller comes back shortly before it (RateLimited.delay) and goes then.
+        Without it, a storm's thousand cards refused together would all come back for the same
+        next slot.
         """
         tenant = tenant_id or "unknown-tenant"
+        waited = await self._depart(conversation_id, tenant, booking)
+        try:
+            yield waited
+        finally:
+            now = self._monotonic()
+            self._thread_occupancy.answered(conversation_id, now)
+            self._tenant_occupancy.answered(tenant, now)
+            self._an_answer.set()
+            self._an_answer = asyncio.Event()
+
+    async def _depart(self, conversation_id: str, tenant: str, booking: str | None) -> float:
         started = now = self._monotonic()
-        self._threads.forget_before(conversation_id, now)
-        self._tenants.forget_before(tenant, now)
+        self._forget_before(conversation_id, tenant, now)
         moment = self._booked(booking, conversation_id, tenant, now)
         if moment is None:
             moment = self._earliest_for_both(conversation_id, tenant, now)
@@ -154,22 +239,74 @@ class TeamsRateLimiter:
             else:
                 self._bookings[booking] = (conversation_id, tenant, moment)
             raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
+        give_up_at = started + self._max_wait  # the answers may hold us back until then
         while True:
             # The slot is reserved before sleeping, with no await in between, so concurrent
             # callers queue behind it instead of all waking up at the same instant.
-            if delay <= 0:
-                return moment - started
-            await self._sleep(delay)
+            if delay > 0:
+                await self._sleep(delay)
+                now = self._monotonic()
+            if now - moment > _LATE:
+                # A busy event loop woke us late, or the answers held us back: the request goes
+                # now, not at the reserved moment, and a slot that late may break a window the
+                # callers after us were fitted into. Move the reservation to the real departure,
+                # or further if it does not fit there.
+                self._release(conversation_id, tenant, moment)
+                moment = self._earliest_for_both(conversation_id, tenant, now)
+                self._reserve(conversation_id, tenant, moment)
+                delay = moment - now
+                if delay > 0:
+                    continue
+            # Woken a hair early by the loop's timer resolution, the request still goes at its moment.
+            free_at = self._free_at(conversation_id, tenant, max(now, moment))
+            if free_at is None:
+                self._thread_occupancy.depart(conversation_id)
+                self._tenant_occupancy.depart(tenant)
+                return max(now, moment) - started
+            if now >= give_up_at:
+                # Teams is slow to answer what we already sent; waiting on would hold a relay slot.
+                self._release(conversation_id, tenant, moment)
+                raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", self._max_wait)
+            await self._until_answer_or(min(free_at, give_up_at) - now)
             now = self._monotonic()
-            if now - moment <= _LATE:
-                return moment - started
-            # A busy event loop woke us late: the request goes now, not at the reserved moment,
-            # and a slot that late may break a window the callers after us were fitted into.
-            # Move the reservation to the real departure, or further if it does not fit there.
-            self._release(conversation_id, tenant, moment)
-            moment = self._earliest_for_both(conversation_id, tenant, now)
-            self._reserve(conversation_id, tenant, moment)
-            delay = moment - now
+            delay = 0.0
+
+    def _free_at(self, conversation_id: str, tenant: str, now: float) -> float | None:
+        moments = [
+            moment
+            for moment in (
+                self._thread_occupancy.free_at(conversation_id, now),
+                self._tenant_occupancy.free_at(tenant, now),
+            )
+            if moment is not None
+        ]
+        return max(moments) if moments else None
+
+    async def _until_answer_or(self, seconds: float) -> None:
+        """Sleep `seconds` (math.inf: no limit), or less if an answer comes in meanwhile."""
+        answer = asyncio.ensure_future(self._an_answer.wait())
+        if math.isinf(seconds):
+            await answer
+            return
+        timer = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait((answer, timer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            answer.cancel()
+            timer.cancel()
+
+    def _forget_before(self, conversation_id: str, tenant: str, now: float) -> None:
+        self._threads.forget_before(conversation_id, now)
+        self._tenants.forget_before(tenant, now)
+        self._thread_occupancy.forget_before(conversation_id, now)
+        self._tenant_occupancy.forget_before(tenant, now)
+        if now >= self._next_sweep:
+            # Thousands of conversations get a message now and then; forget the idle ones too.
+            self._next_sweep = now + _SWEEP_EVERY
+            for key in self._threads.held_keys():
+                self._threads.forget_before(key, now)
+            for key in self._thread_occupancy.held_keys():
+                self._thread_occupancy.forget_before(key, now)
 
     def _booked(self, booking: str | None, conversation_id: str, tenant: str, now: float) -> float | None:
         """The slot kept for `booking` if it is still ahead (or only just passed); else None."""

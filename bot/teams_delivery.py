@@ -17,8 +17,9 @@ anything else. Updates need none of this: a PUT of the same content is naturally
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +37,8 @@ from storage.outbox import OutboxMessage
 from storage.sent_messages import SentMessage, SentMessageStore
 
 log = logging.getLogger(__name__)
+
+_Answer = TypeVar("_Answer")
 
 # A message refused by the rate limiter comes back this long before its kept slot (the relay
 # polls every second), and waits the rest in the limiter.
@@ -72,9 +75,13 @@ class TeamsDelivery:
         conversation_id = target.conversation_id
         if request.in_thread:
             conversation_id = await self._thread_of(request.in_thread)
-        await self._wait_for_slot(message, conversation_id, target.tenant_id)
-        answer = await self._connector.send_to_conversation(
-            target.service_url, conversation_id, _addressed(activity, target, conversation_id)
+        answer = await self._in_slot(
+            message,
+            conversation_id,
+            target.tenant_id,
+            lambda: self._connector.send_to_conversation(
+                target.service_url, conversation_id, _addressed(activity, target, conversation_id)
+            ),
         )
         return await self._remember(message, conversation_id, answer.get("id"), thread_conversation_id=None)
 
@@ -87,12 +94,16 @@ class TeamsDelivery:
         if original is None:
             # Its send is queued ahead of us on the same ordering key, or dead: wait for a revive.
             raise RetryLater(f"the message {original_key!r} to update has not been posted yet")
-        await self._wait_for_slot(message, original.conversation_id, target.tenant_id)
-        await self._connector.update_activity(
-            target.service_url,
+        await self._in_slot(
+            message,
             original.conversation_id,
-            original.activity_id,
-            _addressed(activity, target, original.conversation_id),
+            target.tenant_id,
+            lambda: self._connector.update_activity(
+                target.service_url,
+                original.conversation_id,
+                original.activity_id,
+                _addressed(activity, target, original.conversation_id),
+            ),
         )
         edited_at = self._clock.now()
 
@@ -115,8 +126,12 @@ class TeamsDelivery:
             parameters["tenantId"] = target.tenant_id
         if target.bot_id:
             parameters["bot"] = {"id": target.bot_id}
-        await self._wait_for_slot(message, channel_id, target.tenant_id)
-        answer = await self._connector.create_conversation(target.service_url, parameters)
+        answer = await self._in_slot(
+            message,
+            channel_id,
+            target.tenant_id,
+            lambda: self._connector.create_conversation(target.service_url, parameters),
+        )
         activity_id = answer.get("activityId")
         thread_id = answer.get("id") or (f"{channel_id};messageid={activity_id}" if activity_id else None)
         if not thread_id:
@@ -154,11 +169,19 @@ class TeamsDelivery:
             raise RetryLater(f"the thread {thread_key!r} has not been started yet")
         return thread.thread_conversation_id
 
-    async def _wait_for_slot(self, message: OutboxMessage, conversation_id: str, tenant_id: str | None) -> None:
+    async def _in_slot(
+        self,
+        message: OutboxMessage,
+        conversation_id: str,
+        tenant_id: str | None,
+        request: Callable[[], Awaitable[_Answer]],
+    ) -> _Answer:
+        """Make the request once the rate limits allow it (its answer frees the slot in time)."""
         try:
-            await self._limiter.acquire(
+            async with self._limiter.slot(
                 conversation_id=conversation_id, tenant_id=tenant_id, booking=message.idempotency_key
-            )
+            ):
+                return await request()
         except RateLimited as limited:
             # Waiting longer would hold a relay slot: come back a little before the slot kept for
             # this message. Our own pacing, not a failure: it uses none of the row's attempts (a
