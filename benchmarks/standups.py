@@ -243,15 +243,17 @@ async def wait_for(reached: Callable[[], Awaitable[bool]]) -> None:
 
 
 def pending_rows(url: str) -> int:
+    return _outbox_rows(url, col(OutboxRow.status) == PENDING)
+
+
+def _outbox_rows(url: str, *where: Any) -> int:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as connection:
-            pending = connection.execute(
-                select(func.count()).select_from(OutboxRow).where(col(OutboxRow.status) == PENDING)
-            ).scalar_one()
+            count = connection.execute(select(func.count()).select_from(OutboxRow).where(*where)).scalar_one()
     finally:
         engine.dispose()
-    return int(pending)
+    return int(count)
 
 
 async def tick_until_quiet(runtime: Runtime) -> None:
@@ -273,6 +275,9 @@ async def run(
     circles: int, members: int, database_url: str, concurrency: int, answers_seconds: float = 60.0
 ) -> dict[str, Any]:
     migrate.upgrade(database_url)
+    if _outbox_rows(database_url):
+        # Another morning's prompts and cards would be delivered too, and counted.
+        raise SystemExit(f"{database_url} has been used before: the benchmark needs an empty database")
     teams = FakeTeamsProcess()
     await teams.start()
     clock = ShiftedClock(STANDUP - timedelta(minutes=5))

@@ -49,7 +49,7 @@ DEFAULT_SLACK = 0.01
 # (t + window) - t is not always window in floating point; a nanosecond settles it.
 _ROUNDING = 1e-9
 
-# Waking this much after the reserved moment is on time; later, the reservation is moved.
+# A refused caller coming back this late for its kept slot gets a new one.
 _LATE = 0.002
 
 # Slots kept for refused callers, at most; past ones are dropped beyond it.
@@ -239,37 +239,24 @@ class TeamsRateLimiter:
             else:
                 self._bookings[booking] = (conversation_id, tenant, moment)
             raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", delay)
-        give_up_at = started + self._max_wait  # the answers may hold us back until then
-        while True:
+        if delay > 0:
             # The slot is reserved before sleeping, with no await in between, so concurrent
             # callers queue behind it instead of all waking up at the same instant.
-            if delay > 0:
-                await self._sleep(delay)
-                now = self._monotonic()
-            if now - moment > _LATE:
-                # A busy event loop woke us late, or the answers held us back: the request goes
-                # now, not at the reserved moment, and a slot that late may break a window the
-                # callers after us were fitted into. Move the reservation to the real departure,
-                # or further if it does not fit there.
-                self._release(conversation_id, tenant, moment)
-                moment = self._earliest_for_both(conversation_id, tenant, now)
-                self._reserve(conversation_id, tenant, moment)
-                delay = moment - now
-                if delay > 0:
-                    continue
-            # Woken a hair early by the loop's timer resolution, the request still goes at its moment.
-            free_at = self._free_at(conversation_id, tenant, max(now, moment))
-            if free_at is None:
-                self._thread_occupancy.depart(conversation_id)
-                self._tenant_occupancy.depart(tenant)
-                return max(now, moment) - started
+            await self._sleep(delay)
+            now = self._monotonic()
+        # Woken late by a busy loop or not, what decides is what Teams may still count (the plan
+        # only spreads the senders); woken a hair early by the timer's resolution, it goes now.
+        give_up_at = started + self._max_wait
+        while (free_at := self._free_at(conversation_id, tenant, max(now, moment))) is not None:
             if now >= give_up_at:
                 # Teams is slow to answer what we already sent; waiting on would hold a relay slot.
                 self._release(conversation_id, tenant, moment)
                 raise RateLimited(f"conversation {conversation_id} / tenant {tenant}", self._max_wait)
             await self._until_answer_or(min(free_at, give_up_at) - now)
             now = self._monotonic()
-            delay = 0.0
+        self._thread_occupancy.depart(conversation_id)
+        self._tenant_occupancy.depart(tenant)
+        return max(now, moment) - started
 
     def _free_at(self, conversation_id: str, tenant: str, now: float) -> float | None:
         moments = [
