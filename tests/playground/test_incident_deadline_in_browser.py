@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from domain.local_time import format_time, zone_named
+from domain.local_time import format_when, zone_named
 from tests.playground.harness import (
     REPO_ROOT,
     BrowserPage,
@@ -90,7 +90,8 @@ async def test_an_unacknowledged_p1_card_turns_ack_overdue_when_its_deadline_pas
         declared_at = moved_clock.now()
         live = await playground.wait_for_bot_card("INC-1 · P1 · DECLARED")
         card = card_of(live)
-        ack_by = format_time(declared_at + timedelta(minutes=5), ROME)
+        deadline = declared_at + timedelta(minutes=5)
+        ack_by = format_when(deadline, ROME, declared_at)  # with its day when that is tomorrow (23:55)
         assert card["body"][0]["text"] == "INC-1 · P1 · DECLARED"
         assert re.fullmatch(rf"by {ack_by} \(in [45]m\)", facts(card)["Acknowledge"])
         assert facts(card)["Jira"] == "not configured"
@@ -103,7 +104,8 @@ async def test_an_unacknowledged_p1_card_turns_ack_overdue_when_its_deadline_pas
         overdue = card_of(updated)
         assert overdue["body"][0]["text"] == "INC-1 · P1 · ACK OVERDUE"
         assert overdue["body"][0]["color"] == "attention"
-        assert facts(overdue)["Acknowledge"].startswith(f"OVERDUE since {ack_by}")
+        overdue_since = format_when(deadline, ROME, moved_clock.now())
+        assert facts(overdue)["Acknowledge"].startswith(f"OVERDUE since {overdue_since}")
         assert "overdue by 0s" not in str(overdue)
         await browser.screenshot(AFTER, showing="ACK OVERDUE")
         assert_a_real_picture(AFTER)
