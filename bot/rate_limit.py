@@ -270,11 +270,8 @@ class TeamsRateLimiter:
         return max(moments) if moments else None
 
     async def _until_answer_or(self, seconds: float) -> None:
-        """Sleep `seconds` (math.inf: no limit), or less if an answer comes in meanwhile."""
+        """Sleep `seconds`, or less if an answer comes in meanwhile."""
         answer = asyncio.ensure_future(self._an_answer.wait())
-        if math.isinf(seconds):
-            await answer
-            return
         timer = asyncio.ensure_future(self._sleep(seconds))
         try:
             await asyncio.wait((answer, timer), return_when=asyncio.FIRST_COMPLETED)
