@@ -68,6 +68,16 @@ class RateLimited(Exception):
         self.delay = delay
 
 
+def _drop_up_to(moments_by_key: dict[str, list[float]], key: str, up_to: float) -> None:
+    """Drop `key`'s sorted moments up to `up_to`, and the key itself once none is left."""
+    moments = moments_by_key.get(key)
+    if moments is None:
+        return
+    del moments[: bisect.bisect_right(moments, up_to)]
+    if not moments:
+        del moments_by_key[key]
+
+
 class SlidingWindowLog:
     """Send times per key (past and reserved); answers when one more send breaks no rate."""
 
@@ -111,12 +121,7 @@ class SlidingWindowLog:
 
     def forget_before(self, key: str, now: float) -> None:
         """Drop sends that no request from `now` on can be counted with (call with the real now)."""
-        sends = self._sends.get(key)
-        if sends is None:
-            return
-        del sends[: bisect.bisect_right(sends, now - self._longest)]
-        if not sends:
-            del self._sends[key]
+        _drop_up_to(self._sends, key, now - self._longest)
 
     def held_keys(self) -> list[str]:
         return list(self._sends)
@@ -167,12 +172,7 @@ class Occupancy:
 
     def forget_before(self, key: str, now: float) -> None:
         """Drop answers that no request from `now` on can be counted with (call with the real now)."""
-        answers = self._answers.get(key)
-        if answers is None:
-            return
-        del answers[: bisect.bisect_right(answers, now - self._longest)]
-        if not answers:
-            del self._answers[key]
+        _drop_up_to(self._answers, key, now - self._longest)
 
     def held_keys(self) -> list[str]:
         return list(self._answers)
@@ -259,15 +259,9 @@ class TeamsRateLimiter:
         return max(now, moment) - started
 
     def _free_at(self, conversation_id: str, tenant: str, now: float) -> float | None:
-        moments = [
-            moment
-            for moment in (
-                self._thread_occupancy.free_at(conversation_id, now),
-                self._tenant_occupancy.free_at(tenant, now),
-            )
-            if moment is not None
-        ]
-        return max(moments) if moments else None
+        in_thread = self._thread_occupancy.free_at(conversation_id, now)
+        in_tenant = self._tenant_occupancy.free_at(tenant, now)
+        return max((moment for moment in (in_thread, in_tenant) if moment is not None), default=None)
 
     async def _until_answer_or(self, seconds: float) -> None:
         """Sleep `seconds`, or less if an answer comes in meanwhile."""
