@@ -1,13 +1,14 @@
 """What one turn costs, whatever the machine's load: CPU ms and SQL statements per turn, one turn at a time.
 
-    python benchmarks/cost.py [--turns 200] [--database-url URL]
+    python benchmarks/cost.py [--turns 200] [--database-url URL] [--only WORKLOAD] [--profile FILE]
 
 Runs the real app in this process (relay driven by hand, no scheduler) against the tests' fake Bot
 Connector, and for each workload (`help` in a channel, `/incident P3 …` in a channel with its card
 delivered by the relay, one Alertmanager group opening an incident and its card) reports the CPU
 milliseconds of this process (time.process_time: the bot, the fake connector and the HTTP client
 together) and the SQL statements executed, per turn. Sequential on purpose: the figures judge a
-change to the code, not the machine. One JSON line goes to stdout.
+change to the code, not the machine. One JSON line goes to stdout. `--only` measures one workload;
+`--profile FILE` writes a cProfile of the measured turns (not the warm-up) for `pstats`/snakeviz.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import cProfile
 import json
 import logging
 import sys
@@ -49,13 +51,19 @@ class StatementCounter:
         return sum(self.by_verb.values())
 
 
-async def measure(turns: int, run_one: Callable[[int], Awaitable[None]], counter: StatementCounter) -> dict[str, Any]:
+async def measure(
+    turns: int, run_one: Callable[[int], Awaitable[None]], counter: StatementCounter, profiler: cProfile.Profile | None
+) -> dict[str, Any]:
     for number in range(5):  # warm caches (SQLAlchemy's statement cache, lazy imports)
         await run_one(-number - 1)
     counter.by_verb.clear()
     cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
     for number in range(turns):
         await run_one(number)
+    if profiler:
+        profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {
         "cpu_ms_per_turn": round(cpu * 1000 / turns, 2),
@@ -65,16 +73,26 @@ async def measure(turns: int, run_one: Callable[[int], Awaitable[None]], counter
     }
 
 
-async def run(turns: int, database_url: str | None) -> dict[str, Any]:
+WORKLOADS = ("channel_help", "declare", "alert_group")
+
+
+async def run(
+    turns: int, database_url: str | None, only: Sequence[str] = WORKLOADS, profile: str | None = None
+) -> dict[str, Any]:
     # Without a Teams channel reference for every circle, incidents log "install circlebot first".
     logging.disable(logging.ERROR)
+    profiler = cProfile.Profile() if profile else None
     try:
-        return await _run(turns, database_url)
+        return await _run(turns, database_url, only, profiler)
     finally:
         logging.disable(logging.NOTSET)
+        if profiler and profile:
+            profiler.dump_stats(profile)
 
 
-async def _run(turns: int, database_url: str | None) -> dict[str, Any]:
+async def _run(
+    turns: int, database_url: str | None, only: Sequence[str], profiler: cProfile.Profile | None
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'cost.db'}"
@@ -112,9 +130,9 @@ async def _run(turns: int, database_url: str | None) -> dict[str, Any]:
                 await _ok(response)
                 await runtime.relay.drain()
 
-            results["channel_help"] = await measure(turns, channel_help, counter)
-            results["declare"] = await measure(turns, declare, counter)
-            results["alert_group"] = await measure(turns, alert_group, counter)
+            workloads = {"channel_help": channel_help, "declare": declare, "alert_group": alert_group}
+            for name in only:
+                results[name] = await measure(turns, workloads[name], counter, profiler)
     return {"benchmark": "cost", "database": url.split(":", 1)[0], "turns": turns, **results}
 
 
@@ -135,8 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--only", choices=WORKLOADS, action="append", help="this workload only (repeatable)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the measured turns into FILE")
     args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(run(args.turns, args.database_url))))
+    print(json.dumps(asyncio.run(run(args.turns, args.database_url, args.only or WORKLOADS, args.profile))))
     return 0
 
 

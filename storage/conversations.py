@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,9 +65,38 @@ class ConversationRecord:
     welcomed_at: datetime | None = None
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+_REFERENCE_FIELDS = (
+    "conversation_type", "channel_id", "team_id", "tenant_id", "service_url", "user_teams_id", "user_aad_id",
+    "reference", "updated_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _turn_writes(dialect: str) -> tuple[Any, Any, Any]:
+    """The two writes of every turn, built once per dialect: (claim, save, save keeping the address).
+
+    Built per call they cost more CPU than the turn's own work (statement construction, the ORM's
+    bulk-insert path and cache-key generation); as Core statements on the tables, with values
+    passed at execution, SQLAlchemy compiles each once and only binds afterwards.
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    processed = insert(ProcessedActivityRow.__table__)  # type: ignore[attr-defined]
+    claim = processed.on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"]).returning(
+        # psycopg reports rowcount -1 for INSERT; a returned row is the reliable "inserted".
+        processed.table.c.activity_id
+    )
+    references = insert(ConversationReferenceRow.__table__)  # type: ignore[attr-defined]
+    save = references.on_conflict_do_update(
+        index_elements=["conversation_id"], set_={name: references.excluded[name] for name in _REFERENCE_FIELDS}
+    )
+    keep_address = references.on_conflict_do_update(
+        index_elements=["conversation_id"], set_={"updated_at": references.excluded.updated_at}
+    )
+    return claim, save, keep_address
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
 
 
 async def save_reference(
@@ -77,7 +107,9 @@ async def save_reference(
     With `move_address` False (an unauthenticated turn) a stored conversation keeps its serviceUrl
     and reference: only a new conversation is stored as it came.
     """
+    _claim, save, keep_address = _turn_writes(_dialect(session))
     values = {
+        "conversation_id": record.conversation_id,
         "conversation_type": record.conversation_type,
         "channel_id": record.channel_id,
         "team_id": record.team_id,
@@ -86,17 +118,10 @@ async def save_reference(
         "user_teams_id": record.user_teams_id,
         "user_aad_id": record.user_aad_id,
         "reference": record.reference,
+        "created_at": now,
         "updated_at": now,
     }
-    statement = (
-        _insert(session)(ConversationReferenceRow)
-        .values(conversation_id=record.conversation_id, created_at=now, **values)
-        .on_conflict_do_update(
-            index_elements=["conversation_id"],
-            set_=values if move_address else {"updated_at": now},
-        )
-    )
-    await session.exec(statement)
+    await session.exec(save if move_address else keep_address, params=values)
 
 
 async def get_reference(session: AsyncSession, conversation_id: str) -> ConversationRecord | None:
@@ -152,14 +177,10 @@ async def mark_welcomed(session: AsyncSession, conversation_id: str, *, now: dat
 
 async def claim_activity(session: AsyncSession, activity_id: str, conversation_id: str, *, now: datetime) -> bool:
     """Remember an incoming activity; False when it was seen before (a redelivery to skip)."""
-    statement = (
-        _insert(session)(ProcessedActivityRow)
-        .values(activity_id=activity_id, conversation_id=conversation_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"])
-        # psycopg reports rowcount -1 for INSERT; a returned row is the reliable "inserted".
-        .returning(col(ProcessedActivityRow.activity_id))
+    claim, _save, _keep_address = _turn_writes(_dialect(session))
+    result = await session.exec(
+        claim, params={"activity_id": activity_id, "conversation_id": conversation_id, "created_at": now}
     )
-    result = await session.exec(statement)
     return result.first() is not None
 
 
