@@ -365,16 +365,19 @@ async def measured(
             session, urls, make, turns=args.warmup, concurrency=min(args.concurrency, args.warmup), start=-args.warmup
         )
     connector.reset()
-    cpu = servers.cpu()
+    cpu, own_cpu = servers.cpu(), time.process_time()
     started = time.perf_counter()
     starts, latencies, errors = await drive(session, urls, make, turns=args.turns, concurrency=args.concurrency)
     wall = time.perf_counter() - started
+    own_cpu = time.process_time() - own_cpu
     return {
         "rps": round(args.turns / wall, 1),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "errors": errors,
         "cpu_ms_per_turn": round((servers.cpu() - cpu) * 1000 / args.turns, 2),
+        # This process (the users and the fake connector): on 2 cores, bot + load must fit in both.
+        "load_cpu_ms_per_turn": round(own_cpu * 1000 / args.turns, 2),
         "_wall": wall,
         "_starts": starts,
     }

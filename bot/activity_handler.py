@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from collections import OrderedDict
@@ -108,13 +107,9 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         so a conversation's updated_at means "last refreshed", not "last message".
         """
         activity = turn_context.activity
+        # Without the id of the message being answered (no address), the reference of a busy chat
+        # or channel stays the same from one message to the next, and need not be rewritten.
         record = conversation_record(activity)
-        if record is not None:
-            # The id of the message being answered is no address; without it the reference of a
-            # busy chat stays the same from one message to the next, and need not be rewritten.
-            record = dataclasses.replace(
-                record, reference={k: v for k, v in record.reference.items() if k != "activityId"}
-            )
         # Invokes are not deduplicated: Teams waits for their answer, and a skipped one gets none.
         claim = bool(activity.id and record and activity.type != ActivityTypes.invoke)
         now = self._clock.now()
@@ -123,7 +118,8 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
             return True
         async with self._uow() as uow:
             if claim and record is not None:
-                first_time = await uow.conversations.claim_activity(activity.id[:512], record.conversation_id, now=now)
+                conversation_id = activity.conversation.id  # the thread's, for a channel post
+                first_time = await uow.conversations.claim_activity(activity.id[:512], conversation_id, now=now)
                 if not first_time:
                     return False
             if save and record is not None:
@@ -168,7 +164,9 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         if scope not in (TEAM, PERSONAL):
             return
         async with self._uow() as uow:
-            first = await uow.conversations.mark_welcomed(turn_context.activity.conversation.id, now=self._clock.now())
+            record = conversation_record(turn_context.activity)
+            conversation_id = record.conversation_id if record else turn_context.activity.conversation.id
+            first = await uow.conversations.mark_welcomed(conversation_id, now=self._clock.now())
             await uow.commit()
         if first:
             await turn_context.send_activity(card_message(welcome_card(in_team=scope == TEAM)))

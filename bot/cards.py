@@ -189,9 +189,12 @@ def welcome_card(*, in_team: bool) -> Card:
 
 
 def truncate_for_teams(card_or_text: Card | str, budget_bytes: int = TEAMS_MESSAGE_BUDGET_BYTES) -> Any:
-    """`card_or_text` shortened to fit in a Teams message, longest TextBlocks first, with a note."""
+    """`card_or_text` itself when it fits in a Teams message, else a copy shortened to fit (longest
+    TextBlocks first, with a note)."""
     if isinstance(card_or_text, str):
         return _truncate_text(card_or_text, budget_bytes)
+    if _size(card_or_text) <= budget_bytes:
+        return card_or_text  # nearly every card: no copy
     card = copy.deepcopy(card_or_text)
     while (excess := _size(card) - budget_bytes) > 0:
         blocks = sorted(_text_blocks(card), key=lambda block: len(block["text"]), reverse=True)

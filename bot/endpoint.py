@@ -28,6 +28,7 @@ from msrest.serialization import Model
 from adapters.json_body import BodyError, parse_json, without_unstorable
 from adapters.log_setup import request_id
 from bot.front_door import Refused, ServiceUrlPolicy, check_fields
+from bot.schema_codec import activity_from_json
 from bot.token_precheck import ForgedToken, precheck, trusted_issuers
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def _parse_activity(body: Any) -> tuple[Activity | None, str]:
     if not isinstance(body.get("type"), str) or not body["type"]:
         return None, "an activity needs a 'type'"
     try:
-        activity = Activity().deserialize(body)
+        activity = activity_from_json(body)
     except Exception as error:  # msrest's DeserializationError and the type errors under it
         return None, f"not a Bot Framework activity: {error.__class__.__name__}"
     if not activity.service_url or activity.conversation is None or not activity.conversation.id:

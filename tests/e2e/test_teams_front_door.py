@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botbuilder.core import TurnContext
 from prometheus_client import generate_latest
+from sqlmodel import select
 
 from adapters.runtime import RUNTIME
 from bot.commands import PERSONAL, SHARED_SCOPES, Command, CommandArgs
@@ -265,6 +266,43 @@ async def test_turns_are_counted_by_activity_type(client: BotClient, connector: 
     exposition = generate_latest(client.app[RUNTIME].metrics.registry).decode()
     assert 'circlebot_turns_total{type="message"} 1.0' in exposition
     assert 'circlebot_turns_total{type="installationUpdate"} 1.0' in exposition
+
+
+async def test_posts_in_a_channel_store_one_address_for_the_channel_not_a_row_per_post(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    # Every new post is its own thread conversation; with the channel-message permission the bot
+    # hears them all, so a row per post would grow without end.
+    for user in range(3):
+        poster = {"id": f"29:poster-{user}", "name": f"Poster {user}", "aadObjectId": f"aad-poster-{user}"}
+        await post_activity(client, channel_message("help", connector.service_url, **{"from": poster}))
+    await post_activity(client, channel_message("thanks", connector.service_url, mention_bot=False))
+
+    async with runtime_of(client).database.read_session() as session:
+        rows = (await session.exec(select(conversations.ConversationReferenceRow))).all()
+    assert [(row.conversation_id, row.channel_id, row.user_teams_id) for row in rows] == [
+        (CHANNEL_ID, CHANNEL_ID, None)
+    ]
+    assert rows[0].reference["conversation"]["id"] == CHANNEL_ID
+    assert "user" not in rows[0].reference and "activityId" not in rows[0].reference
+
+
+async def test_a_message_queued_for_the_channel_goes_once_someone_posts_there(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    runtime = runtime_of(client)
+    teams = TeamsNotifier(Messenger(), runtime.clock)
+    async with runtime.uow() as uow:
+        teams.send(uow, await teams.channel(uow, CHANNEL_ID), "Handover: Sara is on call", "teams:handover:post")
+        await uow.commit()
+    await runtime.relay.drain()
+    assert connector.sent == []
+
+    # No installation event: the bot learns the channel's address from a post in one of its threads.
+    await post_activity(client, channel_message("help", connector.service_url))
+    await runtime.relay.drain()
+
+    assert "Handover: Sara is on call" in [sent.text for sent in connector.sent if sent.conversation_id == CHANNEL_ID]
 
 
 async def test_a_message_queued_for_the_channel_before_the_installation_goes_when_it_is_installed(
