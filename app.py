@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
 from adapters.log_setup import configure_logging, request_id
+from adapters.malloc_arenas import limit_malloc_arenas
 from adapters.metrics import Metrics, metrics_middleware
 from adapters.ops_routes import add_ops_routes
 from adapters.outbox_relay import OutboxRelay
@@ -78,7 +79,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     database = Database(settings.database_url)
     relay_holder: list[OutboxRelay] = []
-    uow = UnitOfWorkFactory(database, clock, on_outbox_commit=lambda: relay_holder[0].notify())
+    uow = UnitOfWorkFactory(database, clock, on_outbox_commit=lambda kinds: relay_holder[0].notify(kinds))
     relay = OutboxRelay(
         database,
         {},
@@ -112,6 +113,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 def create_app(settings: Settings, *, clock: Clock | None = None, background: bool = True) -> web.Application:
     """The aiohttp application; `background=False` leaves relay and scheduler to the caller (tests)."""
+    limit_malloc_arenas()  # before any thread of ours allocates
     runtime = build_runtime(settings, clock)
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES, middlewares=[_request_id_middleware, metrics_middleware(runtime.metrics)]

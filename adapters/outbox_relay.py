@@ -14,7 +14,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
@@ -234,10 +234,20 @@ class OutboxRelay:
         """Be told of every row parked as dead (features show it to the circle)."""
         self._on_dead.append(handler)
 
-    def notify(self) -> None:
-        """Something was queued: deliver now instead of at the next poll."""
-        for wakeup in self._wakeups.values():
-            wakeup.set()
+    def notify(self, kinds: Iterable[str] | None = None) -> None:
+        """Rows of `kinds` (None: of any kind) were queued: their lanes deliver now, not at the next poll.
+
+        Only those lanes: every woken lane reads the outbox, and on SQLite that read is one more
+        statement queued with the turns' (a declaration's card used to wake Jira and GitLab too).
+        """
+        lanes = self._wakeups.keys() if kinds is None else {self._lane_for(kind) for kind in kinds}
+        for lane in lanes:
+            if wakeup := self._wakeups.get(lane):
+                wakeup.set()
+
+    def _lane_for(self, kind: str) -> str:
+        # A kind nobody registered is claimed by INTERNAL, which parks it as dead.
+        return lane_of(kind) if kind in self._handlers else INTERNAL
 
     def lanes(self) -> dict[str, list[str]]:
         """Each lane with the kinds registered in it."""
@@ -303,27 +313,45 @@ class OutboxRelay:
         return [dataclasses.replace(message, save_progress=self._progress_saver(message.id)) for message in batch]
 
     async def _run_lane(self, lane: str, poll_interval: float) -> None:
-        """Keep up to the lane's concurrency in flight; claim again as soon as a slot frees."""
+        """Keep up to the lane's concurrency in flight; claim again when something may have become due.
+
+        That is: a notify() for this lane, the poll interval, a delivery ending while the last
+        claim filled every slot (more may wait), or a delivery of an ordered row ending (the next
+        row of its ordering key is free now). A delivery ending otherwise frees a slot no row is
+        waiting for: claiming then would only read the outbox to find nothing.
+        """
         wakeup = self._wakeups[lane]
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: dict[asyncio.Task[None], OutboxMessage] = {}
         limit = max(1, self._concurrency.get(lane, DEFAULT_CONCURRENCY[INTERNAL]))
+        claim, backlog = True, False
         while not self._stopping:
-            wakeup.clear()
-            claimed = 0
-            try:
-                for message in await self._claim(lane, limit - len(in_flight)):
-                    claimed += 1
-                    in_flight.add(asyncio.create_task(self._deliver(message), name=f"outbox-{lane}-{message.id}"))
-            except Exception:
-                log.exception("outbox relay could not claim rows; will retry", extra={"relay": self.name, "lane": lane})
-            if claimed and len(in_flight) < limit:
-                continue  # maybe more are due
-            waiters: set[asyncio.Future[Any]] = {*in_flight, asyncio.ensure_future(wakeup.wait())}
-            # Wake for a new row (notify), a free slot (a delivery ended) or the next poll.
-            await asyncio.wait(waiters, timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters - in_flight:
-                waiter.cancel()
-            in_flight = {task for task in in_flight if not task.done()}
+            if claim:
+                wakeup.clear()
+                room = limit - len(in_flight)
+                claimed = 0
+                try:
+                    for message in await self._claim(lane, room):
+                        claimed += 1
+                        task = asyncio.create_task(self._deliver(message), name=f"outbox-{lane}-{message.id}")
+                        in_flight[task] = message
+                except Exception:
+                    log.exception(
+                        "outbox relay could not claim rows; will retry", extra={"relay": self.name, "lane": lane}
+                    )
+                backlog = claimed == room if room else backlog
+            waiter: asyncio.Future[Any] = asyncio.ensure_future(wakeup.wait())
+            # Wake for a new row (notify), a delivery ending or the next poll.
+            done, _ = await asyncio.wait(
+                {*in_flight, waiter}, timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiter.cancel()
+            ended = [in_flight.pop(task) for task in list(in_flight) if task in done]
+            claim = (
+                not done
+                or wakeup.is_set()
+                or (backlog and bool(ended))
+                or any(message.ordering_key for message in ended)
+            )
         if in_flight:
             # Shutdown: let deliveries in flight finish (each is bounded by the delivery timeout).
             await asyncio.gather(*in_flight, return_exceptions=True)

@@ -56,8 +56,8 @@ class TimerScheduler(Protocol):
 
 
 class IncidentRepository(Protocol):
-    async def add(self, incident: Incident) -> Incident:
-        """Insert; assigns `incident.number`."""
+    async def add(self, incident: Incident, *, thread: str | None = None) -> Incident:
+        """Insert; assigns `incident.number`. `thread`: the channel thread it was declared in."""
         ...
 
     async def get(self, number: int) -> Incident | None:
@@ -65,10 +65,6 @@ class IncidentRepository(Protocol):
         ...
 
     async def save(self, incident: Incident) -> None: ...
-
-    async def set_thread(self, number: int, conversation_id: str) -> None:
-        """Remember the channel thread where the incident is discussed."""
-        ...
 
     async def thread_of(self, number: int) -> str | None:
         """The channel thread of INC-<number>, when known."""

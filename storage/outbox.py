@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ class OutboxMessage:
     idempotency_key: str
     attempt: int
     progress: dict[str, Any] = field(default_factory=dict)
+    ordering_key: str | None = None
     save_progress: SaveProgress | None = field(default=None, compare=False, repr=False)
 
 
@@ -67,6 +69,7 @@ class SqlOutbox:
         self._now = now
         self._rows: list[dict[str, Any]] = []
         self.added = 0
+        self.added_kinds: frozenset[str] = frozenset()
 
     def add(
         self,
@@ -108,18 +111,21 @@ class SqlOutbox:
     async def flush(self) -> None:
         """Insert queued rows; a repeated idempotency key keeps the row already there."""
         rows, self._rows = self._rows, []
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _insert_row(self._session.bind.dialect.name if self._session.bind else "sqlite")
         for row in rows:
-            statement = (
-                insert(OutboxRow)
-                .values(**row)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(col(OutboxRow.id))
-            )
             # Count inserted rows from RETURNING: psycopg reports rowcount -1 for INSERT.
-            result = await self._session.exec(statement)
-            self.added += len(result.all())
+            if (await self._session.exec(statement, params=row)).first() is not None:
+                self.added += 1
+                self.added_kinds |= {row["kind"]}
+
+
+@functools.cache
+def _insert_row(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, built once per dialect:
+    built per row, the statement cost more CPU than the insert."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = OutboxRow.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
 
 
 async def outstanding(session: AsyncSession, ordering_key: str) -> Literal["pending", "dead"] | None:
@@ -211,6 +217,7 @@ async def claim_due(
             attempt=row.attempts,
             # While a row is pending its result column holds the progress of earlier attempts.
             progress=dict(row.result or {}),
+            ordering_key=row.ordering_key,
         )
         for row in rows
     ]

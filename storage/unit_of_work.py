@@ -28,15 +28,15 @@ from storage.timers import SqlTimers
 class SqlUnitOfWork:
     """Implements domain.ports.UnitOfWork on the database: every repository on one session.
 
-    `on_outbox_commit` is called after a commit that queued outbox rows, so the local relay
-    can deliver at once instead of waiting for its next poll.
+    `on_outbox_commit` is called with the kinds of the rows after a commit that queued outbox
+    rows, so the local relay's lanes for those kinds deliver at once instead of at their next poll.
     """
 
     def __init__(
         self,
         database: Database,
         clock: Clock,
-        on_outbox_commit: Callable[[], None] | None = None,
+        on_outbox_commit: Callable[[frozenset[str]], None] | None = None,
         *,
         read_only: bool = False,
     ) -> None:
@@ -86,7 +86,7 @@ class SqlUnitOfWork:
         await self.session.commit()
         self._committed = True
         if self.outbox.added and self._on_outbox_commit:
-            self._on_outbox_commit()
+            self._on_outbox_commit(self.outbox.added_kinds)
 
     async def rollback(self) -> None:
         await self.session.rollback()
@@ -95,7 +95,9 @@ class SqlUnitOfWork:
 class UnitOfWorkFactory:
     """Implements domain.ports.UnitsOfWork: units of work bound to one database and clock."""
 
-    def __init__(self, database: Database, clock: Clock, on_outbox_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, on_outbox_commit: Callable[[frozenset[str]], None] | None = None
+    ) -> None:
         self.database = database
         self.clock = clock
         self.on_outbox_commit = on_outbox_commit

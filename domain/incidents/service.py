@@ -81,9 +81,7 @@ async def declare_incident(
         alert_fingerprint=alert_fingerprint,
         links=links,
     )
-    await ctx.uow.incidents.add(incident)
-    if thread:
-        await ctx.uow.incidents.set_thread(incident.number, thread)
+    await ctx.uow.incidents.add(incident, thread=thread)
     await _apply_effects(ctx, incident, circle)
     return incident
 

@@ -94,8 +94,10 @@ class SqlIncidents:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._saved_timeline_length: dict[int, int] = {}
+        # Threads of the incidents added on this session: the new card asks right away.
+        self._added_threads: dict[int, str | None] = {}
 
-    async def add(self, incident: Incident) -> Incident:
+    async def add(self, incident: Incident, *, thread: str | None = None) -> Incident:
         """Insert a new incident numbered after the last committed one (INC-<n>).
 
         Not the column's sequence: PostgreSQL spends a sequence value even when the transaction
@@ -109,7 +111,7 @@ class SqlIncidents:
         row = IncidentRow(
             number=int(last or 0) + 1,
             severity=incident.severity.value, status=incident.status.value, source=incident.source.value,
-            **{name: getattr(incident, name) for name in _COPIED},
+            thread_conversation_id=thread, **{name: getattr(incident, name) for name in _COPIED},
         )  # fmt: skip
         self._session.add(row)
         await self._session.flush()
@@ -118,8 +120,12 @@ class SqlIncidents:
             type(event)(event.name, incident.number, event.at, event.actor, event.detail) for event in incident.events
         ]
         self._saved_timeline_length[incident.number] = 0
+        self._added_threads[incident.number] = thread
         await self._save_timeline(incident)
-        await self._save_links(incident)
+        if incident.links:  # a new incident has no links row to compare with
+            self._session.add(
+                IncidentLinksRow(incident_number=incident.number, links=[[title, url] for title, url in incident.links])
+            )
         return incident
 
     async def get(self, number: int) -> Incident | None:
@@ -141,13 +147,6 @@ class SqlIncidents:
         await self._save_timeline(incident)
         await self._save_links(incident)
         await self._session.flush()
-
-    async def set_thread(self, number: int, conversation_id: str) -> None:
-        row = await self._session.get(IncidentRow, number)
-        if row is not None:
-            row.thread_conversation_id = conversation_id
-            self._session.add(row)
-            await self._session.flush()
 
     async def by_thread(self, conversation_id: str) -> Incident | None:
         """The incident whose channel thread this conversation is.
@@ -175,6 +174,8 @@ class SqlIncidents:
         return await self.get(int(number)) if number.isdigit() else None
 
     async def thread_of(self, number: int) -> str | None:
+        if number in self._added_threads:
+            return self._added_threads[number]
         row = await self._session.get(IncidentRow, number)
         return row.thread_conversation_id if row else None
 

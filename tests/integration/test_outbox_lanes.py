@@ -165,3 +165,73 @@ async def test_building_the_jira_client_holds_no_lock_while_server_info_hangs() 
             await jira.stop()
             await asyncio.gather(*calls, return_exceptions=True)
             tracker.close()
+
+
+async def _relay_counting_claims(database: Database, delivered: list[str]) -> tuple[OutboxRelay, list[str]]:
+    relay = OutboxRelay(database, {}, SystemClock())
+
+    async def deliver(message: OutboxMessage) -> dict[str, Any]:
+        delivered.append(message.payload["text"])
+        return {"id": message.payload["text"]}
+
+    for kind in (TEAMS_SEND, "jira.comment", "gitlab.note", "standups.close"):
+        relay.register(kind, deliver)
+    claims: list[str] = []
+    claim = relay._claim
+
+    async def counting(lane: str, limit: int) -> list[OutboxMessage]:
+        claims.append(lane)
+        return await claim(lane, limit)
+
+    relay._claim = counting  # type: ignore[method-assign]
+    return relay, claims
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(250):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the relay did not get there within 5 s")
+
+
+async def test_a_teams_row_wakes_only_the_teams_lane_and_its_delivery_reads_nothing_more(database: Database) -> None:
+    delivered: list[str] = []
+    relay, claims = await _relay_counting_claims(database, delivered)
+    uow_factory = UnitOfWorkFactory(database, SystemClock(), on_outbox_commit=relay.notify)
+    running = asyncio.create_task(relay.run_forever(poll_interval=60))  # no poll within the test
+    try:
+        await _until(lambda: len(claims) == 4)  # each lane looks once at start
+        claims.clear()
+
+        async with uow_factory() as uow:
+            uow.outbox.add(TEAMS_SEND, {"text": "INC-1 card"}, idempotency_key="card:INC-1")
+            await uow.commit()
+        await _until(lambda: delivered == ["INC-1 card"])
+        await asyncio.sleep(0.1)  # a lane woken by the delivery's end would claim now
+
+        # On SQLite each claim is a read queued with the turns' writes; Jira, GitLab and the
+        # process's own lane had nothing to do with this row.
+        assert claims == ["teams"]
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=5)
+
+
+async def test_the_next_row_of_an_ordering_key_goes_as_soon_as_the_one_before_is_delivered(database: Database) -> None:
+    delivered: list[str] = []
+    relay, _claims = await _relay_counting_claims(database, delivered)
+    uow_factory = UnitOfWorkFactory(database, SystemClock(), on_outbox_commit=relay.notify)
+    running = asyncio.create_task(relay.run_forever(poll_interval=60))
+    try:
+        async with uow_factory() as uow:
+            for text in ("INC-2 card", "INC-2 @mention", "INC-2 update"):
+                uow.outbox.add(TEAMS_SEND, {"text": text}, idempotency_key=text, ordering_key="thread:INC-2")
+            await uow.commit()
+
+        # One notify for all three: the second and third are claimed when the one before ends.
+        await _until(lambda: len(delivered) == 3)
+        assert delivered == ["INC-2 card", "INC-2 @mention", "INC-2 update"]
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=5)
