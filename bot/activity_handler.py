@@ -24,6 +24,7 @@ from bot.mentions import mentions
 from bot.teams_delivery import awaiting_install
 from domain.clock import Clock
 from storage import outbox
+from storage.activity_claims import ActivityClaims
 from storage.conversations import ConversationRecord
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -59,6 +60,7 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         self,
         *,
         uow: UnitOfWorkFactory,
+        claims: ActivityClaims,
         clock: Clock,
         metrics: Metrics,
         commands: CommandRegistry,
@@ -67,6 +69,7 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         states: list[BotState],
     ) -> None:
         self._uow = uow
+        self._claims = claims
         self._clock = clock
         self._metrics = metrics
         self._commands = commands
@@ -116,6 +119,9 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         save = record is not None and self._needs_saving(record, now)
         if not claim and not save:
             return True
+        if claim and not save:
+            # Most turns: only the claim, committed together with the other turns' of the moment.
+            return await self._claims.claim(activity.id[:512], activity.conversation.id, now=now)
         async with self._uow() as uow:
             if claim and record is not None:
                 conversation_id = activity.conversation.id  # the thread's, for a channel post

@@ -27,6 +27,7 @@ from bot.dialog_runner import DialogRunner
 from bot.endpoint import MESSAGES_PATH, Door, messages_handler
 from bot.front_door import ServiceUrlPolicy
 from bot.turn_adapter import TurnAdapter
+from storage.activity_claims import ActivityClaims
 from storage.bot_state import DatabaseStorage
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def install_bot(app: web.Application, runtime: Runtime) -> BotComponents:
     register_builtin_commands(commands, card_actions, dialogs)
     bot = CircleBot(
         uow=runtime.uow,
+        claims=ActivityClaims(runtime.database),
         clock=runtime.clock,
         metrics=runtime.metrics,
         commands=commands,

@@ -79,7 +79,7 @@ def _turn_writes(dialect: str) -> tuple[Any, Any, Any]:
     bulk-insert path and cache-key generation); as Core statements on the tables, with values
     passed at execution, SQLAlchemy compiles each once and only binds afterwards.
     """
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _dialect_insert(dialect)
     processed = insert(ProcessedActivityRow.__table__)  # type: ignore[attr-defined]
     claim = processed.on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"]).returning(
         # psycopg reports rowcount -1 for INSERT; a returned row is the reliable "inserted".
@@ -93,6 +93,10 @@ def _turn_writes(dialect: str) -> tuple[Any, Any, Any]:
         index_elements=["conversation_id"], set_={"updated_at": references.excluded.updated_at}
     )
     return claim, save, keep_address
+
+
+def _dialect_insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -182,6 +186,19 @@ async def claim_activity(session: AsyncSession, activity_id: str, conversation_i
         claim, params={"activity_id": activity_id, "conversation_id": conversation_id, "created_at": now}
     )
     return result.first() is not None
+
+
+async def claim_activities(session: AsyncSession, claims: dict[tuple[str, str], datetime]) -> set[tuple[str, str]]:
+    """Remember several incoming activities ((activity id, conversation id) -> when) in one
+    statement; returns those seen for the first time."""
+    table = ProcessedActivityRow.__table__  # type: ignore[attr-defined]
+    statement = (
+        _dialect_insert(_dialect(session))(table)
+        .values([{"activity_id": a, "conversation_id": c, "created_at": at} for (a, c), at in claims.items()])
+        .on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"])
+        .returning(table.c.activity_id, table.c.conversation_id)
+    )
+    return {(row[0], row[1]) for row in (await session.exec(statement)).all()}
 
 
 async def prune_processed(session: AsyncSession, *, older_than: datetime) -> int:
