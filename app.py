@@ -47,7 +47,7 @@ from dialogs.standups.feature import StandupsFeature
 from domain.clock import Clock, SystemClock
 from domain.retry_policy import RetryPolicy
 from storage import migrate
-from storage.database import Database
+from storage.database import INTERACTIVE_WRITES, Database
 from storage.leader import LeaderElection
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -204,9 +204,11 @@ async def _request_id_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     token = request_id.set(request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16])
+    interactive = INTERACTIVE_WRITES.set(True)  # someone is waiting for this answer
     try:
         return await handler(request)
     finally:
+        INTERACTIVE_WRITES.reset(interactive)
         request_id.reset(token)
 
 

@@ -7,6 +7,7 @@ import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -97,19 +98,32 @@ def _ensure_parent_folder(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# True while serving an HTTP request (a turn, a webhook): its SQLite writes go before background
+# work's (the relay, timers), which set nothing. Tasks a request starts inherit it.
+INTERACTIVE_WRITES: ContextVar[bool] = ContextVar("circlebot_interactive_writes", default=False)
+# After this many requests' writes in a row while background work waits, one background write goes.
+BACKGROUND_SHARE = 4
+
+
 class WriteGate:
-    """A FIFO mutex for one process's SQLite writers, entered in the "begin" hook.
+    """A mutex for one process's SQLite writers, entered in the "begin" hook: FIFO within each of
+    two queues, requests first.
 
     SQLite lets one writer in at a time; the others sleep in its busy handler (up to 100 ms a
     try, in no order), which made the p99 of a turn over a second. Queuing here instead wakes
-    each writer as soon as the previous one commits, first come first served. Leaving is
-    synchronous so that the dialect's commit/rollback can release it right after the real one.
+    each writer as soon as the previous one commits. A request's write (a turn's claim, an alert
+    webhook's commit) goes before queued background writes, so an alert storm's ingestion or a
+    stand-up morning's deliveries add at most one background transaction to a person's wait;
+    every BACKGROUND_SHARE-th handover still goes to background work, so it is never starved.
+    Leaving is synchronous so that the dialect's commit/rollback can release it right after the
+    real one.
     """
 
     def __init__(self) -> None:
         self._held = False
         self._holder: object | None = None
-        self._waiters: deque[tuple[asyncio.Future[None], object]] = deque()
+        self._waiters: dict[bool, deque[tuple[asyncio.Future[None], object]]] = {True: deque(), False: deque()}
+        self._requests_in_a_row = 0
 
     @property
     def held(self) -> bool:
@@ -127,7 +141,7 @@ class WriteGate:
         if self.try_enter(holder):
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((waiter, holder))
+        self._waiters[INTERACTIVE_WRITES.get()].append((waiter, holder))
         try:
             async with asyncio.timeout(max_wait):
                 await waiter
@@ -142,14 +156,19 @@ class WriteGate:
         """Release the gate if `holder` holds it; the next live waiter gets it directly."""
         if not self._held or self._holder is not holder:
             return
-        while self._waiters:
-            waiter, next_holder = self._waiters.popleft()
-            if not waiter.done():
-                # Ownership passes on (no barging in between): FIFO even under load.
-                self._holder = next_holder
-                waiter.set_result(None)
-                return
+        background_due = self._requests_in_a_row >= BACKGROUND_SHARE
+        for interactive in (False, True) if background_due else (True, False):
+            queue = self._waiters[interactive]
+            while queue:
+                waiter, next_holder = queue.popleft()
+                if not waiter.done():
+                    # Ownership passes on (no barging in between): the queues' order holds under load.
+                    self._holder = next_holder
+                    self._requests_in_a_row = self._requests_in_a_row + 1 if interactive else 0
+                    waiter.set_result(None)
+                    return
         self._held, self._holder = False, None
+        self._requests_in_a_row = 0
 
 
 def _configure_sqlite(engine: AsyncEngine, gate: WriteGate) -> None:

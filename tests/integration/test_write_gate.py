@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import migrate
-from storage.database import Database, WriteGate
+from storage.database import BACKGROUND_SHARE, INTERACTIVE_WRITES, Database, WriteGate
 
 
 @pytest.fixture
@@ -39,6 +39,30 @@ async def test_writers_get_the_gate_in_the_order_they_asked() -> None:
     await asyncio.gather(*waiting)
 
     assert order == ["second", "third", "fourth"]
+    assert not gate.held
+
+
+async def test_a_requests_write_goes_before_queued_background_writes_which_still_get_their_share() -> None:
+    gate = WriteGate()
+    order: list[str] = []
+    assert gate.try_enter("relay batch 0")
+
+    async def writer(name: str, *, interactive: bool) -> None:
+        INTERACTIVE_WRITES.set(interactive)  # this task's own context, as a request's middleware does
+        await gate.enter(name)
+        order.append(name)
+        gate.leave(name)
+
+    background = [asyncio.create_task(writer(f"ingest {n}", interactive=False)) for n in range(1, 3)]
+    await asyncio.sleep(0)
+    requests = [asyncio.create_task(writer(f"turn {n}", interactive=True)) for n in range(1, 7)]
+    await asyncio.sleep(0)
+    gate.leave("relay batch 0")
+    await asyncio.gather(*background, *requests)
+
+    # Turns first; after BACKGROUND_SHARE of them in a row, one waiting background write goes.
+    assert order == ["turn 1", "turn 2", "turn 3", "turn 4", "ingest 1", "turn 5", "turn 6", "ingest 2"]
+    assert BACKGROUND_SHARE == 4
     assert not gate.held
 
 
