@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.clock import Clock
 from domain.retry_policy import RetryPolicy
 from storage import outbox
-from storage.database import Database
+from storage.database import INTERACTIVE_WRITES, Database
 from storage.outbox import OutboxMessage as OutboxMessage  # what handlers get; dialogs/ import it from here
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,8 @@ class OutboxRelay:
         self._on_dead: list[DeadRowHandler] = []
         self._wakeups: dict[str, asyncio.Event] = {}
         self._stopping = False
-        self._done_marks = _DoneMarks(database, clock)
+        # One group commit per lane: the Teams lane's done marks are written with its priority.
+        self._done_marks: dict[str, _DoneMarks] = {}
 
     def register(self, kind: str, handler: OutboxHandler) -> None:
         self._handlers[kind] = handler
@@ -320,6 +321,10 @@ class OutboxRelay:
         row of its ordering key is free now). A delivery ending otherwise frees a slot no row is
         waiting for: claiming then would only read the outbox to find nothing.
         """
+        if lane == TEAMS:
+            # Someone is waiting for these messages (a card, a page): on SQLite their claims and
+            # done marks queue with the requests' writes, not behind an alert storm's ingestion.
+            INTERACTIVE_WRITES.set(True)  # this lane's task and the deliveries it starts
         wakeup = self._wakeups[lane]
         in_flight: dict[asyncio.Task[None], OutboxMessage] = {}
         limit = max(1, self._concurrency.get(lane, DEFAULT_CONCURRENCY[INTERNAL]))
@@ -391,7 +396,10 @@ class OutboxRelay:
             outcome = await self._record_failure(message, repr(error), retry_after=None, give_up=False)
         else:
             try:
-                await self._done_marks.mark(message.id, result)
+                lane = lane_of(message.kind)
+                if lane not in self._done_marks:
+                    self._done_marks[lane] = _DoneMarks(self._database, self._clock)
+                await self._done_marks[lane].mark(message.id, result)
             except Exception as error:
                 # Done but not recorded: it stays due, like a delivery whose process died here.
                 log.warning("outbox delivery could not be recorded: %r", error, extra=context)

@@ -98,8 +98,9 @@ def _ensure_parent_folder(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-# True while serving an HTTP request (a turn, a webhook): its SQLite writes go before background
-# work's (the relay, timers), which set nothing. Tasks a request starts inherit it.
+# True while serving an HTTP request (a turn, a webhook) or delivering Teams messages: someone is
+# waiting, so these SQLite writes go before background work's (alert ingestion, Jira and GitLab
+# bookkeeping, timers), which set nothing. Tasks started from such a task inherit it.
 INTERACTIVE_WRITES: ContextVar[bool] = ContextVar("circlebot_interactive_writes", default=False)
 # After this many requests' writes in a row while background work waits, one background write goes.
 BACKGROUND_SHARE = 4
@@ -107,13 +108,13 @@ BACKGROUND_SHARE = 4
 
 class WriteGate:
     """A mutex for one process's SQLite writers, entered in the "begin" hook: FIFO within each of
-    two queues, requests first.
+    two queues, what someone waits for first.
 
     SQLite lets one writer in at a time; the others sleep in its busy handler (up to 100 ms a
     try, in no order), which made the p99 of a turn over a second. Queuing here instead wakes
     each writer as soon as the previous one commits. A request's write (a turn's claim, an alert
-    webhook's commit) goes before queued background writes, so an alert storm's ingestion or a
-    stand-up morning's deliveries add at most one background transaction to a person's wait;
+    webhook's commit) and the Teams deliveries' bookkeeping go before queued background writes, so
+    an alert storm's ingestion adds at most one background transaction to a person's wait;
     every BACKGROUND_SHARE-th handover still goes to background work, so it is never starved.
     Leaving is synchronous so that the dialect's commit/rollback can release it right after the
     real one.

@@ -27,7 +27,7 @@ from bot.messenger import TEAMS_SEND
 from domain.clock import SystemClock
 from domain.incidents.issue_tracker import CreateIssue, queue_issue_request
 from storage import migrate
-from storage.database import Database
+from storage.database import INTERACTIVE_WRITES, Database
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.fake_jira import FakeJira
@@ -235,3 +235,31 @@ async def test_the_next_row_of_an_ordering_key_goes_as_soon_as_the_one_before_is
     finally:
         relay.stop()
         await asyncio.wait_for(running, timeout=5)
+
+
+async def test_teams_deliveries_write_as_someone_waits_and_other_lanes_as_background(database: Database) -> None:
+    relay = OutboxRelay(database, {}, SystemClock())
+    seen: dict[str, bool] = {}
+
+    def recording(lane: str) -> Any:
+        async def deliver(_message: OutboxMessage) -> dict[str, Any]:
+            seen[lane] = INTERACTIVE_WRITES.get()  # what the gate will see of this delivery's writes
+            return {}
+
+        return deliver
+
+    relay.register(TEAMS_SEND, recording("teams"))
+    relay.register("jira.comment", recording("jira"))
+    async with UnitOfWorkFactory(database, SystemClock())() as uow:
+        uow.outbox.add(TEAMS_SEND, {"text": "card"}, idempotency_key="card:INC-3")
+        uow.outbox.add("jira.comment", {"text": "note"}, idempotency_key="jira:INC-3:note")
+        await uow.commit()
+    running = asyncio.create_task(relay.run_forever(poll_interval=60))
+    try:
+        await _until(lambda: len(seen) == 2)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, timeout=5)
+
+    # On SQLite a card's claim and done mark queue with the turns' writes, not behind a storm's ingestion.
+    assert seen == {"teams": True, "jira": False}
