@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from storage import migrate
+from storage.conversations import ConversationReferenceRow
 from storage.database import sync_url
 from storage.tables import metadata
+from tests.conftest import postgres_url, reset_postgres
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -71,3 +76,94 @@ def test_two_replicas_starting_together_on_an_empty_database_both_come_up() -> N
 def _replica_start(url: str, start: object) -> None:
     start.wait()  # type: ignore[attr-defined]
     migrate.upgrade(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_before_channels1(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    migrate.upgrade(url, "standups1")
+    return url
+
+
+def _reference(conversation_id: str, **extra: object) -> dict[str, object]:
+    return {
+        "activityId": "1700000000000",
+        "user": {"id": "29:poster", "name": "Poster"},
+        "bot": {"id": "28:circlebot", "name": "circlebot"},
+        "conversation": {"id": conversation_id, "conversationType": "channel", "tenantId": "tenant", "isGroup": True},
+        "channelId": "msteams",
+        "locale": "it-IT",
+        "serviceUrl": "https://smba.trafficmanager.net/emea/",
+        **extra,
+    }
+
+
+def test_channels1_keeps_one_address_per_channel_and_drops_the_rows_of_its_posts(
+    database_before_channels1: str,
+) -> None:
+    url = database_before_channels1
+    at = [datetime(2026, 11, day, 9, 0, tzinfo=UTC) for day in (1, 2, 3)]
+    rows = [
+        # A channel with its own row (its installation) and two posts' rows.
+        ("19:ops@thread.tacv2", "19:ops@thread.tacv2", at[0]),
+        ("19:ops@thread.tacv2;messageid=11", "19:ops@thread.tacv2", at[1]),
+        ("19:ops@thread.tacv2;messageid=12", "19:ops@thread.tacv2", at[2]),
+        # A channel only known from its posts: the newest gives the channel's address.
+        ("19:db@thread.tacv2;messageid=21", "19:db@thread.tacv2", at[0]),
+        ("19:db@thread.tacv2;messageid=22", "19:db@thread.tacv2", at[2]),
+    ]
+    table = ConversationReferenceRow.__table__  # the same columns before and after channels1
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            for conversation_id, channel_id, updated in rows:
+                connection.execute(
+                    table.insert().values(
+                        conversation_id=conversation_id,
+                        conversation_type="channel",
+                        channel_id=channel_id,
+                        team_id="19:team",
+                        tenant_id="tenant",
+                        service_url=f"https://smba.trafficmanager.net/emea/{conversation_id[-2:]}/",
+                        user_teams_id="29:poster",
+                        reference=_reference(conversation_id),
+                        created_at=updated,
+                        updated_at=updated,
+                    )
+                )
+            connection.execute(
+                table.insert().values(
+                    conversation_id="a:chat",
+                    conversation_type="personal",
+                    service_url="https://x/",
+                    user_teams_id="29:ada",
+                    reference={},
+                    created_at=at[0],
+                    updated_at=at[0],
+                )
+            )
+
+        migrate.upgrade(url)
+
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT conversation_id, channel_id, service_url, user_teams_id, reference"
+                    " FROM conversation_reference ORDER BY conversation_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+
+    assert [row[0] for row in stored] == ["19:db@thread.tacv2", "19:ops@thread.tacv2", "a:chat"]
+    db = stored[0]
+    reference = db[4] if isinstance(db[4], dict) else json.loads(db[4])
+    assert (db[1], db[2], db[3]) == ("19:db@thread.tacv2", "https://smba.trafficmanager.net/emea/22/", None)
+    assert reference["conversation"]["id"] == "19:db@thread.tacv2"
+    assert not {"activityId", "user", "locale"} & set(reference)
+    assert reference["bot"] == {"id": "28:circlebot", "name": "circlebot"}
+    assert stored[1][2] == "https://smba.trafficmanager.net/emea/v2/"  # the channel's own row, untouched
