@@ -14,7 +14,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
@@ -25,6 +25,7 @@ from domain.clock import Clock
 from domain.retry_policy import RetryPolicy
 from storage import outbox
 from storage.database import INTERACTIVE_WRITES, Database
+from storage.group_commit import GroupCommit
 from storage.outbox import OutboxMessage as OutboxMessage  # what handlers get; dialogs/ import it from here
 
 log = logging.getLogger(__name__)
@@ -118,53 +119,48 @@ DeliveryObserver = Callable[[Delivery], None]
 DeadRowHandler = Callable[[OutboxMessage, str], Awaitable[None]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _DoneMark:
     row_id: int
     result: dict[str, Any] | None
     record: Callable[[AsyncSession], Awaitable[None]] | None
-    written: asyncio.Future[None]
 
 
 class _DoneMarks:
-    """Group commit of finished deliveries: whatever finished while the last transaction was being
-    written goes into the next one. On SQLite every transaction waits its turn for the one writer,
-    and a burst (a stand-up morning, a storm) finishes dozens of deliveries a second."""
+    """Group commit of finished deliveries (storage/group_commit.py): on SQLite every transaction
+    waits its turn for the one writer, and a burst (a stand-up morning, a storm) finishes dozens of
+    deliveries a second."""
 
     def __init__(self, database: Database, clock: Clock) -> None:
         self._database = database
         self._clock = clock
-        self._queued: list[_DoneMark] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group: GroupCommit[_DoneMark, Exception | None] = GroupCommit(self._write_batch, name="outbox-done-marks")
 
     async def mark(self, row_id: int, delivered: dict[str, Any] | Delivered | None) -> None:
         """Return once the row is committed as done (with its record, if any)."""
         if isinstance(delivered, Delivered):
-            result, record = delivered.result, delivered.record
+            mark = _DoneMark(row_id, delivered.result, delivered.record)
         else:
-            result, record = delivered, None
-        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queued.append(_DoneMark(row_id, result, record, written))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_queued(), name="outbox-done-marks")
-        await written
+            mark = _DoneMark(row_id, delivered, None)
+        if (error := await self._group.put(mark)) is not None:
+            raise error
 
-    async def _write_queued(self) -> None:
-        while self._queued:
-            batch, self._queued = self._queued, []
-            try:
-                await self._write(batch)
-            except Exception:
-                # One bad record must not fail its neighbours: write them one by one.
-                for mark in batch:
-                    try:
-                        await self._write([mark])
-                    except Exception as error:
-                        _settle(mark.written, error)
+    async def _write_batch(self, batch: Sequence[_DoneMark]) -> list[Exception | None]:
+        try:
+            await self._write(batch)
+            return [None] * len(batch)
+        except Exception:
+            # One bad record must not fail its neighbours: write them one by one.
+            errors: list[Exception | None] = []
             for mark in batch:
-                _settle(mark.written, None)
+                try:
+                    await self._write([mark])
+                    errors.append(None)
+                except Exception as error:
+                    errors.append(error)
+            return errors
 
-    async def _write(self, batch: list[_DoneMark]) -> None:
+    async def _write(self, batch: Sequence[_DoneMark]) -> None:
         async with self._database.session() as session:
             for mark in batch:
                 if mark.record is not None:
@@ -172,15 +168,6 @@ class _DoneMarks:
             delivered = [(mark.row_id, mark.result) for mark in batch]
             await outbox.mark_all_delivered(session, delivered, now=self._clock.now())
             await session.commit()
-
-
-def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
-    if future.done():
-        return  # already settled, or its delivery was cancelled (shutdown)
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
 
 
 class OutboxRelay:

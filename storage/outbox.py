@@ -70,6 +70,7 @@ class SqlOutbox:
         self._rows: list[dict[str, Any]] = []
         self.added = 0
         self.added_kinds: frozenset[str] = frozenset()
+        self.added_keys: set[str] = set()  # the idempotency keys of the rows this flush inserted
 
     def add(
         self,
@@ -117,6 +118,7 @@ class SqlOutbox:
             if (await self._session.exec(statement, params=row)).first() is not None:
                 self.added += 1
                 self.added_kinds |= {row["kind"]}
+                self.added_keys.add(row["idempotency_key"])
 
 
 @functools.cache

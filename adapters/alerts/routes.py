@@ -23,7 +23,7 @@ from adapters.alerts.payloads import (
     IngestAlerts,
     parse_notification,
 )
-from domain.outbox_request import queue
+from storage.inbox import Inbox
 from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,10 @@ def alert_routes(
 ) -> dict[str, Callable[[web.Request], Awaitable[web.Response]]]:
     """The two webhook endpoints (POST) by path; `webhook_token` is ALERT_WEBHOOK_TOKEN (empty: circle tokens only)."""
     tokens = WebhookTokens(uow_factory, webhook_token)
+    inbox = Inbox(uow_factory)  # one for both doors: a storm's notifications commit together
     return {
-        ALERTMANAGER_PATH: _receiver(ALERTMANAGER, tokens, uow_factory),
-        GRAFANA_PATH: _receiver(GRAFANA, tokens, uow_factory),
+        ALERTMANAGER_PATH: _receiver(ALERTMANAGER, tokens, inbox),
+        GRAFANA_PATH: _receiver(GRAFANA, tokens, inbox),
     }
 
 
@@ -80,9 +81,7 @@ class WebhookTokens:
         return match
 
 
-def _receiver(
-    sender: str, tokens: WebhookTokens, uow_factory: UnitOfWorkFactory
-) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _receiver(sender: str, tokens: WebhookTokens, inbox: Inbox) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def receive(request: web.Request) -> web.Response:
         token = _bearer_token(request)
         if token is None:
@@ -99,13 +98,8 @@ def _receiver(
             notification = parse_notification(body, sender)
         except AlertPayloadError as error:
             return _refuse(400, f"not a {sender} webhook notification: {error}")
-        async with uow_factory() as uow:
-            queue(uow.outbox, IngestAlerts.of(notification, caller.circle))
-            await uow.commit()
-            duplicate = uow.outbox.added == 0
-        return web.json_response(
-            {"status": "duplicate" if duplicate else "accepted", "alerts": len(notification.alerts)}
-        )
+        new = await inbox.put(IngestAlerts.of(notification, caller.circle))
+        return web.json_response({"status": "accepted" if new else "duplicate", "alerts": len(notification.alerts)})
 
     return receive
 
