@@ -115,7 +115,7 @@ class WriteGate:
     each writer as soon as the previous one commits. A request's write (a turn's claim, an alert
     webhook's commit) and the Teams deliveries' bookkeeping go before queued background writes, so
     an alert storm's ingestion adds at most one background transaction to a person's wait;
-    every BACKGROUND_SHARE-th handover still goes to background work, so it is never starved.
+    after BACKGROUND_SHARE of those in a row a waiting background write goes, so it is never starved.
     Leaving is synchronous so that the dialect's commit/rollback can release it right after the
     real one.
     """
