@@ -79,10 +79,6 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
         self._channel_listeners: list[ChannelListener] = []
         # conversation id -> (the reference last saved by this process, when)
         self._saved_references: OrderedDict[str, tuple[ConversationRecord, datetime]] = OrderedDict()
-        # Channels whose messages awaiting installation this process has woken: every new post
-        # in a channel is a new thread conversation, and waking once per channel is enough (the
-        # parked rows also look again every AWAIT_INSTALL_EVERY on their own).
-        self._woken_channels: set[str] = set()
 
     def add_channel_listener(self, listener: ChannelListener) -> None:
         """Hear channel messages that are not for the bot; listeners must not reply."""
@@ -132,15 +128,13 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
                 # Only a turn whose token was checked may move where the bot writes: in anonymous
                 # mode anyone could otherwise redirect a channel's incident cards.
                 await uow.conversations.save(record, now=now, move_address=_authenticated(turn_context))
-                if record.channel_id and record.channel_id not in self._woken_channels:
-                    # Messages queued for this channel before the bot was installed go now.
+                if record.channel_id and record.channel_id not in self._saved_references:
+                    # Messages queued for this channel before the bot was installed go now, the
+                    # first time this process stores the channel (parked rows also look again every
+                    # AWAIT_INSTALL_EVERY on their own).
                     await outbox.wake_waiting(uow.session, reason=awaiting_install(record.channel_id), now=now)
             await uow.commit()
         if save and record is not None:
-            if record.channel_id:
-                if len(self._woken_channels) >= MAX_REMEMBERED_REFERENCES:
-                    self._woken_channels.clear()  # waking again is harmless
-                self._woken_channels.add(record.channel_id)
             self._saved_references[record.conversation_id] = (record, now)
             self._saved_references.move_to_end(record.conversation_id)
             if len(self._saved_references) > MAX_REMEMBERED_REFERENCES:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from storage.conversations import claim_activities
 from storage.database import Database
-from storage.group_commit import GroupCommit
+from storage.group_commit import GroupCommit, first_of_each
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,4 @@ class ActivityClaims:
         async with self._database.session() as session:
             inserted = await claim_activities(session, unique)
             await session.commit()
-        firsts = []
-        for claim in batch:
-            # The same id twice in one batch (a fast redelivery): only the first goes ahead.
-            firsts.append(claim.key in inserted)
-            inserted.discard(claim.key)
-        return firsts
+        return first_of_each([claim.key for claim in batch], inserted)

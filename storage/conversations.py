@@ -72,27 +72,21 @@ _REFERENCE_FIELDS = (
 
 
 @functools.cache
-def _turn_writes(dialect: str) -> tuple[Any, Any, Any]:
-    """The two writes of every turn, built once per dialect: (claim, save, save keeping the address).
+def _reference_upserts(dialect: str) -> tuple[Any, Any]:
+    """A turn's reference write, built once per dialect: (save, save keeping the address).
 
-    Built per call they cost more CPU than the turn's own work (statement construction, the ORM's
-    bulk-insert path and cache-key generation); as Core statements on the tables, with values
+    Built per call it cost more CPU than the turn's own work (statement construction, the ORM's
+    bulk-insert path and cache-key generation); as Core statements on the table, with values
     passed at execution, SQLAlchemy compiles each once and only binds afterwards.
     """
-    insert = _dialect_insert(dialect)
-    processed = insert(ProcessedActivityRow.__table__)  # type: ignore[attr-defined]
-    claim = processed.on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"]).returning(
-        # psycopg reports rowcount -1 for INSERT; a returned row is the reliable "inserted".
-        processed.table.c.activity_id
-    )
-    references = insert(ConversationReferenceRow.__table__)  # type: ignore[attr-defined]
+    references = _dialect_insert(dialect)(ConversationReferenceRow.__table__)  # type: ignore[attr-defined]
     save = references.on_conflict_do_update(
         index_elements=["conversation_id"], set_={name: references.excluded[name] for name in _REFERENCE_FIELDS}
     )
     keep_address = references.on_conflict_do_update(
         index_elements=["conversation_id"], set_={"updated_at": references.excluded.updated_at}
     )
-    return claim, save, keep_address
+    return save, keep_address
 
 
 def _dialect_insert(dialect: str) -> Any:
@@ -111,7 +105,7 @@ async def save_reference(
     With `move_address` False (an unauthenticated turn) a stored conversation keeps its serviceUrl
     and reference: only a new conversation is stored as it came.
     """
-    _claim, save, keep_address = _turn_writes(_dialect(session))
+    save, keep_address = _reference_upserts(_dialect(session))
     values = {
         "conversation_id": record.conversation_id,
         "conversation_type": record.conversation_type,
@@ -181,16 +175,13 @@ async def mark_welcomed(session: AsyncSession, conversation_id: str, *, now: dat
 
 async def claim_activity(session: AsyncSession, activity_id: str, conversation_id: str, *, now: datetime) -> bool:
     """Remember an incoming activity; False when it was seen before (a redelivery to skip)."""
-    claim, _save, _keep_address = _turn_writes(_dialect(session))
-    result = await session.exec(
-        claim, params={"activity_id": activity_id, "conversation_id": conversation_id, "created_at": now}
-    )
-    return result.first() is not None
+    return (activity_id, conversation_id) in await claim_activities(session, {(activity_id, conversation_id): now})
 
 
 async def claim_activities(session: AsyncSession, claims: dict[tuple[str, str], datetime]) -> set[tuple[str, str]]:
     """Remember several incoming activities ((activity id, conversation id) -> when) in one
-    statement; returns those seen for the first time."""
+    statement; returns those seen for the first time (from RETURNING: psycopg reports rowcount -1
+    for INSERT)."""
     table = ProcessedActivityRow.__table__  # type: ignore[attr-defined]
     statement = (
         _dialect_insert(_dialect(session))(table)

@@ -9,11 +9,12 @@ a batch per transaction instead; each caller still gets its own answer, after th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
 
 # A batch's rows go in one statement: well within SQLite's 32,766 bound values at a few per row.
 MAX_BATCH = 500
@@ -54,3 +55,15 @@ class GroupCommit(Generic[T, R]):
             for (_, answer), result in zip(batch, answers, strict=True):
                 if not answer.done():  # a caller that gave up waiting
                     answer.set_result(result)
+
+
+def first_of_each(keys: Sequence[K], inserted: set[K]) -> list[bool]:
+    """For each item of a batch (by its unique key), whether it was new: a key `inserted` by the
+    batch's write counts once, for its first item; the same key again in the batch (a redelivery
+    that came at once) and keys already stored are not new."""
+    new = []
+    remaining = set(inserted)
+    for key in keys:
+        new.append(key in remaining)
+        remaining.discard(key)
+    return new

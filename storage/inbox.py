@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.outbox_request import OutboxRequest, queue
-from storage.group_commit import GroupCommit
+from storage.group_commit import GroupCommit, first_of_each
 from storage.unit_of_work import UnitOfWorkFactory
 
 
@@ -30,10 +30,4 @@ class Inbox:
             for request in batch:
                 queue(uow.outbox, request)
             await uow.commit()
-            inserted = set(uow.outbox.added_keys)
-        new = []
-        for request in batch:
-            # The same notification twice in one batch (a redelivery): the first is the new one.
-            new.append(request.idempotency_key in inserted)
-            inserted.discard(request.idempotency_key)
-        return new
+        return first_of_each([request.idempotency_key for request in batch], uow.outbox.added_keys)

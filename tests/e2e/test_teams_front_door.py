@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -287,26 +288,16 @@ async def test_posts_in_a_channel_store_one_address_for_the_channel_not_a_row_pe
     assert "user" not in rows[0].reference and "activityId" not in rows[0].reference
 
 
-async def test_a_message_queued_for_the_channel_goes_once_someone_posts_there(
-    client: BotClient, connector: FakeConnector
-) -> None:
-    runtime = runtime_of(client)
-    teams = TeamsNotifier(Messenger(), runtime.clock)
-    async with runtime.uow() as uow:
-        teams.send(uow, await teams.channel(uow, CHANNEL_ID), "Handover: Sara is on call", "teams:handover:post")
-        await uow.commit()
-    await runtime.relay.drain()
-    assert connector.sent == []
-
-    # No installation event: the bot learns the channel's address from a post in one of its threads.
-    await post_activity(client, channel_message("help", connector.service_url))
-    await runtime.relay.drain()
-
-    assert "Handover: Sara is on call" in [sent.text for sent in connector.sent if sent.conversation_id == CHANNEL_ID]
-
-
-async def test_a_message_queued_for_the_channel_before_the_installation_goes_when_it_is_installed(
-    client: BotClient, connector: FakeConnector
+@pytest.mark.parametrize(
+    "arrival",
+    [
+        pytest.param(installed_in_team, id="installed"),
+        # No installation event: the bot learns the channel's address from a post in one of its threads.
+        pytest.param(lambda service_url: channel_message("help", service_url), id="someone-posts"),
+    ],
+)
+async def test_a_message_queued_for_the_channel_before_the_bot_knew_it_goes_once_the_bot_does(
+    client: BotClient, connector: FakeConnector, arrival: Callable[[str], dict[str, Any]]
 ) -> None:
     # The first start-up catches up a shift change before anyone has installed the app in the team.
     runtime = runtime_of(client)
@@ -318,7 +309,7 @@ async def test_a_message_queued_for_the_channel_before_the_installation_goes_whe
     await runtime.relay.drain()
     assert connector.sent == []
 
-    await post_activity(client, installed_in_team(connector.service_url))  # the clock does not move
+    await post_activity(client, arrival(connector.service_url))  # the clock does not move
     await runtime.relay.drain()
 
     assert "Handover: Sara is on call" in [sent.text for sent in connector.sent if sent.conversation_id == CHANNEL_ID]
