@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import re
 import sys
@@ -13,43 +12,46 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
-from apscheduler.triggers.interval import IntervalTrigger
+from adapters.start_up_gc import collection_paused, pause_until_frozen, start_up_frozen
 
-from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
-from adapters.log_setup import configure_logging, request_id
-from adapters.malloc_arenas import limit_malloc_arenas
-from adapters.metrics import Metrics, metrics_middleware
-from adapters.ops_routes import add_ops_routes
-from adapters.outbox_relay import OutboxRelay
-from adapters.reports.cli import add_report_commands
-from adapters.runbooks.readiness import readiness_warnings
-from adapters.runtime import RUNTIME, Runtime
-from adapters.schedule_planner import PlanResult, SchedulePlanner
-from adapters.scheduler import LeaderScheduler
-from adapters.settings import Settings, SettingsError, load_settings
-from adapters.timer_tick import TimerTick
-from bot.feature import Feature, FeatureHost, install_features
-from bot.messenger import Messenger
-from bot.oncall.notifier import TeamsOnCallNotifier
-from bot.teams_delivery import build_teams_delivery, register_teams_handlers
-from bot.teams_notifier import TeamsNotifier
-from bot.wiring import BotComponents, install_bot
-from dialogs.activities.feature import ActivitiesFeature
-from dialogs.alerts.feature import AlertsFeature
-from dialogs.incidents.feature import IncidentsFeature
-from dialogs.oncall.feature import OnCallFeature
-from dialogs.postmortems.feature import PostmortemsFeature
-from dialogs.reports.feature import ReportsFeature
-from dialogs.runbooks.cli import check_runbooks
-from dialogs.runbooks.feature import RunbooksFeature
-from dialogs.standups.feature import StandupsFeature
-from domain.clock import Clock, SystemClock
-from domain.retry_policy import RetryPolicy
-from storage import migrate
-from storage.database import INTERACTIVE_WRITES, Database
-from storage.leader import LeaderElection
-from storage.unit_of_work import UnitOfWorkFactory
+with collection_paused():
+    from aiohttp import web
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from adapters.circles_cli import CirclesConfigInvalid, add_config_commands, apply_at_startup
+    from adapters.log_setup import configure_logging, request_id
+    from adapters.malloc_arenas import limit_malloc_arenas
+    from adapters.metrics import Metrics, metrics_middleware
+    from adapters.ops_routes import add_ops_routes
+    from adapters.outbox_relay import OutboxRelay
+    from adapters.reports.cli import add_report_commands
+    from adapters.runbooks.readiness import readiness_warnings
+    from adapters.runtime import RUNTIME, Runtime
+    from adapters.schedule_planner import PlanResult, SchedulePlanner
+    from adapters.scheduler import LeaderScheduler
+    from adapters.settings import Settings, SettingsError, load_settings
+    from adapters.timer_tick import TimerTick
+    from bot.feature import Feature, FeatureHost, install_features
+    from bot.messenger import Messenger
+    from bot.oncall.notifier import TeamsOnCallNotifier
+    from bot.teams_delivery import build_teams_delivery, register_teams_handlers
+    from bot.teams_notifier import TeamsNotifier
+    from bot.wiring import BotComponents, install_bot
+    from dialogs.activities.feature import ActivitiesFeature
+    from dialogs.alerts.feature import AlertsFeature
+    from dialogs.incidents.feature import IncidentsFeature
+    from dialogs.oncall.feature import OnCallFeature
+    from dialogs.postmortems.feature import PostmortemsFeature
+    from dialogs.reports.feature import ReportsFeature
+    from dialogs.runbooks.cli import check_runbooks
+    from dialogs.runbooks.feature import RunbooksFeature
+    from dialogs.standups.feature import StandupsFeature
+    from domain.clock import Clock, SystemClock
+    from domain.retry_policy import RetryPolicy
+    from storage import migrate
+    from storage.database import INTERACTIVE_WRITES, Database
+    from storage.leader import LeaderElection
+    from storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("circlebot")
 
@@ -124,17 +126,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, background: bo
     app.cleanup_ctx.append(_database_ctx(runtime))
     if background:
         app.cleanup_ctx.append(_background_ctx(runtime))
-    app.cleanup_ctx.append(_start_up_frozen)  # last: freezes what every start-up step built
+    app.cleanup_ctx.append(start_up_frozen)  # last: freezes what every start-up step built
     return app
-
-
-async def _start_up_frozen(_app: web.Application) -> AsyncIterator[None]:
-    """What start-up built (modules, models, clients) lives as long as the app: leave it out of the
-    cyclic garbage collector's full passes, which walked all of it and stopped the event loop for
-    ~150 ms at a time during a stand-up morning (~15 ms now)."""
-    gc.freeze()
-    yield
-    gc.unfreeze()
 
 
 def _install_features(app: web.Application, runtime: Runtime, bot: BotComponents) -> None:
@@ -331,6 +324,7 @@ def _runbooks_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     line = startup_line(settings, args.host, args.port)
+    pause_until_frozen()  # building the app and its start-up steps, up to /readyz
     try:
         # aiohttp calls `print` once the socket listens; its own banner is replaced by our line.
         web.run_app(
