@@ -181,7 +181,7 @@ def _background_ctx(runtime: Runtime) -> Callable[[web.Application], AsyncIterat
         runtime.scheduler.add_leader_job(
             "schedule-plan", runtime.planner.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds())
         )
-        runtime.scheduler.on_becoming_leader(runtime.planner.plan)
+        runtime.scheduler.on_becoming_leader(runtime.planner.plan_on_taking_office)
         await runtime.scheduler.start()
         yield
         # Shutdown: the HTTP server has already let in-flight turns finish.

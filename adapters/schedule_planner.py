@@ -1,8 +1,9 @@
 """The one planner behind every feature's recurring work (domain/recurring.py).
 
 Features register a RecurringSchedule; `plan()` arms each run as a durable timer under its
-idempotent key. It runs at start-up (before the app reports ready), on becoming leader, right
-after a configuration or rota change, and periodically; running it again arms nothing twice.
+idempotent key. It runs at start-up (before the app reports ready), on becoming leader (unless the
+start-up plan has just run), right after a configuration or rota change, and periodically; running
+it again arms nothing twice.
 
 Per (schedule, circle) a watermark says how far runs were planned. A plan covers
 [watermark, now + horizon) — [now - lookback, …) the first time — so runs that fell due while
@@ -39,6 +40,9 @@ DEFAULT_LOOKBACK = timedelta(hours=12)
 DEFAULT_GRACE = timedelta(hours=1)
 # A notice lists at most this many skipped runs (a week-long outage must still fit one message).
 MAX_NOTICE_LINES = 20
+# A takeover plan is skipped when this process completed a full plan this recently: at start-up the
+# plan before listening has just armed everything, and a circle changed since was re-planned at once.
+FRESH_PLAN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class SchedulePlanner:
         # One plan at a time in this process; replicas serialise per circle in the database.
         self._planning = asyncio.Lock()
         self.last_result: PlanResult | None = None
+        self._full_plan_done_at: datetime | None = None
 
     def register(self, schedule: RecurringSchedule) -> None:
         """Add a feature's schedule; names are unique."""
@@ -121,7 +126,17 @@ class SchedulePlanner:
                 late += outcome.late
                 skipped += [key for _, key, _ in outcome.skipped]
             self.last_result = PlanResult(tuple(planned), tuple(armed), tuple(late), tuple(skipped), tuple(failed))
+            if circles is None and not failed:
+                self._full_plan_done_at = self._clock.now()
             return self.last_result
+
+    async def plan_on_taking_office(self) -> PlanResult:
+        """The plan of a process becoming leader, unless it completed a full plan within FRESH_PLAN
+        (its start-up's, moments before it first took office): that one armed the same runs."""
+        done_at = self._full_plan_done_at
+        if self.last_result is not None and done_at is not None and self._clock.now() - done_at < FRESH_PLAN:
+            return self.last_result
+        return await self.plan()
 
     async def _plan_circle(self, circle: Circle) -> _CirclePlan:
         outcome = _CirclePlan([], [], [])

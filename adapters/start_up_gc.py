@@ -23,6 +23,7 @@ def collection_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 

@@ -200,3 +200,27 @@ async def test_two_replicas_starting_together_plan_once_and_fire_once(postgres_d
     finally:
         for db in databases:
             await db.dispose()
+
+
+async def test_taking_office_right_after_the_start_up_plan_plans_nothing_again_but_later_it_does(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock, circle: Circle, database: Database
+) -> None:
+    bot = Bot(uow_factory, clock, horizon=timedelta(days=1))
+    clock.set(rome("2026-12-07 08:00"))
+    start_up = await bot.planner.plan()
+    async with database.session() as session:  # what a takeover plan would arm: a lost timer
+        for row in (await session.exec(select(TimerRow).where(TimerRow.kind == MORNING_CHECK))).all():
+            await session.delete(row)
+        await session.commit()
+
+    clock.advance(timedelta(seconds=5))
+    at_start = await bot.planner.plan_on_taking_office()
+    left_alone = await timers(database)
+    clock.advance(timedelta(minutes=10))
+    later = await bot.planner.plan_on_taking_office()
+
+    assert start_up.armed == ("morning-check:demo:2026-12-07",)
+    assert at_start == start_up and left_alone == []
+    assert later.circles == ("demo",) and [key for key, _, _ in await timers(database)] == [
+        "morning-check:demo:2026-12-07"
+    ]
