@@ -72,16 +72,24 @@ class RetryLater(Exception):
 
     `counts` False: this try was a wait (a create may still show up in the peer's search), not a
     failure, so it does not use up one of the row's attempts. `not_applied`: the peer said it did
-    nothing (a 429), so a create that failed so is certain not to have happened.
+    nothing (a 429), so a create that failed so is certain not to have happened. `waiting_for`
+    names the event that ends the wait early (storage/outbox.py, wake_waiting).
     """
 
     def __init__(
-        self, reason: str, retry_after: timedelta | None = None, *, counts: bool = True, not_applied: bool = False
+        self,
+        reason: str,
+        retry_after: timedelta | None = None,
+        *,
+        counts: bool = True,
+        not_applied: bool = False,
+        waiting_for: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
         self.counts = counts
         self.not_applied = not_applied
+        self.waiting_for = waiting_for
 
 
 class PermanentFailure(Exception):
@@ -373,7 +381,12 @@ class OutboxRelay:
         except RetryLater as error:
             log.warning("outbox delivery deferred: %s", error, extra=context)
             outcome = await self._record_failure(
-                message, str(error), retry_after=error.retry_after, give_up=False, counts=error.counts
+                message,
+                str(error),
+                retry_after=error.retry_after,
+                give_up=False,
+                counts=error.counts,
+                waiting_for=error.waiting_for,
             )
         except TimeoutError:
             log.warning("outbox delivery timed out", extra=context)
@@ -408,6 +421,7 @@ class OutboxRelay:
         retry_after: timedelta | None,
         give_up: bool,
         counts: bool = True,
+        waiting_for: str | None = None,
     ) -> str:
         retry_at = None
         if not counts:
@@ -416,7 +430,9 @@ class OutboxRelay:
             delay = self._policy.delay(message.attempt, retry_after=retry_after, rng=self._rng)
             retry_at = self._clock.now() + delay
         async with self._database.session() as session:
-            await outbox.mark_failed(session, message.id, error=error, retry_at=retry_at, refund_attempt=not counts)
+            await outbox.mark_failed(
+                session, message.id, error=error, retry_at=retry_at, refund_attempt=not counts, waiting_for=waiting_for
+            )
             await session.commit()
         if retry_at is None:
             self.stats.dead += 1

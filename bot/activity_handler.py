@@ -21,7 +21,7 @@ from bot.commands import PERSONAL, TEAM, CommandRegistry, normalise_command_text
 from bot.conversation_references import conversation_record
 from bot.dialog_runner import DialogRunner
 from bot.mentions import mentions
-from bot.teams_delivery import awaiting_install
+from bot.teams_delivery import installation_in
 from domain.clock import Clock
 from storage import outbox
 from storage.activity_claims import ActivityClaims
@@ -132,7 +132,7 @@ class CircleBot(TeamsActivityHandler):  # type: ignore[misc]
                     # Messages queued for this channel before the bot was installed go now, the
                     # first time this process stores the channel (parked rows also look again every
                     # AWAIT_INSTALL_EVERY on their own).
-                    await outbox.wake_waiting(uow.session, reason=awaiting_install(record.channel_id), now=now)
+                    await outbox.wake_waiting(uow.session, waiting_for=installation_in(record.channel_id), now=now)
             await uow.commit()
         if save and record is not None:
             self._saved_references[record.conversation_id] = (record, now)

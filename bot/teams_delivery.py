@@ -155,7 +155,12 @@ class TeamsDelivery:
             if reference is None:
                 # Not a failure: the message waits, as long as it takes (the oldest pending row
                 # shows on /metrics and `circlebot outbox list`); the installation wakes it.
-                raise RetryLater(awaiting_install(channel_id), retry_after=AWAIT_INSTALL_EVERY, counts=False)
+                raise RetryLater(
+                    awaiting_install(channel_id),
+                    retry_after=AWAIT_INSTALL_EVERY,
+                    counts=False,
+                    waiting_for=installation_in(channel_id),
+                )
             try:
                 conversation = ConversationTarget.from_dict(reference).in_conversation(conversation.conversation_id)
             except InvalidConversationTarget as error:
@@ -222,8 +227,13 @@ class TeamsDelivery:
 
 
 def awaiting_install(channel_id: str) -> str:
-    """Why a message for `channel_id` waits: the outbox row's last error, until the installation."""
+    """Why a message for `channel_id` waits, for people: the outbox row's last error until the installation."""
     return f"circlebot is not installed in the team of channel {channel_id} yet: the message is posted once it is"
+
+
+def installation_in(channel_id: str) -> str:
+    """What a message for `channel_id` waits for, for the outbox: the first post the bot hears there wakes it."""
+    return f"install:{channel_id}"
 
 
 def register_teams_handlers(relay: OutboxRelay, delivery: TeamsDelivery) -> None:

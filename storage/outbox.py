@@ -34,6 +34,9 @@ class OutboxRow(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # What a deferred row waits for besides its time, e.g. "install:<channel id>": the event that
+    # ends the wait early wakes the rows by this name (wake_waiting), whatever last_error says.
+    waiting_for: str | None = Field(default=None, max_length=600, index=True)
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
@@ -235,12 +238,14 @@ async def save_progress(session: AsyncSession, row_id: int, *, owner: str, progr
     return bool(result.rowcount)
 
 
-async def wake_waiting(session: AsyncSession, *, reason: str, now: datetime) -> int:
-    """Make the pending rows last deferred for exactly `reason` due now; returns how many."""
+async def wake_waiting(session: AsyncSession, *, waiting_for: str, now: datetime) -> int:
+    """Make the pending rows last deferred waiting for `waiting_for` due now; returns how many."""
     result = await session.exec(
         update(OutboxRow)
         .where(
-            col(OutboxRow.status) == PENDING, col(OutboxRow.last_error) == reason, col(OutboxRow.next_attempt_at) > now
+            col(OutboxRow.status) == PENDING,
+            col(OutboxRow.waiting_for) == waiting_for,
+            col(OutboxRow.next_attempt_at) > now,
         )
         .values(next_attempt_at=now)
     )
@@ -263,6 +268,7 @@ async def mark_all_delivered(
             lease_owner=None,
             lease_until=None,
             last_error=None,
+            waiting_for=None,
         )
     )
     connection = await session.connection()
@@ -270,14 +276,26 @@ async def mark_all_delivered(
 
 
 async def mark_failed(
-    session: AsyncSession, row_id: int, *, error: str, retry_at: datetime | None, refund_attempt: bool = False
+    session: AsyncSession,
+    row_id: int,
+    *,
+    error: str,
+    retry_at: datetime | None,
+    refund_attempt: bool = False,
+    waiting_for: str | None = None,
 ) -> None:
     """Schedule another try at `retry_at`, or park the row as dead when it is None.
 
     `refund_attempt`: the try was a wait (e.g. for a peer's search to catch up), not a failure,
-    so it does not count towards the row's attempts.
+    so it does not count towards the row's attempts. `waiting_for`: what wakes it before `retry_at`
+    (see wake_waiting); any other outcome clears it.
     """
-    values: dict[str, Any] = {"last_error": error[:4000], "lease_owner": None, "lease_until": None}
+    values: dict[str, Any] = {
+        "last_error": error[:4000],
+        "waiting_for": waiting_for,
+        "lease_owner": None,
+        "lease_until": None,
+    }
     if refund_attempt:
         values["attempts"] = col(OutboxRow.attempts) - 1
     if retry_at is None:

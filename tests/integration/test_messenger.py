@@ -20,7 +20,13 @@ from bot.cards import CARD_CONTENT_TYPE, text_card
 from bot.conversation_target import ConversationTarget
 from bot.messenger import Messenger
 from bot.rate_limit import Rate, TeamsRateLimiter
-from bot.teams_delivery import AWAIT_INSTALL_EVERY, TeamsDelivery, build_teams_delivery, register_teams_handlers
+from bot.teams_delivery import (
+    AWAIT_INSTALL_EVERY,
+    TeamsDelivery,
+    build_teams_delivery,
+    installation_in,
+    register_teams_handlers,
+)
 from bot.teams_notifier import TeamsNotifier
 from domain.clock import FixedClock
 from domain.retry_policy import RetryPolicy
@@ -387,6 +393,7 @@ async def test_a_post_to_a_channel_circlebot_is_not_installed_in_yet_waits_and_g
     first = (await bot.outbox())[0]
     assert first.status == PENDING and first.attempts == 0 and teams.threads_created == 0
     assert "not installed in the team of channel" in (first.last_error or "")
+    assert first.waiting_for == installation_in(CHANNEL)  # what the installation's first post wakes
 
     async with bot.uow() as uow:  # the app is installed: Teams sends conversationUpdate, we keep its address
         reference = {**bot.channel.to_dict(), "conversation": {"id": CHANNEL, "tenantId": TENANT, "isGroup": True,

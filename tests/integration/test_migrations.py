@@ -78,15 +78,28 @@ def _replica_start(url: str, start: object) -> None:
     migrate.upgrade(url)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_before_channels1(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+BOTH_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _database_at(revision: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of the fixture's kind, migrated up to `revision` only."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
     else:
         url = postgres_url()
         reset_postgres(url)
-    migrate.upgrade(url, "standups1")
+    migrate.upgrade(url, revision)
     return url
+
+
+@pytest.fixture(params=BOTH_DATABASES)
+def database_before_channels1(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _database_at("standups1", request, tmp_path)
+
+
+@pytest.fixture(params=BOTH_DATABASES)
+def database_before_outbox2(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _database_at("channels1", request, tmp_path)
 
 
 def _reference(conversation_id: str, **extra: object) -> dict[str, object]:
@@ -167,3 +180,44 @@ def test_channels1_keeps_one_address_per_channel_and_drops_the_rows_of_its_posts
     assert not {"activityId", "user", "locale"} & set(reference)
     assert reference["bot"] == {"id": "28:circlebot", "name": "circlebot"}
     assert stored[1][2] == "https://smba.trafficmanager.net/emea/v2/"  # the channel's own row, untouched
+
+
+def test_outbox2_gives_the_messages_waiting_for_an_installation_what_they_wait_for(
+    database_before_outbox2: str,
+) -> None:
+    url = database_before_outbox2
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    waiting = (  # the wording before outbox2
+        "circlebot is not installed in the team of channel 19:ops@thread.tacv2 yet: the message is posted once it is"
+    )
+    rows = [  # (idempotency key, status, last error)
+        ("waits", "pending", waiting),
+        ("delivered", "done", None),
+        ("dead-with-the-text", "dead", waiting),
+        ("jira-busy", "pending", "Jira answered 503"),
+    ]
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            for key, status, last_error in rows:
+                connection.execute(
+                    text(
+                        "INSERT INTO outbox (kind, idempotency_key, payload, status, attempts, next_attempt_at,"
+                        " last_error, created_at) VALUES ('teams.send', :key, '{}', :status, 0, :at, :error, :at)"
+                    ),
+                    {"key": key, "status": status, "at": at, "error": last_error},
+                )
+
+        migrate.upgrade(url)
+
+        with engine.connect() as connection:
+            stored = dict(connection.execute(text("SELECT idempotency_key, waiting_for FROM outbox")).all())
+    finally:
+        engine.dispose()
+
+    assert stored == {
+        "waits": "install:19:ops@thread.tacv2",
+        "delivered": None,
+        "dead-with-the-text": None,
+        "jira-busy": None,
+    }

@@ -234,6 +234,47 @@ async def test_retry_after_from_the_peer_is_honoured(
     assert row.last_error == "429 Too Many Requests"
 
 
+async def test_a_row_waiting_for_an_event_is_woken_by_it_alone_and_stops_waiting_on_any_other_outcome(
+    database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    outcomes: dict[str, list[Exception]] = {
+        "a": [RetryLater("no address yet", timedelta(hours=1), counts=False, waiting_for="install:19:a")],
+        "b": [RetryLater("no address yet", timedelta(hours=1), counts=False, waiting_for="install:19:b")],
+        # Same reason, worded the same, but not waiting for anything: an event must not wake it.
+        "c": [RetryLater("no address yet", timedelta(hours=1))],
+    }
+
+    async def deliver(message: OutboxMessage) -> None:
+        if outcomes[message.idempotency_key]:
+            raise outcomes[message.idempotency_key].pop(0)
+
+    async with uow_factory() as uow:
+        for key in outcomes:
+            uow.outbox.add("teams.send", {}, idempotency_key=key)
+        await uow.commit()
+    relay = relay_for(database, clock, {"teams.send": deliver})
+    await relay.drain()
+    assert [row.waiting_for for row in await rows(database)] == ["install:19:a", "install:19:b", None]
+
+    async with database.session() as session:
+        woken = await outbox.wake_waiting(session, waiting_for="install:19:a", now=clock.now())
+        await session.commit()
+    await relay.drain()
+
+    assert woken == 1
+    assert [(row.status, row.waiting_for) for row in await rows(database)] == [
+        ("done", None),
+        ("pending", "install:19:b"),
+        ("pending", None),
+    ]
+    outcomes["b"].append(RuntimeError("Teams answered 502"))
+    async with database.session() as session:
+        await outbox.wake_waiting(session, waiting_for="install:19:b", now=clock.now())
+        await session.commit()
+    await relay.drain()
+    assert [row.waiting_for for row in await rows(database)][1] is None  # now it waits for its backoff only
+
+
 async def test_failures_back_off_exponentially_then_park_the_row_as_dead(
     database: Database, uow_factory: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
