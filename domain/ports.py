@@ -132,8 +132,10 @@ class IncidentNotifier(Protocol):
         """Post a short line in the incident's thread, @mentioning `mention` when given."""
         ...
 
-    async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
-        """Ask one person, privately, to acknowledge (escalation)."""
+    async def page(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str, *, step: int
+    ) -> None:
+        """Ask one person, privately, to acknowledge: escalation step `step` (0-based) of the circle's path."""
         ...
 
     async def ask_stakeholder_update(

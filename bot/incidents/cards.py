@@ -16,7 +16,16 @@ from bot.cards import Card, adaptive_card, execute_action, fact_set, text_block
 from domain.circle import Circle, Member, Severity, SlaPolicy
 from domain.incidents.model import PHASES, Incident, Source, TimelineEntry
 from domain.incidents.report import IncidentReport, root_cause_of
-from domain.incidents.sla import SlaState, acknowledge_clock, deadline_text, describe, humanize, resolve_clock
+from domain.incidents.service import escalation_target
+from domain.incidents.sla import (
+    SlaState,
+    acknowledge_clock,
+    deadline_text,
+    describe,
+    humanize,
+    resolve_clock,
+    time_left,
+)
 from domain.local_time import format_moment, format_time, format_when, zone_label, zone_named
 
 SEVERITY_STYLE = {
@@ -343,15 +352,30 @@ def stakeholder_update_card(incident: Incident, circle: Circle, text: str, now: 
     )
 
 
-def page_card(incident: Incident, member: Member, reason: str, *, call: Member | None) -> Card:
-    """The private escalation message: acknowledge here; for a P1, whom to phone."""
+def page_card(
+    incident: Incident, circle: Circle, member: Member, reason: str, *, call: Member | None, step: int, now: datetime
+) -> Card:
+    """The private escalation message of step `step`: acknowledge here; since when it is overdue, who is
+    paged next and when; for a P1, whom to phone."""
+    zone = zone_named(circle.time_zone)
+    facts = [("Acknowledge", deadline_text(acknowledge_clock(incident, circle.sla_for(incident.severity)), now, zone))]
+    later = circle.escalation_offsets(incident.severity)[step + 1 :]
+    if later:
+        offset, next_step = later[0]
+        at = incident.declared_at + offset
+        who = escalation_target(circle, next_step.notify, at)
+        name = f"{who.display_name} ({next_step.notify})" if who else next_step.notify
+        facts.append(("Next page", f"{name} at {format_when(at, zone, now)} (in {time_left(at - now)})"))
+    else:
+        facts.append(("Next page", "none: you are the last step"))
+    if call is not None and call.phone:
+        facts.append(("Call", f"{call.display_name} {call.phone}"))
     body = [
         text_block(f"You are paged for {incident.key} · {incident.severity}", weight="Bolder", color="attention"),
         text_block(incident.title, wrap=True),
         text_block(reason, wrap=True, subtle=True),
+        fact_set(facts),
     ]
-    if call is not None and call.phone:
-        body.append(fact_set([("Call", f"{call.display_name} {call.phone}")]))
     return adaptive_card(
         body, [execute_action("Acknowledge", "incident.ack", {"incident": incident.number}, style="positive")]
     )

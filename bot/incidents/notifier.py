@@ -99,10 +99,13 @@ class TeamsIncidentNotifier:
         activity = mention_activity(mention, text) if mention is not None else text
         self._teams.send(uow, target, activity, key, in_thread=in_thread)
 
-    async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
+    async def page(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str, *, step: int
+    ) -> None:
         # For a P1 the card says whom to phone: the person paged ("strong criticality" engagement).
         call = member if incident.severity.value == "P1" else None
-        activity = card_activity(page_card(incident, member, reason, call=call))
+        now = self._teams.clock.now()
+        activity = card_activity(page_card(incident, circle, member, reason, call=call, step=step, now=now))
         key = _key(incident, "page", member.handle, len(incident.timeline))
         if not await self._teams.send_privately(uow, member, activity, key):
             phone = f" — call {member.phone}" if member.phone else ""

@@ -291,7 +291,7 @@ async def on_escalation_timer(ctx: IncidentContext, number: int, step_index: int
         return await _save_quietly(ctx, incident, circle)
     text = f"Not acknowledged: escalated to {member.display_name} ({step.notify}, step {step_index + 1})"
     incident.record(now, "circlebot", "escalated", text)
-    await ctx.notifier.page(ctx.uow, incident, circle, member, text)
+    await ctx.notifier.page(ctx.uow, incident, circle, member, text, step=step_index)
     await ctx.notifier.tell_thread(ctx.uow, incident, circle, text)
     await _save(ctx, incident, circle)
 

@@ -85,6 +85,12 @@ def _example_overdue_card() -> Card:
     return incident_card(late, circle, late.declared_at + timedelta(minutes=9), jira=JiraState.NOT_CONFIGURED)
 
 
+def _example_page() -> Card:
+    incident, circle = _example_incident()
+    first = circle.members[0]
+    return page_card(incident, circle, first, "not acknowledged", call=first, step=0, now=_example_now(incident))
+
+
 def _with_example(build: Callable[[Incident, Circle], Card]) -> Callable[[], Card]:
     def example() -> Card:
         return build(*_example_incident())
@@ -102,7 +108,7 @@ EXAMPLES: list[tuple[str, Callable[[], Card]]] = [
     ("resolve form", _with_example(lambda i, _c: resolve_form(i))),
     ("stakeholder prompt", _with_example(lambda i, _c: stakeholder_prompt(i, "draft", overdue=True))),
     ("stakeholder update", _with_example(lambda i, c: stakeholder_update_card(i, c, "rollback", _example_now(i)))),
-    ("page", _with_example(lambda i, c: page_card(i, c.members[0], "not acknowledged", call=c.members[0]))),
+    ("page", _example_page),
     ("incident list", _with_example(lambda i, c: incident_list_card(c, [i], _example_now(i)))),
     ("incident list, empty", _with_example(lambda i, c: incident_list_card(c, [], _example_now(i)))),
     ("incident report", _example_report),

@@ -89,7 +89,7 @@ async def test_an_incident_page_reaches_a_person_whose_chat_is_known_only_by_the
     )  # fmt: skip
     async with uow_factory() as uow:
         notifier = TeamsIncidentNotifier(teams, jira_enabled=False)
-        await notifier.page(uow, incident, circle, luca, "not acknowledged in 5m")
+        await notifier.page(uow, incident, circle, luca, "not acknowledged in 5m", step=0)
         await uow.commit()
 
     key = message_key("incident", 7, "page", "luca", len(incident.timeline))
@@ -125,7 +125,7 @@ async def test_someone_the_bot_never_talked_to_privately_is_named_in_the_inciden
     )  # fmt: skip
     async with uow_factory() as uow:
         notifier = TeamsIncidentNotifier(teams, jira_enabled=False)
-        await notifier.page(uow, incident, circle, marco, "not acknowledged in 15m")
+        await notifier.page(uow, incident, circle, marco, "not acknowledged in 15m", step=0)
         await uow.commit()
 
     [(conversation, key)] = await sent(uow_factory.database)

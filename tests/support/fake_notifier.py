@@ -24,7 +24,9 @@ class FakeNotifier:
         if mention is not None:
             self.said.append(("mention", incident.key, mention.handle))
 
-    async def page(self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str) -> None:
+    async def page(
+        self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str, *, step: int
+    ) -> None:
         self.said.append(("page", incident.key, member.handle))
 
     async def ask_stakeholder_update(

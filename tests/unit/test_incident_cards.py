@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.incidents.cards import JiraState, declare_form, incident_card, report_card, resolve_form
+from bot.incidents.cards import JiraState, declare_form, incident_card, page_card, report_card, resolve_form
 from bot.teams_links import channel_message_link
-from domain.circle import Circle, JiraBinding, Member, Role, Severity, SlaPolicy
+from domain.circle import Circle, EscalationStep, JiraBinding, Member, Role, Severity, SlaPolicy
 from domain.incidents.model import Incident, IncidentStatus
 from domain.incidents.report import build_report
 from tests.card_schema import assert_valid_card
@@ -174,3 +175,25 @@ def test_the_report_links_to_the_postmortem_review_thread_when_its_message_is_kn
     # Before the thread exists the report still says where the card will be, without a dead link.
     unlinked = "\n".join(texts(report_card(report, CIRCLE)))
     assert "Postmortem: started — its review thread opens" in unlinked and "https://" not in unlinked
+
+
+def test_a_page_says_since_when_the_ack_is_overdue_and_who_is_paged_next_and_when() -> None:
+    circle = replace(
+        CIRCLE,
+        members=(*CIRCLE.members, Member("sara", "Sara Neri", phone="+39 333 1234567")),
+        escalation=(EscalationStep("sara"), EscalationStep("team_leader", after=timedelta(minutes=10))),
+    )
+    sara = circle.members[2]
+    paged_at = T0 + timedelta(minutes=16)  # 15:32 in Rome: the ack was due at 15:30, sara is step 1
+
+    first = page_card(declared(), circle, sara, "not acknowledged", call=sara, step=0, now=paged_at)
+    last = page_card(declared(), circle, circle.members[0], "still not", call=None, step=1, now=paged_at)
+
+    assert_valid_card(first)
+    assert texts(first)[0] == "You are paged for INC-7 · P1"
+    assert facts(first) == {
+        "Acknowledge": "OVERDUE since 15:30 CET (2m)",
+        "Next page": "Giulia Rossi (team_leader) at 15:40 CET (in 8m)",
+        "Call": "Sara Neri +39 333 1234567",
+    }
+    assert facts(last)["Next page"] == "none: you are the last step"
