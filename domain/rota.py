@@ -109,6 +109,12 @@ class Rota:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The layers this rota staffs: primary always, secondary once a rotation or shift names it."""
+        staffed = {each.layer for each in (*self.rotations, *self.shifts)}
+        return tuple(layer for layer in Layer if layer is Layer.PRIMARY or layer in staffed)
+
 
 @dataclass(frozen=True)
 class OnCall:
@@ -142,11 +148,13 @@ def shifts_between(rota: Rota, start: datetime, end: datetime, *, layer: Layer |
     return result
 
 
-def gaps_between(rota: Rota, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """Intervals within [start, end) when nobody is primary on call."""
+def gaps_between(
+    rota: Rota, start: datetime, end: datetime, *, layer: Layer = Layer.PRIMARY
+) -> list[tuple[datetime, datetime]]:
+    """Intervals within [start, end) when nobody is on call for `layer`."""
     gaps: list[tuple[datetime, datetime]] = []
     cursor = start
-    for shift in shifts_between(rota, start, end, layer=Layer.PRIMARY):
+    for shift in shifts_between(rota, start, end, layer=layer):
         if shift.start > cursor:
             gaps.append((cursor, shift.start))
         cursor = max(cursor, shift.end)

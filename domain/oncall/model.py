@@ -101,11 +101,12 @@ def primary_gaps(rota: Rota, start: datetime, end: datetime) -> list[tuple[datet
 
 
 def gap_lines(rota: Rota, start: datetime, end: datetime) -> list[str]:
-    """Each primary gap as a readable line in the rota's time zone."""
+    """Each gap of every layer the rota staffs, as a readable line in its time zone, primary first."""
     zone = rota.zone
     return [
-        f"nobody is primary on call from {format_moment(a, zone, start)} to {format_moment(b, zone, start)}"
-        for a, b in primary_gaps(rota, start, end)
+        f"nobody is {layer} on call from {format_moment(a, zone, start)} to {format_moment(b, zone, start)}"
+        for layer in rota.layers
+        for a, b in gaps_between(rota, start, end, layer=layer)
     ]
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.oncall.model import gap_lines
 from domain.rota import (
     Layer,
     Override,
@@ -202,6 +203,23 @@ def test_gaps_are_the_times_nobody_is_primary() -> None:
         (rome(2026, 6, 1, 0), utc(2026, 6, 1, 7)),
         (utc(2026, 6, 1, 16), utc(2026, 6, 2, 7)),
         (utc(2026, 6, 2, 16), rome(2026, 6, 3, 0)),
+    ]
+
+
+def test_the_gap_report_covers_the_secondary_layer_once_the_rota_staffs_one() -> None:
+    primary_only = Rota("Europe/Rome", rotations=(weekly(Layer.PRIMARY, "anna"),))
+    with_secondary = Rota(
+        "Europe/Rome",
+        rotations=primary_only.rotations,
+        shifts=(Shift("carla", rome(2026, 6, 2, 9), rome(2026, 6, 3, 9), Layer.SECONDARY),),
+    )
+    week = (rome(2026, 6, 1, 9), rome(2026, 6, 8, 9))
+
+    assert primary_only.layers == (Layer.PRIMARY,) and gap_lines(primary_only, *week) == []
+    assert with_secondary.layers == (Layer.PRIMARY, Layer.SECONDARY)
+    assert gap_lines(with_secondary, *week) == [
+        "nobody is secondary on call from Mon 1 Jun 09:00 CEST to Tue 2 Jun 09:00 CEST",
+        "nobody is secondary on call from Wed 3 Jun 09:00 CEST to Mon 8 Jun 09:00 CEST",
     ]
 
 
