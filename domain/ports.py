@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from domain.alerts.service import AlertGroups
     from domain.circle import Circle, Member
     from domain.incidents.model import Incident
+    from domain.incidents.report import IncidentReport
     from domain.oncall.ports import HandoverRepository, OverrideRepository
     from domain.postmortems.service import PostmortemRepository
     from domain.reports.ports import ReportReads
@@ -130,6 +131,10 @@ class IncidentNotifier(Protocol):
         self, uow: UnitOfWork, incident: Incident, circle: Circle, text: str, *, mention: Member | None = None
     ) -> None:
         """Post a short line in the incident's thread, @mentioning `mention` when given."""
+        ...
+
+    async def post_report(self, uow: UnitOfWork, report: IncidentReport, circle: Circle) -> None:
+        """Post a resolution's report, with its postmortem decision, in the incident's thread."""
         ...
 
     async def page(

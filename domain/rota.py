@@ -112,7 +112,7 @@ class Rota:
     @property
     def layers(self) -> tuple[Layer, ...]:
         """The layers this rota staffs: primary always, secondary once a rotation or shift names it."""
-        staffed = {each.layer for each in (*self.rotations, *self.shifts)}
+        staffed = {rotation.layer for rotation in self.rotations} | {shift.layer for shift in self.shifts}
         return tuple(layer for layer in Layer if layer is Layer.PRIMARY or layer in staffed)
 
 

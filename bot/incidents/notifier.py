@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from bot.cards import Card
 from bot.conversation_target import ConversationTarget
-from bot.incidents.cards import JiraState, incident_card, page_card, stakeholder_prompt, stakeholder_update_card
+from bot.incidents.cards import (
+    JiraState,
+    incident_card,
+    page_card,
+    report_card,
+    stakeholder_prompt,
+    stakeholder_update_card,
+)
 from bot.teams_notifier import TeamsNotifier, card_activity, digest, mention_activity, message_key
 from domain.circle import Circle, Member
 from domain.incidents.model import Incident
+from domain.incidents.report import IncidentReport
 from domain.ports import UnitOfWork
 from storage.incidents.repository import CARD_KEY_PREFIX, CARD_KEY_SUFFIX
 
@@ -78,12 +86,12 @@ class TeamsIncidentNotifier:
             mention = mention_activity(commander, f"you are commander of {incident.key}.")
             self._teams.send(uow, target, mention, f"{card_key(incident)}:mention", in_thread=in_thread)
 
-    async def post_card_in_thread(
-        self, uow: UnitOfWork, incident: Incident, circle: Circle, card: Card, *, name: str
-    ) -> None:
-        """Post a card (the report, say) in the incident's thread; `name` makes its key unique."""
+    async def post_report(self, uow: UnitOfWork, report: IncidentReport, circle: Circle) -> None:
+        """The report card in the incident's thread, one per resolution (see report_name)."""
+        incident = report.incident
         target, in_thread = await self._thread(uow, incident, circle)
-        self._teams.send(uow, target, card_activity(card), _key(incident, name), in_thread=in_thread)
+        card = card_activity(report_card(report, circle))
+        self._teams.send(uow, target, card, _key(incident, report_name(incident)), in_thread=in_thread)
 
     async def refresh_report(self, uow: UnitOfWork, incident: Incident, circle: Circle, card: Card) -> None:
         """Update the latest report card in place (it waits in the outbox until the report is posted)."""

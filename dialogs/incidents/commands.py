@@ -8,8 +8,7 @@ from botbuilder.core import TurnContext
 
 from bot.cards import card_message
 from bot.commands import CommandArgs
-from bot.incidents.cards import declare_form, incident_list_card, report_card, resolve_form
-from bot.incidents.notifier import report_name
+from bot.incidents.cards import declare_form, incident_list_card, resolve_form
 from bot.mentions import mentioned_accounts
 from dialogs.incidents.desk import IncidentDesk, actor, channel_thread
 from dialogs.replies import say, sentence
@@ -221,9 +220,7 @@ class IncidentCommands:
         incident = report.incident
         circle = await uow.circles.get(incident.circle)
         if circle is not None:
-            await self._desk.notifier.post_card_in_thread(
-                uow, incident, circle, report_card(report, circle), name=report_name(incident)
-            )
+            await self._desk.notifier.post_report(uow, report, circle)
 
     async def _reopen(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         await self._desk.run(service.reopen, incident.number, actor(turn_context, circle), " ".join(rest))

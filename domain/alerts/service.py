@@ -218,6 +218,8 @@ async def _update(
     if all_clear and circle.alerts.auto_resolve:
         incident.resolve(actor, now, summary="Every alert resolved; resolved automatically (alerts.auto_resolve)")
     await service.save_changes(ctx, incident, circle)
+    if all_clear and circle.alerts.auto_resolve:  # the report asks, as after any resolve, for a postmortem decision
+        await ctx.notifier.post_report(ctx.uow, await service.report_for(ctx, incident, circle), circle)
     if changes.started:
         await ctx.notifier.tell_thread(ctx.uow, incident, circle, f"{incident.key}: {text}")
     if all_clear and not circle.alerts.auto_resolve:

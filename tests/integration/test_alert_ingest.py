@@ -174,6 +174,7 @@ async def test_with_auto_resolve_the_incident_resolves_when_every_alert_has(
     assert incident.status is IncidentStatus.RESOLVED
     assert incident.resolution_summary == "Every alert resolved; resolved automatically (alerts.auto_resolve)"
     assert desk.notifier.of("thread") == []
+    assert desk.notifier.of("report") == [incident.resolution_summary]  # the postmortem decision is asked for
 
 
 async def test_an_alert_firing_again_within_the_window_reopens_its_incident(desk: AlertDesk) -> None:

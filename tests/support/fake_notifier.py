@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from domain.circle import Circle, Member
 from domain.incidents.model import Incident
+from domain.incidents.report import IncidentReport
 from domain.ports import UnitOfWork
 
 
@@ -23,6 +24,9 @@ class FakeNotifier:
         self.said.append(("thread", incident.key, text))
         if mention is not None:
             self.said.append(("mention", incident.key, mention.handle))
+
+    async def post_report(self, uow: UnitOfWork, report: IncidentReport, circle: Circle) -> None:
+        self.said.append(("report", report.incident.key, report.incident.resolution_summary or ""))
 
     async def page(
         self, uow: UnitOfWork, incident: Incident, circle: Circle, member: Member, reason: str, *, step: int
