@@ -80,6 +80,8 @@ def incident_card(incident: Incident, circle: Circle, now: datetime, *, jira: Ji
         ("Resolve", deadline_text(resolve_clock(incident, policy), now, zone)),
         ("Jira", jira_text(incident.jira_key, jira)),
     ]
+    if incident.service:
+        facts.append(("Service", incident.service))
     if incident.business_impact or incident.data_loss:
         facts.append(("Impact", impact_text(incident)))
     if incident.resolution_summary and not incident.is_open:
@@ -224,6 +226,7 @@ def declare_form(circles: Sequence[Circle], preselected: str | None, title: str 
             placeholder="Checkout API returns 500",
         ),
         _choice("severity", "Severity", [(severity_choice(s), s.value) for s in Severity], Severity.P2.value),
+        *_service_choice(next((c for c in circles if c.name == preselected), None)),
         _toggle("business_impact", "Customers or the business are affected", False),
         _toggle("data_loss", "Data may be lost", False),
         _text_input(
@@ -236,6 +239,23 @@ def declare_form(circles: Sequence[Circle], preselected: str | None, title: str 
     ]
     data = {"circle": preselected} if preselected else {}
     return adaptive_card(inputs, [execute_action("Declare", "incident.declare", data, style="positive")])
+
+
+def _service_choice(circle: Circle | None) -> list[dict[str, Any]]:
+    """The affected service, optional, when the circle lists services: `/runbook` in the incident's
+    thread opens its runbook, and recurrence counts its incidents."""
+    if circle is None or not circle.services:
+        return []
+    return [
+        {
+            "type": "Input.ChoiceSet",
+            "id": "service",
+            "label": "Service",
+            "style": "compact",
+            "placeholder": "Not sure (optional)",
+            "choices": [{"title": s.name, "value": s.name} for s in circle.services],
+        }
+    ]
 
 
 def report_card(report: IncidentReport, circle: Circle, *, postmortem_link: str | None = None) -> Card:

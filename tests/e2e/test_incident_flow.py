@@ -52,6 +52,9 @@ circles:
       P3: {{acknowledge: 1h, resolve: 3d, stakeholder_updates: never}}
       P4: {{acknowledge: 4h, resolve: 10d, stakeholder_updates: never}}
     jira: {{project: PAY}}
+    services:
+      - {{name: checkout, owner: bob}}
+      - {{name: catalog, owner: ada}}
 """
 
 
@@ -211,6 +214,29 @@ async def test_the_form_declares_with_the_circle_of_the_channel(client: BotClien
     body = await invoke_body(client, submitted)
     assert body["value"]["body"][0]["text"].startswith("INC-1 declared: Search is slow.")
     assert (await timeline(client))[0] == "P3 declared by Ada Lovelace: Search is slow"
+
+
+async def test_the_form_links_the_incident_to_one_of_the_circles_services_or_says_which_exist(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, channel_message("/incident", connector.service_url))
+    [form] = connector.cards()
+    [choice] = [element for element in form["body"] if element.get("id") == "service"]
+    assert [c["value"] for c in choice["choices"]] == ["checkout", "catalog"] and "value" not in choice  # optional
+    declared = {"title": "Checkout returns 500", "severity": "P2", "service": "Checkout"}
+
+    refused = await invoke_body(client, card_action("incident.declare", connector.service_url,
+                                                    {**declared, "service": "billing"}))  # fmt: skip
+    body = await invoke_body(client, card_action("incident.declare", connector.service_url, declared))
+    await runtime_of(client).relay.drain()
+
+    assert refused["value"] == (
+        "'billing' is not a service of payments (services: checkout, catalog); choose one or none"
+    )
+    assert body["value"]["body"][0]["text"].startswith("INC-1 declared: Checkout returns 500.")
+    card = connector.cards()[-1]
+    facts = {f["title"]: f["value"] for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]}
+    assert facts["Service"] == "checkout"  # the circle's spelling: /runbook in the thread finds it
 
 
 async def test_the_cards_update_button_saves_a_status_with_its_note_or_just_a_note(

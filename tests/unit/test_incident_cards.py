@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.incidents.cards import JiraState, declare_form, incident_card, page_card, report_card, resolve_form
 from bot.teams_links import channel_message_link
-from domain.circle import Circle, EscalationStep, JiraBinding, Member, Role, Severity, SlaPolicy
+from domain.circle import Circle, EscalationStep, JiraBinding, Member, Role, Service, Severity, SlaPolicy
 from domain.incidents.model import Incident, IncidentStatus
 from domain.incidents.report import build_report
 from tests.card_schema import assert_valid_card
@@ -115,6 +115,21 @@ def test_severity_choices_say_what_they_mean_and_declare_is_the_main_action() ->
     severity = next(e for e in form["body"] if e.get("id") == "severity")
     assert severity["choices"][0] == {"title": "P1 — critical, customers down", "value": "P1"}
     assert form["actions"][0]["style"] == "positive"
+
+
+def test_the_form_offers_the_circles_services_when_it_knows_the_circle() -> None:
+    with_services = replace(CIRCLE, services=(Service("checkout", owner="luca"), Service("catalog", owner="luca")))
+
+    form = declare_form([with_services], "demo")
+    choosing_the_circle = declare_form([with_services], None)
+
+    assert_valid_card(form)
+    [service] = [e for e in form["body"] if e.get("id") == "service"]
+    assert [c["title"] for c in service["choices"]] == ["checkout", "catalog"]
+    assert service["placeholder"] == "Not sure (optional)" and not service.get("isRequired")
+    assert all(
+        e.get("id") != "service" for e in [*choosing_the_circle["body"], *declare_form([CIRCLE], "demo")["body"]]
+    )
 
 
 def test_the_report_names_each_author_once_and_credits_automatic_steps_to_the_bot() -> None:
