@@ -55,7 +55,7 @@ class IncidentActions:
             business_impact=_flag(data, "business_impact"),
             data_loss=_flag(data, "data_loss"),
             source=Source.MANUAL,
-            service=_service(circle, _text(data, "service")),
+            service=service.circle_service(circle, chosen) if (chosen := _text(data, "service")) else None,
             thread=channel_thread(turn_context),
         )
         return text_card(f"{incident.key} declared: {incident.title}. Its live card is posted in this thread.")
@@ -132,17 +132,6 @@ class IncidentActions:
     async def _refreshed(self, use_case: Any, incident: Incident, circle: Circle, *args: Any) -> Card:
         updated: Incident = await self._desk.run(use_case, incident.number, *args)
         return await self._desk.card(updated, circle)
-
-
-def _service(circle: Circle, name: str) -> str | None:
-    """The circle's service called `name` (any case), None when none was chosen."""
-    if not name:
-        return None
-    found = circle.service(name)
-    if found is None:
-        known = ", ".join(s.name for s in circle.services) or "none"
-        raise IncidentError(f"{name!r} is not a service of {circle.name} (services: {known}); choose one or none")
-    return found.name
 
 
 def _text(data: dict[str, Any], name: str) -> str:

@@ -27,7 +27,7 @@ from domain.ports import UnitOfWork
 
 USAGE = (
     "`/incident` opens the form · `/incident P2 <title>` declares at once · "
-    "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · "
+    "`/incident ack|status|note|assign|severity|impact|service|resolve|reopen|close [INC-7] …` · "
     "`/incident show INC-7` · `/incident list`"
 )
 SUBCOMMAND_USAGE = {
@@ -37,6 +37,7 @@ SUBCOMMAND_USAGE = {
     "assign": "/incident assign [INC-7] @person",
     "severity": "/incident severity [INC-7] <P1-P4>",
     "impact": "/incident impact [INC-7] <business|data-loss|both|none>",
+    "service": "/incident service [INC-7] <service>",
     "resolve": "/incident resolve [INC-7] [summary]",
     "reopen": "/incident reopen [INC-7] <reason>",
     "close": "/incident close [INC-7]",
@@ -55,6 +56,7 @@ EXAMPLES = (
     "/incident assign INC-7 @Luca",
     "/incident severity INC-7 P1",
     "/incident impact INC-7 business",
+    "/incident service INC-7 checkout",
     "/incident update INC-7 Checkout works again for most customers",
     "/incident resolve INC-7 rolled back to v2.2",
     "/incident reopen INC-7 the errors are back",
@@ -78,6 +80,7 @@ class IncidentCommands:
             "assign": self._assign,
             "severity": self._severity,
             "impact": self._impact,
+            "service": self._service,
             "resolve": self._resolve,
             "reopen": self._reopen,
             "close": self._close,
@@ -199,6 +202,15 @@ class IncidentCommands:
         who = actor(turn_context, circle)
         await self._desk.run(service.change_impact, incident.number, who, business_impact=business, data_loss=data_loss)
         await say(turn_context, f"Impact of {incident.key} updated.")
+
+    async def _service(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
+        if not rest:
+            known = ", ".join(s.name for s in circle.services) or "none in circles.yaml"
+            raise IncidentError(f"which service ({known})? `{SUBCOMMAND_USAGE['service']}`")
+        updated = await self._desk.run(
+            service.change_service, incident.number, " ".join(rest), actor(turn_context, circle)
+        )
+        await say(turn_context, f"{incident.key} is linked to {updated.service}; `/runbook` here opens its runbook.")
 
     async def _resolve(self, turn_context: TurnContext, incident: Incident, circle: Circle, rest: list[str]) -> None:
         if not rest:

@@ -205,6 +205,14 @@ class Incident:
         before, self.severity = self.severity, severity
         self._record(at, by, "severity", f"Severity {before} → {severity}")
 
+    def set_service(self, service: str, by: str, at: datetime) -> None:
+        """The affected service, in its circle's spelling, found out or corrected mid-incident."""
+        self._require_open("link a service to")
+        if service == self.service:
+            raise IncidentError(f"{self.key} is already linked to {service}")
+        before, self.service = self.service, service
+        self._record(at, by, "service", f"Service: {service}" if before is None else f"Service {before} → {service}")
+
     def set_impact(self, *, business_impact: bool, data_loss: bool, by: str, at: datetime) -> None:
         self._require_open("change the impact of")
         changes = []

@@ -139,6 +139,22 @@ async def change_impact(
     return await _save(ctx, incident, circle)
 
 
+def circle_service(circle: Circle, name: str) -> str:
+    """The circle's service called `name` (any case), in the circle's spelling."""
+    found = circle.service(name)
+    if found is None:
+        known = ", ".join(s.name for s in circle.services) or "none"
+        raise IncidentError(f"{name!r} is not a service of {circle.name} (services: {known})")
+    return found.name
+
+
+async def change_service(ctx: IncidentContext, number: int, name: str, by: str) -> Incident:
+    """Link the incident to one of its circle's services (its runbook, its recurrence count)."""
+    incident, circle = await load(ctx, number)
+    incident.set_service(circle_service(circle, name), by, ctx.clock.now())
+    return await _save(ctx, incident, circle)
+
+
 async def resolve(
     ctx: IncidentContext,
     number: int,

@@ -181,7 +181,8 @@ async def test_bad_input_gets_the_usage_and_creates_nothing(client: BotClient, c
         # <title> would vanish in Teams as an unknown HTML tag: placeholders are drawn in angle quotes.
         "I don't know `/incident frobnicate`. `/incident` opens the form · "
         "`/incident P2 \u2039title\u203a` declares at once · "
-        "`/incident ack|status|note|assign|severity|impact|resolve|reopen|close [INC-7] …` · `/incident show INC-7` · "
+        "`/incident ack|status|note|assign|severity|impact|service|resolve|reopen|close [INC-7] …` · "
+        "`/incident show INC-7` · "
         "`/incident list`",
         "There is no INC-99; `/incident list` shows the open ones",
     ]
@@ -230,13 +231,32 @@ async def test_the_form_links_the_incident_to_one_of_the_circles_services_or_say
     body = await invoke_body(client, card_action("incident.declare", connector.service_url, declared))
     await runtime_of(client).relay.drain()
 
-    assert refused["value"] == (
-        "'billing' is not a service of payments (services: checkout, catalog); choose one or none"
-    )
+    assert refused["value"] == ("'billing' is not a service of payments (services: checkout, catalog)")
     assert body["value"]["body"][0]["text"].startswith("INC-1 declared: Checkout returns 500.")
     card = connector.cards()[-1]
     facts = {f["title"]: f["value"] for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]}
     assert facts["Service"] == "checkout"  # the circle's spelling: /runbook in the thread finds it
+
+
+async def test_an_incident_declared_in_one_line_is_linked_to_a_service_in_its_thread(
+    client: BotClient, connector: FakeConnector
+) -> None:
+    await post_activity(client, channel_message("/incident P1 Checkout returns 500", connector.service_url))
+    said = []
+    for text in ("/incident service INC-1", "/incident service INC-1 billing", "/incident service INC-1 CHECKOUT",
+                 "/incident service INC-1 checkout", "/incident service INC-1 catalog"):  # fmt: skip
+        connector.sent.clear()
+        await post_activity(client, channel_message(text, connector.service_url))
+        said.append(connector.texts()[-1])
+
+    assert said == [
+        "Which service (checkout, catalog)? `/incident service [INC-7] \u2039service\u203a`",
+        "'billing' is not a service of payments (services: checkout, catalog)",
+        "INC-1 is linked to checkout; `/runbook` here opens its runbook.",
+        "INC-1 is already linked to checkout",
+        "INC-1 is linked to catalog; `/runbook` here opens its runbook.",
+    ]
+    assert (await timeline(client))[-2:] == ["Service: checkout", "Service checkout → catalog"]
 
 
 async def test_the_cards_update_button_saves_a_status_with_its_note_or_just_a_note(
