@@ -109,8 +109,13 @@ class JiraIssueTracker:
         description: str,
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
+        due: str | None = None,
     ) -> str:
-        """Create the issue, without looking first: callers decide when a create is safe."""
+        """Create the issue, without looking first: callers decide when a create is safe.
+
+        A project whose create screen has no Due date field answers 400 to a `duedate`; Jira created
+        nothing then, so the issue is created again at once without it (the description says the date).
+        """
         fields: dict[str, Any] = {
             # Key and names, not ids: one POST, no extra lookups the library would otherwise make.
             "project": {"key": project},
@@ -121,9 +126,18 @@ class JiraIssueTracker:
         }
         if priority:
             fields["priority"] = {"name": priority}
+        if due:
+            fields["duedate"] = due
 
         def create(client: JIRA) -> str:
-            return str(client.create_issue(fields=fields, prefetch=False).key)
+            try:
+                return str(client.create_issue(fields=fields, prefetch=False).key)
+            except JIRAError as error:
+                if "duedate" not in fields or error.status_code != 400 or "duedate" not in _field_errors(error):
+                    raise
+            log.info("project %s has no due date on its create screen: created without it", project)
+            without_due = {name: value for name, value in fields.items() if name != "duedate"}
+            return str(client.create_issue(fields=without_due, prefetch=False).key)
 
         key = await self._call(f"create an issue of type {issue_type!r} in project {project!r}", create)
         log.info("created Jira issue", extra={"jira_key": key, "jira_label": label})
@@ -340,6 +354,15 @@ class JiraIssueTracker:
             retry_after=retry_after(response.headers if response is not None else None, self._clock.now()),
             hints={401: credentials, 403: "check the Jira account's project permissions"},
         )
+
+
+def _field_errors(error: JIRAError) -> dict[str, str]:
+    """The per-field errors of a Jira 400 ({"errorMessages": [], "errors": {"duedate": "…"}}), else none."""
+    try:
+        errors = json.loads(error.response.text if error.response is not None else "").get("errors")
+    except (ValueError, AttributeError):
+        return {}
+    return {str(name): str(why) for name, why in errors.items()} if isinstance(errors, dict) else {}
 
 
 def _detail(text: str | None) -> str:

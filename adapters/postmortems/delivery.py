@@ -125,6 +125,7 @@ class PostmortemDelivery:
                     description=request.description,
                     priority=None,
                     extra_labels=request.labels,
+                    due=request.due,
                 ),
                 close_duplicate=lambda duplicate, original: jira.close_duplicate(
                     duplicate, original, label=request.label

@@ -57,8 +57,11 @@ class IssueTracker(Protocol):
         description: str,
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
+        due: str | None = None,
     ) -> str:
-        """Create the issue without looking first (callers look, over the search's consistency window)."""
+        """Create the issue without looking first (callers look, over the search's consistency window).
+
+        `due` ("YYYY-MM-DD") becomes the issue's due date where the project's create screen has one."""
         ...
 
     async def close_duplicate(self, key: str, original: str, *, label: str) -> None:

@@ -69,7 +69,27 @@ async def test_an_action_filed_in_jira_is_a_task_labelled_for_its_postmortem_and
     tracker.close()
 
     [issue] = jira.issues_labelled("circlebot-pm-inc-7-a1")
-    assert (issue.issue_type, issue.summary) == ("Task", "INC-7 A1: alert on pool")
+    assert (issue.issue_type, issue.summary, issue.due) == ("Task", "INC-7 A1: alert on pool", "2026-12-11")
+    assert results.reported == [("filed", 7, 1, issue.key)]
+
+
+async def test_a_jira_project_without_a_due_date_on_its_screen_gets_the_action_once_without_one(
+    jira: FakeJira,
+) -> None:
+    jira.without_due_date.add("DEMO")
+    results = Results()
+    tracker = JiraIssueTracker(jira.url, user=jira.user, token=jira.token)
+    delivery = PostmortemDelivery(gitlab=None, jira=tracker, results=results)
+
+    await delivery.file_action(message(action("jira", "DEMO", None)))
+    tracker.close()
+
+    [issue] = jira.issues_labelled("circlebot-pm-inc-7-a1")
+    assert issue.due is None and jira.creates == 1
+    assert [line for line in jira.requests if line.startswith("POST") and line.endswith("/issue")] == [
+        "POST /rest/api/2/issue",
+        "POST /rest/api/2/issue",  # refused for its duedate (Jira created nothing), then made without it
+    ]
     assert results.reported == [("filed", 7, 1, issue.key)]
 
 

@@ -69,6 +69,7 @@ class FakeIssue:
     description: str
     priority: str | None
     labels: list[str]
+    due: str | None = None
     status: str = "Open"
     comments: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
@@ -116,6 +117,8 @@ class FakeJira:
         self.token = token
         self.workflow = workflow or DEFAULT_WORKFLOW
         self.issues: dict[str, FakeIssue] = {}
+        # Projects whose create screen has no Due date field (a common Jira set-up): a `duedate` is refused.
+        self.without_due_date: set[str] = set()
         self.creates = 0
         self.requests: list[str] = []
         self.authorization_headers: set[str] = set()
@@ -306,6 +309,7 @@ class FakeJira:
         description: str,
         priority: str | None,
         labels: list[str],
+        due: str | None = None,
     ) -> FakeIssue:
         number = next(self._per_project.setdefault(project, itertools.count(1)))
         issue = FakeIssue(
@@ -317,6 +321,7 @@ class FakeJira:
             description=description,
             priority=priority,
             labels=labels,
+            due=due,
         )
         self.issues[issue.key] = issue
         return issue
@@ -404,6 +409,7 @@ class FakeJira:
             fields.get("description") or "",
             (fields.get("priority") or {}).get("name"),
             list(fields.get("labels") or []),
+            fields.get("duedate"),
         )
         issue.searchable_at = self._now() + self.search_delay
         self.creates += 1
@@ -434,6 +440,11 @@ class FakeJira:
         for label in fields.get("labels") or []:
             if " " in label:
                 errors["labels"] = f"The label '{label}' contains spaces which is invalid."
+        if "duedate" in fields:
+            if project in self.without_due_date:
+                errors["duedate"] = "Field 'duedate' cannot be set. It is not on the appropriate screen, or unknown."
+            elif not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(fields["duedate"])):
+                errors["duedate"] = f"Error parsing date string: {fields['duedate']}"
         return errors
 
     def _validate_summary(self, summary: Any) -> dict[str, str]:
@@ -565,6 +576,7 @@ class InMemoryIssueTracker:
         description: str,
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
+        due: str | None = None,
     ) -> str:
         self.creates += 1
         key = f"{project}-{self.creates}"
@@ -577,6 +589,7 @@ class InMemoryIssueTracker:
             "labels": [*extra_labels, label],
             "status": "Open",
             "comments": [],
+            "due": due,
         }
         return key
 
