@@ -385,7 +385,9 @@ def page_card(
         at = incident.declared_at + offset
         who = escalation_target(circle, next_step.notify, at)
         name = f"{who.display_name} ({next_step.notify})" if who else next_step.notify
-        facts.append(("Next page", f"{name} at {format_when(at, zone, now)} (in {time_left(at - now)})"))
+        # A page sent late (the bot was down) may find the next step due already: it follows at once.
+        when = f"at {format_when(at, zone, now)} (in {time_left(at - now)})" if at > now else "right after you"
+        facts.append(("Next page", f"{name} {when}"))
     else:
         facts.append(("Next page", "none: you are the last step"))
     if call is not None and call.phone:

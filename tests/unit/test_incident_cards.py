@@ -212,3 +212,5 @@ def test_a_page_says_since_when_the_ack_is_overdue_and_who_is_paged_next_and_whe
         "Call": "Sara Neri +39 333 1234567",
     }
     assert facts(last)["Next page"] == "none: you are the last step"
+    late = page_card(declared(), circle, sara, "not acknowledged", call=None, step=0, now=T0 + timedelta(hours=1))
+    assert facts(late)["Next page"] == "Giulia Rossi (team_leader) right after you"  # never "in <1m" for a past time
