@@ -27,6 +27,8 @@ class CircleReport:
     load: tuple[PersonLoad, ...]
     made_at: datetime
     teamwork: TeamworkFigures
+    # The same figures over the comparison's previous period; None when its facts were not read.
+    previous_teamwork: TeamworkFigures | None = None
 
     @property
     def night_carrier(self) -> PersonLoad | None:
@@ -50,6 +52,7 @@ def build_report(
     handovers: Sequence[HandoverFacts],
     now: datetime,
     teamwork: TeamworkFacts = TeamworkFacts(),
+    previous_teamwork: TeamworkFacts | None = None,
 ) -> CircleReport:
     """Every figure of the report; the facts must cover both periods of `comparison`."""
     current, previous = comparison.current, comparison.previous
@@ -65,4 +68,7 @@ def build_report(
         load=tuple(oncall_load(incidents, handovers, circle, working_hours(circle), current, now)),
         made_at=now,
         teamwork=teamwork_figures(circle, teamwork, current, now),
+        previous_teamwork=(
+            teamwork_figures(circle, previous_teamwork, previous, now) if previous_teamwork is not None else None
+        ),
     )

@@ -28,6 +28,7 @@ async def circle_report(reads: ReportReads, circle: Circle, comparison: Comparis
         handovers=await reads.handovers(names, comparison.current.start, comparison.current.end),
         now=now,
         teamwork=await teamwork_facts(reads, circle, comparison.current, now),
+        previous_teamwork=await teamwork_facts(reads, circle, comparison.previous, now),
     )
 
 
@@ -75,5 +76,6 @@ async def report_and_history(
         handovers=handovers,
         now=now,
         teamwork=await teamwork_facts(reads, circle, comparison.current, now),
+        previous_teamwork=await teamwork_facts(reads, circle, comparison.previous, now),
     )
     return report, History(tuple(weeks), tuple(incidents), tuple(actions), tuple(handovers))

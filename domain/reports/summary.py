@@ -19,31 +19,50 @@ T = TypeVar("T")
 
 def headline(report: CircleReport) -> list[tuple[str, str]]:
     """(label, value) pairs: the period's figures, each with the previous period's where it changed."""
-    return _headline(report.current, report.previous, report.postmortems) + teamwork_lines(report.teamwork)
+    return _headline(report.current, report.previous, report.postmortems) + teamwork_lines(
+        report.teamwork, report.previous_teamwork
+    )
 
 
-def teamwork_lines(figures: TeamworkFigures) -> list[tuple[str, str]]:
-    """Stand-ups, activity feedback, WIP age and overdue activities, as compact (label, value) pairs.
+def teamwork_lines(figures: TeamworkFigures, before: TeamworkFigures | None = None) -> list[tuple[str, str]]:
+    """Stand-ups, activity feedback, WIP age and overdue activities, as compact (label, value) pairs,
+    each rate and count with the previous period's (`before`) where that period had any.
 
     A circle without a stand-up has no stand-up line; one with no activity in progress, no WIP line.
+    WIP age is as of now, so it has no "before".
     """
     facts = []
     if figures.has_standup:
+        answered = share(figures.standups_answered, figures.standups_expected)
+        was = _share_was(
+            figures.participation, (before.standups_answered, before.standups_expected) if before else None
+        )
         facts.append(
             (
                 "Stand-ups",
-                f"{share(figures.standups_answered, figures.standups_expected)} answered · "
+                f"{answered} answered{was} · "
                 f"blockers {figures.blockers_raised} raised, {figures.blockers_solved} solved",
             )
         )
     feedback = share(figures.feedback_days, figures.wip_days)
-    facts.append(("Activity feedback", f"{feedback} of WIP days" if figures.wip_days else "no WIP days"))
+    was = _share_was(figures.feedback_compliance, (before.feedback_days, before.wip_days) if before else None)
+    facts.append(("Activity feedback", f"{feedback} of WIP days{was}" if figures.wip_days else "no WIP days"))
     ages = [m for m in figures.members if m.wip_age_days is not None]
     if ages:
         oldest = sorted(ages, key=lambda m: (-(m.wip_age_days or 0), m.name))
         facts.append(("WIP age", " · ".join(f"{m.name} {m.wip_ref} {days(m.wip_age_days)}" for m in oldest)))
-    facts.append(("Overdue activities", str(figures.overdue_activities)))
+    overdue, overdue_before = figures.overdue_activities, before.overdue_activities if before else None
+    facts.append(("Overdue activities", f"{overdue}{_was(overdue, overdue_before, str)}"))
     return facts
+
+
+def _share_was(rate: float | None, before: tuple[int, int] | None) -> str:
+    """ " (before: 60% (3/5))", " (same as before)", or nothing when the previous period had nothing to count."""
+    if before is None or not before[1]:
+        return ""
+    if rate is not None and round(rate, 2) == round(before[0] / before[1], 2):
+        return " (same as before)"
+    return f" (before: {share(*before)})"
 
 
 def share(part: int, whole: int) -> str:

@@ -24,7 +24,7 @@ from domain.reports.facts import (
 )
 from domain.reports.period import Comparison, Period
 from domain.reports.report import build_report
-from domain.reports.summary import teamwork_lines
+from domain.reports.summary import headline, teamwork_lines
 from domain.reports.teamwork import MemberTeamwork, teamwork_figures
 from tests.card_schema import assert_valid_card
 from tests.conftest import EXAMPLE_CIRCLES
@@ -170,6 +170,22 @@ def test_the_card_says_it_in_compact_lines(circle: Circle) -> None:
         "Overdue activities": "2",
     }
     assert_valid_card(report_card(report, "https://bot.example.com/tabs/dashboard?t=x"))
+
+
+def test_each_rate_and_count_shows_the_previous_periods_where_it_had_any(circle: Circle) -> None:
+    # The week before (30 Nov - 4 Dec): Marco answered one stand-up of two; no activity was in progress.
+    before = TeamworkFacts(entries=(entry("marco", 1, "answered"), entry("marco", 2, "prompted")))
+    report = build_report(
+        circle, _comparison(), incidents=[], postmortems=[], actions=[], handovers=[], now=NOW, teamwork=FACTS,
+        previous_teamwork=before,
+    )  # fmt: skip
+    lines = dict(teamwork_lines(report.teamwork, report.previous_teamwork))
+
+    assert lines["Stand-ups"] == "57% (4/7) answered (before: 50% (1/2)) · blockers 2 raised, 2 solved"
+    assert lines["Activity feedback"] == "50% (3/6) of WIP days"  # no WIP days before: nothing to compare
+    assert lines["Overdue activities"] == "2 (before: 0)"
+    assert dict(headline(report))["Stand-ups"] == lines["Stand-ups"]  # the card's lines
+    assert_valid_card(report_card(report))
 
 
 def test_a_circle_without_stand_up_or_activities_says_so_without_inventing_figures(circle: Circle) -> None:
