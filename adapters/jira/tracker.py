@@ -34,6 +34,9 @@ DONE_CATEGORY = "done"
 DEFAULT_WORKERS = 4
 # The label a duplicate keeps instead of the incident's, so searches find only the original.
 DUPLICATE_LABEL = "circlebot-duplicate"
+# Fields a create may go without when the project refuses them (not on its screen, a person who
+# cannot be assigned issues there): the description carries the same information.
+OPTIONAL_FIELDS = frozenset({"duedate", "assignee"})
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
@@ -110,11 +113,13 @@ class JiraIssueTracker:
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
         due: str | None = None,
+        assignee: str | None = None,
     ) -> str:
         """Create the issue, without looking first: callers decide when a create is safe.
 
-        A project whose create screen has no Due date field answers 400 to a `duedate`; Jira created
-        nothing then, so the issue is created again at once without it (the description says the date).
+        A project whose create screen has no Due date field, or where `assignee` cannot be assigned
+        issues, answers 400 naming that field; Jira created nothing then, so the issue is created again
+        at once without the fields it refused (the description says the owner and the date).
         """
         fields: dict[str, Any] = {
             # Key and names, not ids: one POST, no extra lookups the library would otherwise make.
@@ -130,14 +135,17 @@ class JiraIssueTracker:
             fields["duedate"] = due
 
         def create(client: JIRA) -> str:
+            if assignee:  # Cloud identifies people by accountId only (GDPR strict mode), Server/DC by name
+                fields["assignee"] = {"accountId" if client.deploymentType == "Cloud" else "name": assignee}
             try:
                 return str(client.create_issue(fields=fields, prefetch=False).key)
             except JIRAError as error:
-                if "duedate" not in fields or error.status_code != 400 or "duedate" not in _field_errors(error):
+                refused = set(_field_errors(error)) if error.status_code == 400 else set()
+                if not refused or not refused <= OPTIONAL_FIELDS & set(fields):
                     raise
-            log.info("project %s has no due date on its create screen: created without it", project)
-            without_due = {name: value for name, value in fields.items() if name != "duedate"}
-            return str(client.create_issue(fields=without_due, prefetch=False).key)
+            log.info("project %s refused %s on a create: created without", project, ", ".join(sorted(refused)))
+            kept = {name: value for name, value in fields.items() if name not in refused}
+            return str(client.create_issue(fields=kept, prefetch=False).key)
 
         key = await self._call(f"create an issue of type {issue_type!r} in project {project!r}", create)
         log.info("created Jira issue", extra={"jira_key": key, "jira_label": label})

@@ -126,6 +126,7 @@ class PostmortemDelivery:
                     priority=None,
                     extra_labels=request.labels,
                     due=request.due,
+                    assignee=request.owner,
                 ),
                 close_duplicate=lambda duplicate, original: jira.close_duplicate(
                     duplicate, original, label=request.label

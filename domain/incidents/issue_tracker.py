@@ -58,10 +58,12 @@ class IssueTracker(Protocol):
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
         due: str | None = None,
+        assignee: str | None = None,
     ) -> str:
         """Create the issue without looking first (callers look, over the search's consistency window).
 
-        `due` ("YYYY-MM-DD") becomes the issue's due date where the project's create screen has one."""
+        `due` ("YYYY-MM-DD") and `assignee` (a Cloud accountId, a Server/DC username) are set where the
+        project takes them; the issue is created without them where it does not."""
         ...
 
     async def close_duplicate(self, key: str, original: str, *, label: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,27 @@ async def test_a_jira_project_without_a_due_date_on_its_screen_gets_the_action_o
         "POST /rest/api/2/issue",  # refused for its duedate (Jira created nothing), then made without it
     ]
     assert results.reported == [("filed", 7, 1, issue.key)]
+
+
+@pytest.mark.parametrize("deployment", ["Server", "Cloud"])
+async def test_the_action_is_assigned_to_its_owner_unless_jira_refuses_them(deployment: str) -> None:
+    owner, refused = ("giulia", "marco") if deployment == "Server" else ("712020:giulia", "712020:marco")
+    async with FakeJira(deployment=deployment) as jira:
+        jira.unassignable.add(refused)
+        tracker = JiraIssueTracker(jira.url, user=jira.user, token=jira.token)
+        delivery = PostmortemDelivery(gitlab=None, jira=tracker, results=Results())
+        first = action("jira", "DEMO", owner)
+        second = dataclasses.replace(first, action_number=2, owner=refused, label=action_label(7, 2))
+
+        await delivery.file_action(message(first))
+        await delivery.file_action(message(second))
+        tracker.close()
+
+        [assigned] = jira.issues_labelled(action_label(7, 1))
+        [unassigned] = jira.issues_labelled(action_label(7, 2))
+    assert (assigned.assignee, assigned.due) == (owner, "2026-12-11")
+    assert (unassigned.assignee, unassigned.due) == (None, "2026-12-11")  # the rest of the create kept
+    assert jira.creates == 2
 
 
 async def test_the_draft_and_the_merge_check_report_back_and_a_missing_iid_is_found_by_branch(

@@ -70,6 +70,7 @@ class FakeIssue:
     priority: str | None
     labels: list[str]
     due: str | None = None
+    assignee: str | None = None  # the accountId (Cloud) or the username (Server/DC)
     status: str = "Open"
     comments: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
@@ -119,6 +120,8 @@ class FakeJira:
         self.issues: dict[str, FakeIssue] = {}
         # Projects whose create screen has no Due date field (a common Jira set-up): a `duedate` is refused.
         self.without_due_date: set[str] = set()
+        # People (accountIds on Cloud, usernames on Server) without the Assignable User permission.
+        self.unassignable: set[str] = set()
         self.creates = 0
         self.requests: list[str] = []
         self.authorization_headers: set[str] = set()
@@ -310,6 +313,7 @@ class FakeJira:
         priority: str | None,
         labels: list[str],
         due: str | None = None,
+        assignee: str | None = None,
     ) -> FakeIssue:
         number = next(self._per_project.setdefault(project, itertools.count(1)))
         issue = FakeIssue(
@@ -322,6 +326,7 @@ class FakeJira:
             priority=priority,
             labels=labels,
             due=due,
+            assignee=assignee,
         )
         self.issues[issue.key] = issue
         return issue
@@ -410,6 +415,7 @@ class FakeJira:
             (fields.get("priority") or {}).get("name"),
             list(fields.get("labels") or []),
             fields.get("duedate"),
+            (fields.get("assignee") or {}).get("accountId" if self.deployment == "Cloud" else "name"),
         )
         issue.searchable_at = self._now() + self.search_delay
         self.creates += 1
@@ -445,7 +451,17 @@ class FakeJira:
                 errors["duedate"] = "Field 'duedate' cannot be set. It is not on the appropriate screen, or unknown."
             elif not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(fields["duedate"])):
                 errors["duedate"] = f"Error parsing date string: {fields['duedate']}"
+        if "assignee" in fields:
+            errors.update(self._validate_assignee(fields["assignee"] or {}))
         return errors
+
+    def _validate_assignee(self, assignee: dict[str, Any]) -> dict[str, str]:
+        if self.deployment == "Cloud" and set(assignee) != {"accountId"}:
+            return {"assignee": "'accountId' must be the only user identifying query parameter in GDPR strict mode."}
+        person = assignee.get("accountId" if self.deployment == "Cloud" else "name")
+        if not person or person in self.unassignable:
+            return {"assignee": f"User '{person}' cannot be assigned issues."}
+        return {}
 
     def _validate_summary(self, summary: Any) -> dict[str, str]:
         if not summary:
@@ -577,6 +593,7 @@ class InMemoryIssueTracker:
         priority: str | None,
         extra_labels: tuple[str, ...] = (),
         due: str | None = None,
+        assignee: str | None = None,
     ) -> str:
         self.creates += 1
         key = f"{project}-{self.creates}"
@@ -590,6 +607,7 @@ class InMemoryIssueTracker:
             "status": "Open",
             "comments": [],
             "due": due,
+            "assignee": assignee,
         }
         return key
 
