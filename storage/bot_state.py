@@ -11,10 +11,10 @@ from botbuilder.core import Storage
 from jsonpickle import encode
 from jsonpickle.unpickler import Unpickler
 from sqlalchemy import JSON, Column, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.database import Database
+from storage.dialect_insert import upsert_insert
 
 ANY_ETAG = "*"
 
@@ -83,10 +83,8 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
 
 
 async def _upsert(session: Any, key: str, document: dict[str, Any], etag: str) -> None:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(BotStateRow)
+        upsert_insert(session)(BotStateRow)
         .values(key=key, document=document, etag=etag)
         .on_conflict_do_update(index_elements=["key"], set_={"document": document, "etag": etag})
     )
@@ -105,9 +103,7 @@ async def _replace_if_unchanged(session: Any, key: str, document: dict[str, Any]
         return False
     # Not stored yet: like MemoryStorage, an etag on a new item is no conflict. A concurrent first
     # write wins the insert, and then ours is the stale one.
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = insert(BotStateRow).values(key=key, document=document, etag=etag)
+    values = upsert_insert(session)(BotStateRow).values(key=key, document=document, etag=etag)
     # psycopg reports rowcount -1 for INSERT; a returned row is the reliable "inserted".
     statement = values.on_conflict_do_nothing(index_elements=["key"]).returning(col(BotStateRow.key))
     return (await session.exec(statement)).first() is not None

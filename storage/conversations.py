@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sent_messages
 from storage.database import Database
+from storage.dialect_insert import dialect_of, insert_for, upsert_insert
 from storage.types import UtcDateTime
 
 PERSONAL, GROUP_CHAT, CHANNEL = "personal", "groupChat", "channel"
@@ -79,7 +79,7 @@ def _reference_upserts(dialect: str) -> tuple[Any, Any]:
     bulk-insert path and cache-key generation); as Core statements on the table, with values
     passed at execution, SQLAlchemy compiles each once and only binds afterwards.
     """
-    references = _dialect_insert(dialect)(ConversationReferenceRow.__table__)  # type: ignore[attr-defined]
+    references = insert_for(dialect)(ConversationReferenceRow.__table__)  # type: ignore[attr-defined]
     save = references.on_conflict_do_update(
         index_elements=["conversation_id"], set_={name: references.excluded[name] for name in _REFERENCE_FIELDS}
     )
@@ -87,14 +87,6 @@ def _reference_upserts(dialect: str) -> tuple[Any, Any]:
         index_elements=["conversation_id"], set_={"updated_at": references.excluded.updated_at}
     )
     return save, keep_address
-
-
-def _dialect_insert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind else "sqlite"
 
 
 async def save_reference(
@@ -105,7 +97,7 @@ async def save_reference(
     With `move_address` False (an unauthenticated turn) a stored conversation keeps its serviceUrl
     and reference: only a new conversation is stored as it came.
     """
-    save, keep_address = _reference_upserts(_dialect(session))
+    save, keep_address = _reference_upserts(dialect_of(session))
     values = {
         "conversation_id": record.conversation_id,
         "conversation_type": record.conversation_type,
@@ -184,7 +176,7 @@ async def claim_activities(session: AsyncSession, claims: dict[tuple[str, str], 
     for INSERT)."""
     table = ProcessedActivityRow.__table__  # type: ignore[attr-defined]
     statement = (
-        _dialect_insert(_dialect(session))(table)
+        upsert_insert(session)(table)
         .values([{"activity_id": a, "conversation_id": c, "created_at": at} for (a, c), at in claims.items()])
         .on_conflict_do_nothing(index_elements=["activity_id", "conversation_id"])
         .returning(table.c.activity_id, table.c.conversation_id)

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, Index, Text, and_, bindparam, case, func, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialect_insert import dialect_of, insert_for
 from storage.types import UtcDateTime
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
@@ -115,7 +115,7 @@ class SqlOutbox:
     async def flush(self) -> None:
         """Insert queued rows; a repeated idempotency key keeps the row already there."""
         rows, self._rows = self._rows, []
-        statement = _insert_row(self._session.bind.dialect.name if self._session.bind else "sqlite")
+        statement = _insert_row(dialect_of(self._session))
         for row in rows:
             # Count inserted rows from RETURNING: psycopg reports rowcount -1 for INSERT.
             if (await self._session.exec(statement, params=row)).first() is not None:
@@ -128,9 +128,8 @@ class SqlOutbox:
 def _insert_row(dialect: str) -> Any:
     """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, built once per dialect:
     built per row, the statement cost more CPU than the insert."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxRow.__table__  # type: ignore[attr-defined]
-    return insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    return insert_for(dialect)(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
 
 
 async def outstanding(session: AsyncSession, ordering_key: str) -> Literal["pending", "dead"] | None:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, Text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database
+from storage.dialect_insert import upsert_insert
 from storage.types import UtcDateTime
 
 
@@ -65,10 +65,8 @@ async def record(
     thread_conversation_id: str | None = None,
 ) -> None:
     """Remember a posted activity; recording the same key again keeps the first record."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(SentMessageRow)
+        upsert_insert(session)(SentMessageRow)
         .values(
             key=key,
             conversation_id=conversation_id,

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, func, or_, update
 from sqlalchemy import select as select_columns  # sqlmodel's select types at most four columns
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.dialect_insert import upsert_insert
 from storage.types import UtcDateTime
 
 PENDING, FIRED, CANCELLED, FAILED = "pending", "fired", "cancelled", "failed"
@@ -70,9 +70,7 @@ class SqlTimers:
 
         One statement (an upsert), not a lookup and then a write: a declaration arms three.
         """
-        dialect = self._session.bind.dialect.name if self._session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(TimerRow).values(
+        statement = upsert_insert(self._session)(TimerRow).values(
             kind=kind, key=key, payload=payload, due_at=due_at, status=PENDING, attempts=0, created_at=self._now
         )
         upsert = statement.on_conflict_do_update(
