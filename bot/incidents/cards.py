@@ -22,6 +22,7 @@ from domain.incidents.sla import (
     acknowledge_clock,
     deadline_text,
     describe,
+    escalation_schedule,
     humanize,
     resolve_clock,
     time_left,
@@ -379,10 +380,9 @@ def page_card(
     paged next and when; for a P1, whom to phone."""
     zone = zone_named(circle.time_zone)
     facts = [("Acknowledge", deadline_text(acknowledge_clock(incident, circle.sla_for(incident.severity)), now, zone))]
-    later = circle.escalation_offsets(incident.severity)[step + 1 :]
+    later = escalation_schedule(incident, circle)[step + 1 :]
     if later:
-        offset, next_step = later[0]
-        at = incident.declared_at + offset
+        at, next_step = later[0]
         who = escalation_target(circle, next_step.notify, at)
         name = f"{who.display_name} ({next_step.notify})" if who else next_step.notify
         # A page sent late (the bot was down) may find the next step due already: it follows at once.

@@ -18,7 +18,7 @@ from domain.incidents.issue_tracker import (
     queue_issue_request,
 )
 from domain.incidents.model import Incident, IncidentEvent
-from domain.incidents.sla import acknowledge_clock, next_stakeholder_update_due, resolve_clock
+from domain.incidents.sla import acknowledge_clock, escalation_schedule, next_stakeholder_update_due, resolve_clock
 from domain.local_time import format_moment, zone_named
 from domain.ports import UnitOfWork
 
@@ -104,8 +104,7 @@ async def sync_timers(uow: UnitOfWork, incident: Incident, circle: Circle) -> No
         clocks = [resolve_clock(incident, policy)]
         if incident.acknowledged_at is None:
             clocks.append(acknowledge_clock(incident, policy))
-            for index, (offset, _step) in enumerate(circle.escalation_offsets(incident.severity)):
-                due = incident.declared_at + offset
+            for index, (due, _step) in enumerate(escalation_schedule(incident, circle)):
                 wanted[f"escalate:{n}:{index}"] = ("incident.escalate", due, {"incident": n, "step": index})
         for clock in clocks:
             for stage, due in (("warn", clock.warn_at), ("breach", clock.deadline)):

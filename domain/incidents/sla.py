@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from domain.circle import SlaPolicy
+from domain.circle import Circle, EscalationStep, SlaPolicy
 from domain.incidents.model import Incident
 from domain.local_time import format_when
 
@@ -64,6 +64,11 @@ def acknowledge_clock(incident: Incident, policy: SlaPolicy) -> SlaClock:
 
 def resolve_clock(incident: Incident, policy: SlaPolicy) -> SlaClock:
     return SlaClock("resolve", incident.declared_at, policy.resolve, incident.resolved_at)
+
+
+def escalation_schedule(incident: Incident, circle: Circle) -> tuple[tuple[datetime, EscalationStep], ...]:
+    """When each step of the circle's escalation path pages for this incident, if nobody acknowledges."""
+    return tuple((incident.declared_at + offset, step) for offset, step in circle.escalation_offsets(incident.severity))
 
 
 def next_stakeholder_update_due(incident: Incident, policy: SlaPolicy) -> datetime | None:
