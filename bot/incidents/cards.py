@@ -248,14 +248,7 @@ def _service_choice(circle: Circle | None) -> list[dict[str, Any]]:
     if circle is None or not circle.services:
         return []
     return [
-        {
-            "type": "Input.ChoiceSet",
-            "id": "service",
-            "label": "Service",
-            "style": "compact",
-            "placeholder": "Not sure (optional)",
-            "choices": [{"title": s.name, "value": s.name} for s in circle.services],
-        }
+        _choice("service", "Service", [(s.name, s.name) for s in circle.services], placeholder="Not sure (optional)")
     ]
 
 
@@ -451,15 +444,17 @@ def _text_input(
     return element
 
 
-def _choice(input_id: str, label: str, choices: list[tuple[str, str]], value: str) -> dict[str, Any]:
-    return {
-        "type": "Input.ChoiceSet",
-        "id": input_id,
-        "label": label,
-        "style": "compact",
-        "value": value,
-        "choices": [{"title": title, "value": choice} for title, choice in choices],
-    }
+def _choice(
+    input_id: str, label: str, choices: list[tuple[str, str]], value: str | None = None, *, placeholder: str = ""
+) -> dict[str, Any]:
+    """A dropdown; without a `value` nothing is chosen until the person picks (its `placeholder` shows)."""
+    element: dict[str, Any] = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "style": "compact"}
+    if value is not None:
+        element["value"] = value
+    if placeholder:
+        element["placeholder"] = placeholder
+    element["choices"] = [{"title": title, "value": choice} for title, choice in choices]
+    return element
 
 
 def _toggle(input_id: str, title: str, value: bool) -> dict[str, Any]:
