@@ -215,14 +215,15 @@ async def _update(
         incident.record(now, actor, "alert_resolved", f"{_count(changes.resolved)} resolved: "
                         f"{describe_alerts(changes.resolved)}")  # fmt: skip
     all_clear = bool(changes.resolved) and group.all_resolved and incident.is_open
-    if all_clear and circle.alerts.auto_resolve:
+    resolves_itself = all_clear and circle.alerts.auto_resolve
+    if resolves_itself:
         incident.resolve(actor, now, summary="Every alert resolved; resolved automatically (alerts.auto_resolve)")
     await service.save_changes(ctx, incident, circle)
-    if all_clear and circle.alerts.auto_resolve:  # the report asks, as after any resolve, for a postmortem decision
+    if resolves_itself:  # the report asks, as after any resolve, for a postmortem decision
         await ctx.notifier.post_report(ctx.uow, await service.report_for(ctx, incident, circle), circle)
     if changes.started:
         await ctx.notifier.tell_thread(ctx.uow, incident, circle, f"{incident.key}: {text}")
-    if all_clear and not circle.alerts.auto_resolve:
+    if all_clear and not resolves_itself:
         await ctx.notifier.tell_thread(ctx.uow, incident, circle, _ask_to_resolve(incident, circle, len(group.alerts)))
     return reopened
 
